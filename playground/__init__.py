@@ -1,0 +1,34 @@
+"""Flask Playground: run the examples of an introductory Flask talk as live, sandboxed apps."""
+
+import atexit
+from pathlib import Path
+
+from flask import Flask
+
+from . import config, resources
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(resources.path("static")),
+                template_folder=str(resources.path("templates")))
+    app.config.from_mapping(config.defaults())
+    app.config.from_prefixed_env("PLAYGROUND")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from . import api, live, views, visitors
+    from .sandbox.manager import SandboxManager
+    from .snippets import Catalog
+
+    app.extensions["playground.snippets"] = Catalog.load(
+        Path(app.config["SNIPPETS_DIR"] or resources.path("snippets")))
+    sandboxes = SandboxManager(app.config)
+    app.extensions["playground.sandboxes"] = sandboxes
+    atexit.register(sandboxes.shutdown)
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    live.sock.init_app(app)
+    app.register_blueprint(live.bp)
+    app.after_request(visitors.remember)
+    return app

@@ -1,0 +1,43 @@
+"""`python -m playground` (or `flask-playground`): serve the playground."""
+
+import argparse
+import logging
+import signal
+import sys
+
+from werkzeug.serving import make_server
+
+from . import create_app
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="flask-playground", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=5000, help="port (0 picks a free one)")
+    parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "process"), default="auto",
+                        help="how to isolate snippets (auto: bubblewrap where it works)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    app = create_app({"SANDBOX_MODE": args.sandbox})
+    server = make_server(args.host, args.port, app, threaded=True)
+    sandboxes = app.extensions["playground.sandboxes"]
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"Flask Playground running on http://{args.host}:{server.port}/ "
+          f"(isolation: {sandboxes.isolation.name})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        sandboxes.shutdown()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""The JSON API: snippets, sandboxes, requests through the proxy, cookies, events (docs/api.md)."""
+
+import posixpath
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import proxy, visitors
+from .errors import PlaygroundError
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def manager():
+    return current_app.extensions["playground.sandboxes"]
+
+
+def catalog():
+    return current_app.extensions["playground.snippets"]
+
+
+@bp.before_request
+def guard():
+    if request.method in ("POST", "PUT", "DELETE", "PATCH"):
+        if not visitors.same_origin():
+            raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
+        if request.content_length and not request.is_json:
+            raise PlaygroundError(415, "json_required", "send JSON (Content-Type: application/json).")
+
+
+@bp.errorhandler(PlaygroundError)
+def playground_error(error):
+    return jsonify(error.to_json()), error.status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error):
+    code = error.name.lower().replace(" ", "_")
+    return jsonify({"error": {"code": code, "message": error.description}}), error.code
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise PlaygroundError(400, "bad_json", "the request body must be a JSON object.")
+    return data
+
+
+def checked_files(data: dict) -> dict:
+    """The snippet's files, refused with a clear message when they cannot be run."""
+    files = data.get("files")
+    settings = current_app.config
+    if not isinstance(files, dict) or not files:
+        raise PlaygroundError(400, "bad_files", '"files" must be an object {path: text}.')
+    if len(files) > settings["MAX_FILES"]:
+        raise PlaygroundError(413, "too_many_files", f"at most {settings['MAX_FILES']} files.")
+    total = 0
+    for path, text in files.items():
+        if not isinstance(path, str) or not isinstance(text, str):
+            raise PlaygroundError(400, "bad_files", "every file needs a path and a text.")
+        normal = posixpath.normpath(path)
+        if (path.startswith("/") or normal.startswith("..") or normal != path or "\\" in path
+                or "\x00" in path or not path.strip()):
+            raise PlaygroundError(400, "bad_path", f"{path!r} is not a relative path inside the "
+                                  "snippet (no leading /, no ..).")
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > settings["MAX_FILE_BYTES"]:
+            raise PlaygroundError(413, "file_too_large", f"{path} is {size} bytes; the most is "
+                                  f"{settings['MAX_FILE_BYTES']}.")
+        total += size
+    if total > settings["MAX_SNIPPET_BYTES"]:
+        raise PlaygroundError(413, "snippet_too_large", f"the files add up to {total} bytes; the "
+                              f"most is {settings['MAX_SNIPPET_BYTES']}.")
+    if "app.py" not in files:
+        raise PlaygroundError(400, "no_app_py", "a snippet needs an app.py: that is what runs.")
+    return files
+
+
+# -- snippets -----------------------------------------------------------------------------------
+
+@bp.get("/snippets")
+def list_snippets():
+    return {"snippets": catalog().summaries()}
+
+
+@bp.get("/snippets/<slug>")
+def get_snippet(slug):
+    snippet = catalog().get(slug)
+    if snippet is None:
+        raise PlaygroundError(404, "no_such_snippet", f"there is no snippet {slug!r}.")
+    return snippet
+
+
+# -- sandboxes ----------------------------------------------------------------------------------
+
+@bp.post("/sandboxes")
+def create_sandbox():
+    files = checked_files(body())
+    sandbox = manager().create(visitors.current(), files)
+    return sandbox.snapshot(), 201
+
+
+@bp.get("/sandboxes/<sandbox_id>")
+def get_sandbox(sandbox_id):
+    return manager().get(sandbox_id, visitors.current()).snapshot()
+
+
+@bp.put("/sandboxes/<sandbox_id>")
+def rerun_sandbox(sandbox_id):
+    files = checked_files(body())
+    return manager().get(sandbox_id, visitors.current()).start(files)
+
+
+@bp.delete("/sandboxes/<sandbox_id>")
+def delete_sandbox(sandbox_id):
+    manager().delete(sandbox_id, visitors.current())
+    return {"id": sandbox_id, "state": "stopped"}
+
+
+@bp.get("/sandboxes/<sandbox_id>/events")
+def sandbox_events(sandbox_id):
+    sandbox = manager().get(sandbox_id, visitors.current())
+    return {"events": sandbox.events.after(request.args.get("after", 0, type=int))}
+
+
+# -- requests through the proxy ----------------------------------------------------------------
+
+@bp.post("/sandboxes/<sandbox_id>/requests")
+def send_request(sandbox_id):
+    sandbox = manager().get(sandbox_id, visitors.current())
+    data = body()
+    method, path = data.get("method", "GET"), data.get("path", "/")
+    headers = data.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise PlaygroundError(400, "bad_headers", '"headers" must be an object {name: value}.')
+    headers = list(headers.items())
+    text = data.get("body")
+    if text is not None and not isinstance(text, str):
+        raise PlaygroundError(400, "bad_body", '"body" must be a string or null.')
+    payload = text.encode("utf-8") if text else None
+    if payload and len(payload) > current_app.config["MAX_REQUEST_BODY_BYTES"]:
+        raise PlaygroundError(413, "body_too_large", "the request body is larger than "
+                              f"{current_app.config['MAX_REQUEST_BODY_BYTES']} bytes.")
+    proxy.validate(method, path, headers)
+    if sandbox.state != "running":
+        raise PlaygroundError(409, "not_running", f"the app is not running (it is {sandbox.state}): "
+                              "press Run first.")
+
+    redirects = []
+    while True:
+        after = sandbox.events.last_seq
+        result = proxy.exchange(sandbox, method, path, headers, payload,
+                                timeout=current_app.config["REQUEST_TIMEOUT"],
+                                max_body=current_app.config["MAX_BODY_BYTES"])
+        result["events"] = served_events(sandbox, after, result.pop("local_port"))
+        target = proxy.redirect_target(result, sandbox.port)
+        if not data.get("follow_redirects") or target is None or len(redirects) >= proxy.MAX_REDIRECTS:
+            break
+        redirects.append({"status": result["status"], "location": target})
+        if result["status"] in (301, 302, 303) and method != "HEAD":
+            method, payload = "GET", None
+            headers = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")]
+        path = target
+    result["redirects"] = redirects
+    sandbox.touch()
+    return result
+
+
+def served_events(sandbox, after: int, port: int) -> list:
+    """The child's own account of this exchange: its request summary and any exception."""
+    # The child reports a request as its view returns, a moment before the proxy has read it all.
+    sandbox.events.wait_for(lambda e: e["type"] == "request" and e.get("remote_port") == port,
+                            after, timeout=0.5)
+    return [e for e in sandbox.events.after(after)
+            if e["type"] in ("request", "exception") and e.get("remote_port") == port]
+
+
+@bp.get("/sandboxes/<sandbox_id>/cookies")
+def get_cookies(sandbox_id):
+    return {"cookies": manager().get(sandbox_id, visitors.current()).jar.list()}
+
+
+@bp.put("/sandboxes/<sandbox_id>/cookies")
+def set_cookie(sandbox_id):
+    jar = manager().get(sandbox_id, visitors.current()).jar
+    data = body()
+    name, value, path = data.get("name"), data.get("value", ""), data.get("path", "/")
+    if not all(isinstance(x, str) for x in (name, value, path)) or not proxy.TOKEN.match(name or ""):
+        raise PlaygroundError(400, "bad_cookie", "a cookie needs a name (a token) and a text value.")
+    if proxy.BAD_VALUE.search(value) or ";" in value:
+        raise PlaygroundError(400, "bad_cookie", "a cookie value cannot hold ';' or line breaks.")
+    jar.set(name, value, path)
+    return {"cookies": jar.list()}
+
+
+@bp.delete("/sandboxes/<sandbox_id>/cookies")
+def clear_cookies(sandbox_id):
+    jar = manager().get(sandbox_id, visitors.current()).jar
+    jar.clear()
+    return {"cookies": []}
+
+
+@bp.delete("/sandboxes/<sandbox_id>/cookies/<name>")
+def delete_cookie(sandbox_id, name):
+    jar = manager().get(sandbox_id, visitors.current()).jar
+    if not jar.delete(name):
+        raise PlaygroundError(404, "no_such_cookie", f"there is no cookie {name!r} in the jar.")
+    return {"cookies": jar.list()}

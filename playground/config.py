@@ -1,0 +1,39 @@
+"""Every setting of the playground, with its default and what it is for.
+
+Override any of them with an environment variable `PLAYGROUND_<NAME>` (values are parsed as
+JSON where they can be, so `PLAYGROUND_MAX_SANDBOXES=10` is an int) or with `create_app(config)`.
+"""
+
+import secrets
+
+# name: (default, help)
+SETTINGS = {
+    "SANDBOX_MODE": ("auto", "auto, bubblewrap or process: how children are isolated."),
+    "START_TIMEOUT": (10.0, "Seconds a child may take to start serving before it is failed."),
+    "REQUEST_TIMEOUT": (10.0, "Seconds the proxy waits for a child's response before a 504."),
+    "MAX_BODY_BYTES": (1024 * 1024, "Bytes of a child's response body the proxy reads."),
+    "MAX_REQUEST_BODY_BYTES": (1024 * 1024, "Bytes of request body a visitor may send."),
+    "MAX_FILES": (50, "Files in one snippet."),
+    "MAX_FILE_BYTES": (256 * 1024, "Bytes in one file of a snippet."),
+    "MAX_SNIPPET_BYTES": (1024 * 1024, "Bytes in all files of a snippet."),
+    "MAX_SANDBOXES": (150, "Sandboxes running at once, all visitors together."),
+    "MAX_SANDBOXES_PER_VISITOR": (3, "Sandboxes one visitor may have at once."),
+    "IDLE_TIMEOUT": (900.0, "Seconds without use after which a sandbox is stopped."),
+    "LOG_LINES": (2000, "Events kept per sandbox (its log, requests, state changes)."),
+    "LOG_LINE_BYTES": (4096, "Bytes kept of one line of a child's output."),
+    "LIMIT_MEMORY_BYTES": (1024 * 1024 * 1024, "Address space of a child (RLIMIT_AS)."),
+    "LIMIT_CPU_SECONDS": (120, "CPU seconds a child may use in its whole life (RLIMIT_CPU)."),
+    "LIMIT_PROCESSES": (64, "Processes and threads of a child (RLIMIT_NPROC, per sandbox uid)."),
+    "LIMIT_OPEN_FILES": (256, "Open files of a child (RLIMIT_NOFILE)."),
+    "LIMIT_FILE_BYTES": (16 * 1024 * 1024, "Largest file a child may write (RLIMIT_FSIZE)."),
+    "LIMIT_DISK_BYTES": (64 * 1024 * 1024, "Size of a child's own writable files (tmpfs)."),
+    "SANDBOX_UID_BASE": (200000, "First uid given to a sandbox when the host runs as root."),
+    "SNIPPETS_DIR": (None, "Directory of the snippet catalog; the shipped one when unset."),
+    "SECRET_KEY": (None, "Signs the visitor cookie; random at each start when unset."),
+}
+
+
+def defaults() -> dict:
+    config = {name: default for name, (default, _help) in SETTINGS.items()}
+    config["SECRET_KEY"] = secrets.token_hex(32)
+    return config

@@ -1,0 +1,1 @@
+"""Running visitors' snippets as sandboxed child apps: see manager.SandboxManager."""

@@ -1,0 +1,53 @@
+"""A sandbox's event log: state changes, output lines, requests served, route exceptions.
+
+Kept in memory with a cap, numbered so a WebSocket (or a poller) can ask for what came after
+the last event it saw, and waited on with a condition so live listeners wake at once.
+"""
+
+import threading
+import time
+from collections import deque
+
+
+class EventLog:
+    def __init__(self, maxlen: int):
+        self._events = deque(maxlen=maxlen)
+        self._seq = 0
+        self._changed = threading.Condition()
+
+    def append(self, kind: str, **fields) -> dict:
+        with self._changed:
+            self._seq += 1
+            event = {"seq": self._seq, "time": time.time(), "type": kind, **fields}
+            self._events.append(event)
+            self._changed.notify_all()
+        return event
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def after(self, seq: int) -> list:
+        with self._changed:
+            return [e for e in self._events if e["seq"] > seq]
+
+    def wait_after(self, seq: int, timeout: float) -> list:
+        """Events after `seq`, waiting up to `timeout` seconds for the first one."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._seq > seq, timeout)
+            return [e for e in self._events if e["seq"] > seq]
+
+    def wait_for(self, match, after: int, timeout: float) -> dict | None:
+        """The first event after `after` for which `match(event)` is true, or None."""
+        deadline = time.monotonic() + timeout
+        seen = after
+        while True:
+            for event in self.after(seen):
+                if match(event):
+                    return event
+                seen = event["seq"]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            with self._changed:
+                self._changed.wait_for(lambda: self._seq > seen, remaining)

@@ -1,0 +1,199 @@
+"""How a child is isolated: the bubblewrap command line, or a plain process as a fallback.
+
+Both modes run the same bootstrap, which sets the rlimits and (as root) drops to the sandbox's
+own uid before any visitor code runs. Bubblewrap adds what a plain process cannot have: no
+network, no view of the host's files or environment, its own pid namespace and a size-capped
+directory of its own.
+"""
+
+import errno
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+# Inside the bubblewrap sandbox.
+SANDBOX_BOOTSTRAP = "/opt/playground/bootstrap.py"
+SANDBOX_SOURCE = "/opt/playground/snippet"
+SANDBOX_WORKDIR = "/sandbox"
+
+CHILD_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    # Threads each reserve a malloc arena; keep the address space limit about real memory.
+    "MALLOC_ARENA_MAX": "2",
+}
+
+PROCESS_WARNING = (
+    "bubblewrap is not available: snippets run as plain processes with rlimits only. They can "
+    "reach the network and read the host's files. Install bubblewrap (apt-get install bubblewrap) "
+    "before letting anyone else use this playground."
+)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What the sandbox process needs to start one child."""
+
+    argv: list
+    cwd: str
+    env: dict
+
+
+class Process:
+    """Rlimits (and a uid of its own where it can): for machines without bubblewrap."""
+
+    name = "process"
+    warning = PROCESS_WARNING
+
+    @property
+    def separate_uid(self) -> bool:
+        """Can another uid run our Python? Not when it lives in root's home, as with pyenv."""
+        return all(_traversable(Path(p)) for p in (sys.prefix, sys.base_prefix))
+
+    def workdir(self, hostdir: Path) -> str:
+        """The snippet's root as the child sees it."""
+        return str(hostdir)
+
+    def launch(self, hostdir: Path, child_args: list, info_fd=None) -> Launch:
+        argv = [sys.executable, "-I", str(BOOTSTRAP), "--workdir", str(hostdir), *child_args]
+        return Launch(argv, str(hostdir), {**CHILD_ENV, "HOME": str(hostdir)})
+
+
+class Bubblewrap:
+    """A bubblewrap sandbox: read-only system and Python, nothing else of the host."""
+
+    name = "bubblewrap"
+    warning = None
+    separate_uid = True  # the binds make our Python traversable
+
+    def __init__(self, disk_bytes: int):
+        self.disk_bytes = disk_bytes
+        self.privileged = os.geteuid() == 0
+
+    def _python_binds(self) -> list:
+        """Read-only binds of the Python install (and venv) with their parents traversable."""
+        roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
+        roots.add(Path(sys.executable).resolve().parent.parent)
+        args, made = [], set()
+        for root in sorted(roots):
+            if root == Path("/usr") or Path("/usr") in root.parents:
+                continue
+            for parent in reversed(root.parents):
+                # bwrap would create missing parents with mode 0700, which the dropped uid
+                # cannot cross.
+                if parent != Path("/") and parent not in made:
+                    args += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(parent)
+            args += ["--ro-bind", str(root), str(root)]
+        # The host package may sit inside site-packages: hide it, the child needs none of it.
+        if any(r in PACKAGE_DIR.parents for r in roots):
+            args += ["--tmpfs", str(PACKAGE_DIR)]
+        return args
+
+    def _system_binds(self) -> list:
+        args = ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        for etc in ("/etc/ssl", "/etc/localtime"):
+            if os.path.exists(etc):
+                args += ["--ro-bind", etc, etc]
+        return args
+
+    def workdir(self, hostdir: Path) -> str:
+        return SANDBOX_WORKDIR
+
+    def launch(self, hostdir: Path, child_args: list, info_fd=None) -> Launch:
+        argv = [
+            "bwrap",
+            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session",
+            "--hostname", "sandbox",
+            *self._system_binds(),
+            *self._python_binds(),
+            "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--size", str(self.disk_bytes), "--tmpfs", "/tmp",
+            "--perms", "0755", "--size", str(self.disk_bytes), "--tmpfs", SANDBOX_WORKDIR,
+            "--perms", "0755", "--dir", "/opt/playground",
+            "--ro-bind", str(BOOTSTRAP), SANDBOX_BOOTSTRAP,
+            "--ro-bind", str(hostdir), SANDBOX_SOURCE,
+            "--chdir", SANDBOX_WORKDIR,
+            "--clearenv",
+        ]
+        env = {**CHILD_ENV, "HOME": SANDBOX_WORKDIR}
+        for name, value in env.items():
+            argv += ["--setenv", name, value]
+        if self.privileged:
+            # Only what the bootstrap needs to copy the files in and drop to the sandbox's uid;
+            # the uid change then clears these too.
+            argv += ["--cap-drop", "ALL"]
+            argv += [arg for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
+                     for arg in ("--cap-add", cap)]
+        else:
+            argv += ["--unshare-user", "--cap-drop", "ALL"]
+        if info_fd is not None:
+            argv += ["--info-fd", str(info_fd)]
+        argv += ["--", sys.executable, "-I", SANDBOX_BOOTSTRAP, "--workdir", SANDBOX_WORKDIR,
+                 "--copy-from", SANDBOX_SOURCE, *child_args]
+        return Launch(argv, str(hostdir), {})
+
+    def works(self) -> bool:
+        """A harmless probe: does Python start in the sandbox, with no way out to the network
+        and no way to the host's own ports?"""
+        if not shutil.which("bwrap"):
+            return False
+        with socket.socket() as host_port:
+            host_port.bind(("127.0.0.1", 0))
+            host_port.listen()
+            probe = ("import socket\n"
+                     f"for address in [('127.0.0.1', {host_port.getsockname()[1]}), ('192.0.2.1', 80)]:\n"
+                     "    try:\n        socket.create_connection(address, timeout=2)\n"
+                     "        print('reached', address)\n"
+                     "    except OSError as e:\n        print(e.errno)\n")
+            argv = self.launch(Path("/tmp"), []).argv
+            argv = argv[:argv.index("--") + 1] + [sys.executable, "-I", "-c", probe]
+            try:
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                log.warning("bubblewrap probe failed: %s", exc)
+                return False
+        # Refused on its own loopback, unreachable beyond it.
+        if done.stdout.split() != [str(errno.ECONNREFUSED), str(errno.ENETUNREACH)]:
+            log.warning("bubblewrap probe failed: %s %s", done.stdout.strip(), done.stderr.strip())
+            return False
+        return True
+
+
+def _traversable(path: Path) -> bool:
+    """Whether every directory down to `path` lets other users through."""
+    return all(os.stat(p).st_mode & 0o001 for p in [path.resolve(), *path.resolve().parents])
+
+
+def choose(mode: str, disk_bytes: int):
+    """The isolation for `mode` (auto, bubblewrap or process)."""
+    if mode not in ("auto", "bubblewrap", "process"):
+        raise ValueError(f"unknown sandbox mode {mode!r}: use auto, bubblewrap or process")
+    if mode == "process":
+        return Process()
+    bwrap = Bubblewrap(disk_bytes)
+    if bwrap.works():
+        return bwrap
+    if mode == "bubblewrap":
+        raise RuntimeError("--sandbox bubblewrap was asked for, but bubblewrap does not work here")
+    log.warning(PROCESS_WARNING)
+    return Process()

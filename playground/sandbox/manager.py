@@ -1,0 +1,93 @@
+"""`SandboxManager`: who owns which sandbox, the caps on how many, and the idle reaper."""
+
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..errors import PlaygroundError
+from . import isolation
+from .process import Sandbox
+
+log = logging.getLogger(__name__)
+
+
+class SandboxManager:
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.isolation = isolation.choose(settings["SANDBOX_MODE"], settings["LIMIT_DISK_BYTES"])
+        if self.isolation.warning:
+            log.warning("!" * 20 + " %s " + "!" * 20, self.isolation.warning)
+        self.basedir = Path(tempfile.mkdtemp(prefix="flask-playground-"))
+        self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
+        self._sandboxes = {}
+        self._uids = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
+
+    def _next_uid(self):
+        """A uid of its own for each live sandbox, so limits and kills apply to it alone."""
+        if os.geteuid() != 0 or not self.isolation.separate_uid:
+            return None
+        uid = self.settings["SANDBOX_UID_BASE"]
+        while uid in self._uids:
+            uid += 1
+        self._uids.add(uid)
+        return uid
+
+    def create(self, owner: str, files: dict) -> Sandbox:
+        with self._lock:
+            if self._closed.is_set():
+                raise PlaygroundError(503, "shutting_down", "the playground is shutting down.")
+            mine = sum(1 for s in self._sandboxes.values() if s.owner == owner)
+            if mine >= self.settings["MAX_SANDBOXES_PER_VISITOR"]:
+                raise PlaygroundError(429, "too_many_sandboxes", f"you already have {mine} "
+                                      "sandboxes running: stop one (DELETE) before starting another.")
+            if len(self._sandboxes) >= self.settings["MAX_SANDBOXES"]:
+                raise PlaygroundError(503, "playground_full",
+                                      "the playground is full, try again in a minute.")
+            sandbox_id = secrets.token_urlsafe(12)
+            sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
+                              self.basedir / sandbox_id)
+            self._sandboxes[sandbox_id] = sandbox
+        sandbox.start(files)
+        return sandbox
+
+    def get(self, sandbox_id: str, owner: str) -> Sandbox:
+        """The visitor's own sandbox; anyone else's looks exactly like a missing one."""
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None or not secrets.compare_digest(sandbox.owner, owner):
+            raise PlaygroundError(404, "no_such_sandbox", "there is no such sandbox (it may have "
+                                  "been stopped after being idle): press Run to start one.")
+        sandbox.touch()
+        return sandbox
+
+    def delete(self, sandbox_id: str, owner: str) -> None:
+        sandbox = self.get(sandbox_id, owner)
+        self._remove(sandbox)
+
+    def _remove(self, sandbox: Sandbox) -> None:
+        sandbox.stop()
+        with self._lock:
+            self._sandboxes.pop(sandbox.id, None)
+            self._uids.discard(sandbox.uid)
+
+    def _reap(self) -> None:
+        while not self._closed.wait(min(30.0, self.settings["IDLE_TIMEOUT"] / 2)):
+            idle_since = time.monotonic() - self.settings["IDLE_TIMEOUT"]
+            for sandbox in list(self._sandboxes.values()):
+                if sandbox.last_used < idle_since:
+                    log.info("stopping idle sandbox %s", sandbox.id)
+                    self._remove(sandbox)
+
+    def shutdown(self) -> None:
+        """Stop every child and remove every directory: nothing is left behind."""
+        self._closed.set()
+        for sandbox in list(self._sandboxes.values()):
+            self._remove(sandbox)
+        shutil.rmtree(self.basedir, ignore_errors=True)

@@ -1,0 +1,314 @@
+"""`Sandbox`: one visitor's app, run as a child process on a socket the host bound for it.
+
+A sandbox outlives its children: "Run" again (PUT) stops the child and starts a new one with the
+same id, event log and cookie jar. Each child has a supervisor thread that spawns it, pumps its
+output and events into the log, and notices when it dies. The thread lives exactly as long as the
+child, which matters: bubblewrap's --die-with-parent follows the thread that spawned it.
+"""
+
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from ..cookies import Jar
+from .events import EventLog
+
+CHILD_EVENTS = {"ready", "failed", "request", "exception"}
+MAX_EVENT_LINE = 1024 * 1024
+# faulthandler's dump of a stuck child: `  File "/sandbox/app.py", line 3 in <module>`
+STACK_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
+
+
+class Child:
+    """One run of a sandbox: the process, its socket and what it reported."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.proc = None
+        self.pid1 = None  # the sandbox's pid 1 (bubblewrap) whose death takes everything with it
+        self.settled = threading.Event()  # ready, failed or exited
+        self.stopping = False
+        self.timed_out = None  # the start-up deadline it missed, in seconds
+        self.tail = deque(maxlen=40)  # last lines of output, for a failure message
+        self.thread = None
+
+
+class Sandbox:
+    def __init__(self, sandbox_id: str, owner: str, isolation, settings: dict, uid, hostdir: Path):
+        self.id = sandbox_id
+        self.owner = owner
+        self.isolation = isolation
+        self.settings = settings
+        self.uid = uid
+        self.hostdir = hostdir
+        self.events = EventLog(settings["LOG_LINES"])
+        self.jar = Jar()
+        self.last_used = time.monotonic()
+        self.state = "stopped"
+        self.scheme = None
+        self.error = None
+        self.exit_status = None
+        self.routes = []
+        self._child = None
+        self._lock = threading.Lock()  # one start or stop at a time
+
+    # -- what the API shows ----------------------------------------------------------------------
+
+    @property
+    def port(self):
+        return self._child.port if self._child and self.state == "running" else None
+
+    def snapshot(self) -> dict:
+        return {
+            "id": self.id, "state": self.state, "scheme": self.scheme, "port": self.port,
+            "isolation": self.isolation.name, "warning": self.isolation.warning,
+            "error": self.error, "routes": self.routes, "exit_status": self.exit_status,
+        }
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+    def _set_state(self, child, state: str, **fields) -> None:
+        """Record a state change of `child`, unless a newer run has replaced it."""
+        if child is not self._child:
+            return
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.state = state
+        self.events.append("state", state=state, port=self.port, scheme=self.scheme,
+                           error=self.error, exit_status=self.exit_status)
+
+    # -- start and stop --------------------------------------------------------------------------
+
+    def start(self, files: dict) -> dict:
+        """(Re)start the app with `files`; answer once it serves, has failed or timed out."""
+        with self._lock:
+            self._stop_child()
+            self._write_files(files)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(128)
+            child = self._child = Child(listener.getsockname()[1])
+            self.scheme, self.error, self.exit_status, self.routes = None, None, None, []
+            self._set_state(child, "starting")
+            child.thread = threading.Thread(target=self._supervise, args=(child, listener),
+                                            name=f"sandbox-{self.id}", daemon=True)
+            child.thread.start()
+        timeout = self.settings["START_TIMEOUT"]
+        if not child.settled.wait(timeout):
+            child.timed_out = timeout
+            child.stopping = True
+            self._kill(child)
+            child.thread.join(5)
+        self.touch()
+        return self.snapshot()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_child()
+            shutil.rmtree(self.hostdir, ignore_errors=True)
+
+    def _stop_child(self) -> None:
+        child = self._child
+        if child is None:
+            return
+        child.stopping = True
+        self._kill(child)
+        if child.thread:
+            child.thread.join(10)
+
+    def _write_files(self, files: dict) -> None:
+        shutil.rmtree(self.hostdir, ignore_errors=True)
+        self.hostdir.mkdir(parents=True)
+        for name, text in files.items():
+            path = self.hostdir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+    def _kill(self, child: Child) -> None:
+        """Kill the child's whole tree, daemons that called setsid() included."""
+        if child.pid1:
+            signal_quietly(os.kill, child.pid1)  # bubblewrap's pid 1: its namespace dies with it
+        if child.proc:
+            signal_quietly(os.killpg, child.proc.pid)  # started with start_new_session
+        if self.uid is not None:
+            kill_uid(self.uid)
+
+    # -- the supervisor thread -------------------------------------------------------------------
+
+    def _supervise(self, child: Child, listener: socket.socket) -> None:
+        events_r, events_w = os.pipe()
+        # bubblewrap tells us its pid 1 on this pipe; a plain process has no use for one.
+        info_r, info_w = os.pipe() if self.isolation.name == "bubblewrap" else (None, None)
+        child_args = ["--socket-fd", str(listener.fileno()), "--events-fd", str(events_w),
+                      "--limits", json.dumps(self._limits()),
+                      "--start-timeout", str(self.settings["START_TIMEOUT"])]
+        if self.uid is not None:
+            child_args += ["--uid", str(self.uid)]
+        launch = self.isolation.launch(self.hostdir, child_args, info_fd=info_w)
+        passed = [fd for fd in (listener.fileno(), events_w, info_w) if fd is not None]
+        try:
+            child.proc = subprocess.Popen(
+                launch.argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed,
+                start_new_session=True)
+        except OSError as exc:
+            self.error = host_error("SandboxError", f"could not start the sandbox: {exc}")
+            self._exited(child, -1)
+            child.settled.set()
+            return
+        finally:
+            # Only the child holds the socket now: if it dies, connecting fails at once.
+            listener.close()
+            for fd in passed[1:]:
+                os.close(fd)
+        streams = {child.proc.stdout.fileno(): "stdout", child.proc.stderr.fileno(): "stderr",
+                   events_r: "events"}
+        if info_r is not None:
+            streams[info_r] = "info"
+        self._pump(child, streams)
+        status = child.proc.wait()
+        child.proc.stdout.close()
+        child.proc.stderr.close()
+        if self.uid is not None:
+            kill_uid(self.uid)  # whatever the app left behind
+        self._exited(child, status)
+        child.settled.set()
+
+    def _pump(self, child: Child, streams: dict) -> None:
+        """Read every stream of the child line by line until all of them are closed."""
+        selector = selectors.DefaultSelector()
+        pending = {}
+        for fd in streams:
+            selector.register(fd, selectors.EVENT_READ)
+            pending[fd] = b""
+        while pending:
+            for key, _ in selector.select():
+                fd = key.fd
+                data = os.read(fd, 65536)
+                if not data:
+                    if pending[fd]:
+                        self._line(child, streams[fd], pending[fd])
+                    selector.unregister(fd)
+                    del pending[fd]
+                    if streams[fd] in ("events", "info"):
+                        os.close(fd)
+                    continue
+                *lines, pending[fd] = (pending[fd] + data).split(b"\n")
+                for line in lines:
+                    self._line(child, streams[fd], line)
+                if len(pending[fd]) > MAX_EVENT_LINE:  # a line without end: take it as it is
+                    self._line(child, streams[fd], pending[fd])
+                    pending[fd] = b""
+        selector.close()
+
+    def _line(self, child: Child, stream: str, raw: bytes) -> None:
+        if stream in ("stdout", "stderr"):
+            line = raw.decode("utf-8", "replace")[: self.settings["LOG_LINE_BYTES"]]
+            child.tail.append(line)
+            self.events.append("log", stream=stream, line=line)
+            return
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return
+        if stream == "info":  # bubblewrap's {"child-pid": N}, written before any visitor code runs
+            if child.pid1 is None and isinstance(message.get("child-pid"), int):
+                child.pid1 = message["child-pid"]
+            return
+        kind = message.pop("type", None)
+        if kind not in CHILD_EVENTS or child is not self._child:
+            return
+        if kind == "ready":
+            self._set_state(child, "running", scheme=message.get("scheme"),
+                            routes=message.get("routes") or [])
+            child.settled.set()
+        elif kind == "failed":
+            self.error = message.get("error")  # the state changes when the child has exited
+        else:
+            self.events.append(kind, **message)
+
+    def _exited(self, child: Child, status: int) -> None:
+        if child.timed_out:
+            error = self._timeout_error(child, child.timed_out)
+        elif self.error:  # the child said why before it exited
+            error = self.error
+        elif child.stopping:
+            self._set_state(child, "stopped", exit_status=status)
+            return
+        else:
+            error = host_error("ChildExited", f"the app exited ({describe_status(status)})",
+                               tail=child.tail)
+        self._set_state(child, "failed", error=error, exit_status=status)
+
+    def _timeout_error(self, child: Child, timeout: float) -> dict:
+        error = host_error("TimeoutError", f"the app did not start serving within {timeout:g} s: "
+                           "is something at import time waiting forever?", tail=child.tail)
+        # faulthandler's dump lists the innermost frame first.
+        for line in child.tail:
+            found = STACK_LINE.search(line)
+            if found:
+                name = self._visitor_file(found["file"])
+                if name:
+                    error["file"], error["line"] = name, int(found["line"])
+                    break
+        return error
+
+    def _visitor_file(self, path: str):
+        root = self.isolation.workdir(self.hostdir)
+        if path.startswith(root + "/"):
+            return path[len(root) + 1:]
+        return None
+
+    def _limits(self) -> dict:
+        s = self.settings
+        return {"memory": s["LIMIT_MEMORY_BYTES"], "cpu": s["LIMIT_CPU_SECONDS"],
+                "processes": s["LIMIT_PROCESSES"], "open_files": s["LIMIT_OPEN_FILES"],
+                "file_size": s["LIMIT_FILE_BYTES"], "core": 0}
+
+
+def host_error(kind: str, message: str, tail=()) -> dict:
+    """An error the host noticed (not one the child reported), with the child's last output."""
+    output = "\n".join(tail)
+    return {"type": kind, "message": message, "file": None, "line": None,
+            "traceback": f"Last output of the app:\n{output}" if output else ""}
+
+
+def describe_status(status: int) -> str:
+    if status < 0:
+        return f"killed by {signal.Signals(-status).name}"
+    return f"exit status {status}"
+
+
+def signal_quietly(kill, pid: int) -> None:
+    try:
+        kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process of `uid` (each sandbox has its own), until none is left."""
+    for _ in range(100):
+        pids = []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        pids.append(int(entry.name))
+                except FileNotFoundError:
+                    pass
+        if not pids:
+            return
+        for pid in pids:
+            signal_quietly(os.kill, pid)
+        time.sleep(0.01)

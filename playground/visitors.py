@@ -1,0 +1,40 @@
+"""Who is asking: a random visitor id in a signed host cookie (never named `session`).
+
+The cookie is set on a visitor's first API call; sandboxes are owned by that id.
+"""
+
+import secrets
+
+from flask import current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+COOKIE = "playground_visitor"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="visitor")
+
+
+def current() -> str:
+    """The visitor id of this request, made up (and set in the response) if it has none."""
+    if "visitor" not in g:
+        try:
+            g.visitor = _serializer().loads(request.cookies.get(COOKIE, ""))
+        except BadSignature:
+            g.visitor = secrets.token_urlsafe(16)
+            g.new_visitor = True
+    return g.visitor
+
+
+def remember(response):
+    """after_request: give a new visitor their cookie."""
+    if g.get("new_visitor"):
+        response.set_cookie(COOKIE, _serializer().dumps(g.visitor), httponly=True,
+                            samesite="Strict", max_age=30 * 24 * 3600)
+    return response
+
+
+def same_origin() -> bool:
+    """False when a browser says the call comes from another site."""
+    origin = request.headers.get("Origin")
+    return origin is None or origin == request.host_url.rstrip("/")
