@@ -1,0 +1,64 @@
+"""Every use of Pygments: code, tracebacks and response bodies become HTML here.
+
+Other modules pass plain text and a language; only this module knows lexers,
+formatters and styles (HTTPie keeps Pygments in one module the same way).
+"""
+
+from pygments import highlight as _pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_mimetype
+from pygments.util import ClassNotFound
+
+#: The lexers the page may ask for by name; anything else is plain text.
+LANGUAGES = {
+    "python": "python",
+    "pytb": "pytb",  # a Python traceback
+    "html": "html",
+    "html+jinja": "html+jinja",
+    "jinja": "html+jinja",
+    "css": "css",
+    "javascript": "javascript",
+    "js": "javascript",
+    "json": "json",
+    "http": "http",
+    "text": "text",
+}
+
+#: Pygments styles for the page's two themes, scoped by `html[data-theme=...]`.
+THEME_STYLES = {"light": "default", "dark": "github-dark"}
+
+#: The CSS class on the element that holds highlighted HTML.
+CSS_CLASS = "hl"
+
+
+def get_lexer(language):
+    """A lexer for a language name or a MIME type, plain text when unknown."""
+    language = (language or "").strip().lower()
+    if language in LANGUAGES:
+        return get_lexer_by_name(LANGUAGES[language], stripnl=False, ensurenl=False)
+    mimetype = language.split(";", 1)[0].strip()
+    try:
+        return get_lexer_for_mimetype(mimetype, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return TextLexer(stripnl=False, ensurenl=False)
+
+
+def highlight(code, language):
+    """Highlighted HTML for `code`: spans only, one output line per input line.
+
+    Pygments closes every span at the end of a line, so the caller may split
+    the result on newlines and get balanced HTML for each line (the editor
+    repaints single lines while a fresh highlight is on its way).
+    """
+    formatter = HtmlFormatter(nowrap=True)
+    return _pygments_highlight(code, get_lexer(language), formatter)
+
+
+def stylesheet():
+    """CSS for highlighted HTML in both themes: token colours only, since the
+    page paints its own backgrounds and base text colour per theme."""
+    rules = []
+    for theme, style in THEME_STYLES.items():
+        prefix = f"html[data-theme={theme}] .{CSS_CLASS}"
+        rules.extend(HtmlFormatter(style=style).get_token_style_defs(prefix))
+    return "\n".join(rules) + "\n"

@@ -1,0 +1,81 @@
+"""The editor page and what only the page needs (highlighting, its stylesheet).
+
+Static URLs carry `?_hash=` of the file's content so a browser never runs stale
+code; ES modules import each other by plain relative URLs, so the page also gets
+an import map that points each module at its hashed URL.
+"""
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from . import highlight
+
+bp = Blueprint("views", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.post("/api/highlight")
+def highlight_code():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("code"), str):
+        return _error(400, "bad_request", 'Send JSON like {"code": "...", "language": "python"}.')
+    code = data["code"]
+    limit = current_app.config.get("MAX_BODY_BYTES", 1024 * 1024)
+    if len(code) > limit:
+        return _error(413, "too_large", f"Only text up to {limit} characters is highlighted.")
+    return jsonify(html=highlight.highlight(code, str(data.get("language") or "text")))
+
+
+@bp.get("/highlight.css")
+def highlight_css():
+    return Response(_highlight_css(), mimetype="text/css")
+
+
+@lru_cache(maxsize=1)
+def _highlight_css():
+    return highlight.stylesheet()
+
+
+def _error(status, code, message):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+def _file_hash(path: Path) -> str:
+    stat = path.stat()
+    return _hash_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _hash_of(path, _mtime_ns, _size):
+    # mtime and size are part of the cache key so an edited file gets a new hash.
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+@bp.app_template_global()
+def static_url(filename):
+    """The URL of a static file, with `?_hash=` of its content."""
+    if filename == "highlight.css":
+        digest = hashlib.sha256(_highlight_css().encode()).hexdigest()[:12]
+        return url_for("views.highlight_css", _hash=digest)
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, _hash=_file_hash(path))
+
+
+@bp.app_template_global()
+def module_import_map():
+    """An import map sending every module in static/js to its hashed URL."""
+    js = Path(current_app.static_folder) / "js"
+    imports = {
+        url_for("static", filename=f"js/{p.name}"): static_url(f"js/{p.name}")
+        for p in sorted(js.glob("*.js"))
+    }
+    # `</` cannot appear in JSON we build from file names, but stay safe inside <script>.
+    return json.dumps({"imports": imports}, indent=2).replace("</", "<\\/")
