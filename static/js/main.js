@@ -1,0 +1,246 @@
+// Wires the parts of the page together: pick a snippet, edit, run, send, watch.
+import { api } from "./api.js";
+import { CookieJar } from "./cookies.js";
+import { Editor } from "./editor.js";
+import { renderError } from "./errors.js";
+import { setupLayout } from "./layout.js";
+import { LiveLog } from "./live.js";
+import { Picker } from "./picker.js";
+import { RequestPanel } from "./request.js";
+import { ResponseView } from "./response.js";
+import { Sandbox } from "./sandbox.js";
+import { load, loadEdits, save, saveEdits } from "./storage.js";
+
+const $ = (id) => document.getElementById(id);
+let snippet = null; // the open snippet, as /api/snippets/<slug> gives it
+let shownError = null; // the start error in the error panel, so replays do not repaint it
+
+setupLayout();
+
+const editor = new Editor({
+  host: $("editor-host"),
+  tabs: $("file-tabs"),
+  onChange: () => {
+    const edits = editor.edits;
+    saveEdits(snippet.slug, edits);
+    picker.markModified(snippet.slug, Object.keys(edits).length > 0);
+    $("reset-button").hidden = !Object.keys(edits).length;
+  },
+});
+
+const sandbox = new Sandbox({
+  badge: $("sandbox-state"),
+  isolation: $("sandbox-isolation"),
+  stopButton: $("stop-button"),
+  onChange: sandboxChanged,
+});
+
+const live = new LiveLog({
+  lines: $("log-lines"),
+  status: $("log-status"),
+  follow: $("log-follow"),
+  clear: $("log-clear"),
+  // State events arrive in order, so the last one applied is the sandbox's state.
+  onEvent: (event) => {
+    if (event.type === "state") sandbox.apply(event);
+  },
+  onLost: () => sandbox.apply({ state: "stopped", exit_status: null }),
+});
+
+const cookies = new CookieJar($("cookie-jar"), {
+  sandboxId: () => sandbox.id,
+  onCount: (n) => { $("cookies-count").textContent = n || ""; },
+});
+
+const response = new ResponseView($("response-panel"), {
+  cookies,
+  onFollow: follow,
+  onNavigate: (request) => {
+    requests.fill(request);
+    send(request);
+  },
+  showException: (container, error) => {
+    showError(container, error, "Exception in a route");
+    markError(error);
+  },
+});
+
+const requests = new RequestPanel($("request-panel"), {
+  onSend: send,
+  onShow: ({ request, response: answer, error }) => {
+    if (answer) response.show(answer, request);
+    else response.failed(error);
+  },
+});
+
+const picker = new Picker({ list: $("snippet-list"), search: $("snippet-search"), onPick: open });
+
+function showError(container, error, heading) {
+  renderError(container, error, {
+    heading,
+    locate: (file) => editor.pathFor(file),
+    onGoto: (path, line) => editor.reveal(path, line),
+  });
+}
+
+function markError(error) {
+  editor.markError(error.file, error.line, `${error.type}: ${error.message}`);
+}
+
+async function open(slug) {
+  let data;
+  try {
+    data = await api("GET", `/api/snippets/${encodeURIComponent(slug)}`);
+  } catch (error) {
+    showError($("error-panel"), { type: "Could not open the snippet", message: error.message });
+    return;
+  }
+  snippet = data;
+  save("lastSnippet", slug);
+  history.replaceState(null, "", `#${slug}`);
+  picker.select(slug);
+  sandbox.discard();
+  hideStartError();
+  const edits = Object.fromEntries(Object.entries(loadEdits(slug)).filter(([p]) => p in data.files));
+  editor.open({ ...data.files, ...edits }, data.files);
+  $("reset-button").hidden = !Object.keys(edits).length;
+  $("snippet-title").textContent = data.title;
+  document.title = `${data.title} · Flask Playground`;
+  $("notes-body").innerHTML = data.notes_html; // the host's own snippet catalog, not visitor input
+  requests.setSuggestions(data.requests ?? []);
+  requests.setRoutes([]);
+  requests.clearHistory();
+  requests.fill(data.requests?.[0] ?? { method: "GET", path: "/" });
+  response.clear();
+  cookies.show([]);
+}
+
+function resetSnippet() {
+  if (!confirm(`Throw away your changes to “${snippet.title}” and restore the talk's version?`)) return;
+  saveEdits(snippet.slug, {});
+  picker.markModified(snippet.slug, false);
+  editor.open(snippet.files, snippet.files);
+  $("reset-button").hidden = true;
+}
+
+function hideStartError() {
+  shownError = null;
+  $("error-panel").hidden = true;
+  editor.clearMarks();
+}
+
+async function run() {
+  if (!snippet) return;
+  hideStartError();
+  try {
+    await sandbox.run(editor.files);
+  } catch {
+    // The sandbox shows what went wrong in its badge and the error panel.
+  }
+}
+
+function sandboxChanged(info) {
+  if (info.id) live.connect(info.id);
+  else live.disconnect();
+  $("run-button").disabled = info.state === "starting";
+  if (info.state === "running" || info.state === "idle") requests.setRoutes(info.routes ?? []);
+  if (info.state === "failed" && info.error) {
+    const key = JSON.stringify(info.error);
+    if (key === shownError) return;
+    shownError = key;
+    showError($("error-panel"), info.error, "The app could not start");
+    markError(info.error);
+  }
+}
+
+async function send(request, origin = null) {
+  response.pending(request);
+  try {
+    await sandbox.ensureRunning(editor.files);
+  } catch {
+    // Reported by the sandbox; the check below tells the response panel.
+  }
+  if (!sandbox.isRunning) {
+    response.failed("The app is not running: see the error under the editor.");
+    return;
+  }
+  try {
+    const answer = await api("POST", `/api/sandboxes/${sandbox.id}/requests`, { ...request, follow_redirects: false });
+    response.show(answer, request);
+    RequestPanel.judge(origin, answer);
+    requests.addHistory({ request, response: answer });
+  } catch (error) {
+    response.failed(error.message);
+    requests.addHistory({ request, error: error.message });
+  }
+}
+
+/** Follows a redirect the way a browser would: 307/308 keep the method and body. */
+function follow(location, status) {
+  const last = requests.history.at(-1)?.request ?? requests.current();
+  const url = new URL(location, new URL(last.path, "http://app.invalid"));
+  if (url.hostname !== "app.invalid" && !["localhost", "127.0.0.1", "0.0.0.0"].includes(url.hostname)) {
+    response.failed(`The redirect leaves the app (${url.origin}); the playground only talks to your app.`);
+    return;
+  }
+  const keep = status === 307 || status === 308;
+  const request = keep ? { ...last, path: url.pathname + url.search }
+    : { method: "GET", path: url.pathname + url.search, headers: {}, body: null };
+  requests.fill(request);
+  send(request);
+}
+
+function isTyping(target) {
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
+
+document.addEventListener("keydown", (event) => {
+  const mod = event.ctrlKey || event.metaKey;
+  if (mod && event.key === "Enter") {
+    event.preventDefault();
+    if (event.target.closest("#request-panel")) requests.send();
+    else run();
+  } else if (mod && event.key.toLowerCase() === "s") {
+    event.preventDefault();
+    run();
+  } else if (event.altKey && /^[1-9]$/.test(event.key)) {
+    event.preventDefault();
+    editor.showIndex(Number(event.key) - 1);
+  } else if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown") && snippet) {
+    event.preventDefault();
+    const next = picker.neighbour(snippet.slug, event.key === "ArrowUp" ? -1 : 1);
+    if (next) open(next);
+  } else if (!mod && !event.altKey && !isTyping(event.target)) {
+    if (event.key === "/") {
+      event.preventDefault();
+      $("snippet-search").focus();
+    } else if (event.key === "?") {
+      $("help").togglePopover();
+    }
+  }
+});
+
+$("run-button").addEventListener("click", run);
+$("stop-button").addEventListener("click", () => sandbox.stop());
+$("reset-button").addEventListener("click", resetSnippet);
+
+async function start() {
+  let list;
+  try {
+    ({ snippets: list } = await api("GET", "/api/snippets"));
+  } catch (error) {
+    showError($("error-panel"), { type: "Could not load the snippets", message: error.message });
+    return;
+  }
+  picker.show(list);
+  const wanted = [decodeURIComponent(location.hash.slice(1)), load("lastSnippet")];
+  const slug = wanted.find((s) => list.some((item) => item.slug === s)) ?? list[0]?.slug;
+  if (slug) await open(slug);
+}
+
+window.addEventListener("hashchange", () => {
+  const slug = decodeURIComponent(location.hash.slice(1));
+  if (slug && slug !== snippet?.slug) open(slug);
+});
+
+start();
