@@ -109,6 +109,7 @@ class Bubblewrap:
                 args += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
+        args += ["--perms", "0755", "--dir", "/etc"]
         for etc in ("/etc/ssl", "/etc/localtime"):
             if os.path.exists(etc):
                 args += ["--ro-bind", etc, etc]

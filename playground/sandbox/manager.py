@@ -14,6 +14,10 @@ from . import isolation
 from .process import Sandbox
 
 log = logging.getLogger(__name__)
+# Each host takes a block of uids of its own (by its pid), so that two playgrounds on one
+# machine, a test run beside a dev server say, never sweep each other's children.
+UIDS_PER_HOST = 1000
+UID_BLOCKS = 4000
 
 
 class SandboxManager:
@@ -26,6 +30,9 @@ class SandboxManager:
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
         self._sandboxes = {}
         self._uids = set()
+        self._uid_counter = -1
+        first = settings["SANDBOX_UID_BASE"] + (os.getpid() % UID_BLOCKS) * UIDS_PER_HOST
+        self.uids = range(first, first + UIDS_PER_HOST)
         self._lock = threading.Lock()
         self._closed = threading.Event()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
@@ -34,11 +41,13 @@ class SandboxManager:
         """A uid of its own for each live sandbox, so limits and kills apply to it alone."""
         if os.geteuid() != 0 or not self.isolation.separate_uid:
             return None
-        uid = self.settings["SANDBOX_UID_BASE"]
-        while uid in self._uids:
-            uid += 1
-        self._uids.add(uid)
-        return uid
+        # Not reused at once: a stopped sandbox's last sweep must never hit a new one.
+        while True:
+            self._uid_counter = (self._uid_counter + 1) % UIDS_PER_HOST
+            uid = self.uids.start + self._uid_counter
+            if uid not in self._uids:
+                self._uids.add(uid)
+                return uid
 
     def create(self, owner: str, files: dict) -> Sandbox:
         with self._lock:

@@ -284,9 +284,12 @@ def host_error(kind: str, message: str, tail=()) -> dict:
 
 
 def describe_status(status: int) -> str:
-    if status < 0:
-        return f"killed by {signal.Signals(-status).name}"
-    return f"exit status {status}"
+    """Popen gives -N for a signal; bubblewrap passes its child's death on as 128 + N."""
+    signum = -status if status < 0 else status - 128 if status > 128 else 0
+    try:
+        return f"killed by {signal.Signals(signum).name}"
+    except ValueError:
+        return f"exit status {status}"
 
 
 def signal_quietly(kill, pid: int) -> None:

@@ -1,0 +1,128 @@
+"""Fixtures: the host app, its test client, a real server on a free port, and leak checks.
+
+Every sandbox here is real: a child process, in bubblewrap where it works.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from playground import create_app
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app({"TESTING": True, "START_TIMEOUT": 8.0, "REQUEST_TIMEOUT": 3.0,
+                      "MAX_SANDBOXES_PER_VISITOR": 5})
+    yield app
+    app.extensions["playground.sandboxes"].shutdown()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app):
+    """Another visitor: each call gives a client with its own cookies."""
+    return app.test_client
+
+
+def sandbox_processes(uids: range) -> list:
+    """Pids running as one of `uids` (a host's block of sandbox uids)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid in uids:
+                    pids.append(int(entry.name))
+            except FileNotFoundError:
+                pass
+    return pids
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_children(request):
+    """Stop what a test left running, then fail it if any of its processes survived."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    manager = request.getfixturevalue("app").extensions["playground.sandboxes"]
+    for sandbox in list(manager._sandboxes.values()):
+        manager.delete(sandbox.id, sandbox.owner)
+    if os.geteuid() == 0:
+        assert sandbox_processes(manager.uids) == [], "a sandbox's processes outlived it"
+
+
+def start_server(*args, env=None):
+    """`python -m playground --port 0 ...`; returns (process, base URL) once it serves."""
+    proc = subprocess.Popen([sys.executable, "-m", "playground", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+    deadline = time.monotonic() + 30
+    for line in proc.stdout:
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        if found:
+            # Keep draining its output so the server never blocks on a full pipe.
+            proc.drain = threading.Thread(target=proc.stdout.read, daemon=True)
+            proc.drain.start()
+            return proc, found.group(0)
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise RuntimeError("the playground did not start")
+
+
+def stop_server(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.drain.join(5)
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The base URL ("http://127.0.0.1:PORT") of a real playground process."""
+    proc, url = start_server()
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+class Visitor:
+    """A visitor of the API through the test client: start apps, send them requests."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def start(self, code: str, files: dict | None = None) -> dict:
+        files = {"app.py": code, **(files or {})}
+        response = self.client.post("/api/sandboxes", json={"files": files})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def send(self, sandbox: dict, method="GET", path="/", headers=None, body=None, **extra):
+        response = self.client.post(f"/api/sandboxes/{sandbox['id']}/requests", json={
+            "method": method, "path": path, "headers": headers or {}, "body": body, **extra})
+        return response
+
+    def exchange(self, sandbox: dict, method="GET", path="/", **kwargs) -> dict:
+        response = self.send(sandbox, method, path, **kwargs)
+        assert response.status_code == 200, response.json
+        return response.json
+
+
+@pytest.fixture
+def visitor(client):
+    return Visitor(client)
