@@ -28,13 +28,16 @@ def guard():
             raise PlaygroundError(415, "json_required", "send JSON (Content-Type: application/json).")
 
 
-@bp.errorhandler(PlaygroundError)
+@bp.app_errorhandler(PlaygroundError)
 def playground_error(error):
     return jsonify(error.to_json()), error.status
 
 
-@bp.errorhandler(HTTPException)
+@bp.app_errorhandler(HTTPException)
 def http_error(error):
+    """JSON under /api/ (unknown paths included), Flask's own pages elsewhere."""
+    if not request.path.startswith("/api/"):
+        return error
     code = error.name.lower().replace(" ", "_")
     return jsonify({"error": {"code": code, "message": error.description}}), error.code
 

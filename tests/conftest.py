@@ -3,16 +3,13 @@
 Every sandbox here is real: a child process, in bubblewrap where it works.
 """
 
+import json
 import os
-import re
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
 
 from playground import create_app
+from tests.servers import sandbox_processes, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
@@ -34,19 +31,6 @@ def make_client(app):
     return app.test_client
 
 
-def sandbox_processes(uids: range) -> list:
-    """Pids running as one of `uids` (a host's block of sandbox uids)."""
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid in uids:
-                    pids.append(int(entry.name))
-            except FileNotFoundError:
-                pass
-    return pids
-
-
 @pytest.fixture(autouse=True)
 def no_leaked_children(request):
     """Stop what a test left running, then fail it if any of its processes survived."""
@@ -58,36 +42,6 @@ def no_leaked_children(request):
         manager.delete(sandbox.id, sandbox.owner)
     if os.geteuid() == 0:
         assert sandbox_processes(manager.uids) == [], "a sandbox's processes outlived it"
-
-
-def start_server(*args, env=None):
-    """`python -m playground --port 0 ...`; returns (process, base URL) once it serves."""
-    proc = subprocess.Popen([sys.executable, "-m", "playground", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
-    deadline = time.monotonic() + 30
-    for line in proc.stdout:
-        found = re.search(r"http://127\.0\.0\.1:\d+", line)
-        if found:
-            # Keep draining its output so the server never blocks on a full pipe.
-            proc.drain = threading.Thread(target=proc.stdout.read, daemon=True)
-            proc.drain.start()
-            return proc, found.group(0)
-        if time.monotonic() > deadline:
-            break
-    proc.kill()
-    raise RuntimeError("the playground did not start")
-
-
-def stop_server(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    proc.drain.join(5)
-    proc.stdout.close()
 
 
 @pytest.fixture(scope="session")
@@ -113,9 +67,11 @@ class Visitor:
         return response.json
 
     def send(self, sandbox: dict, method="GET", path="/", headers=None, body=None, **extra):
-        response = self.client.post(f"/api/sandboxes/{sandbox['id']}/requests", json={
-            "method": method, "path": path, "headers": headers or {}, "body": body, **extra})
-        return response
+        # Serialised here, not by the client: Flask's JSON would sort the headers by name.
+        payload = json.dumps({"method": method, "path": path, "headers": headers or {},
+                              "body": body, **extra})
+        return self.client.post(f"/api/sandboxes/{sandbox['id']}/requests", data=payload,
+                                content_type="application/json")
 
     def exchange(self, sandbox: dict, method="GET", path="/", **kwargs) -> dict:
         response = self.send(sandbox, method, path, **kwargs)

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from conftest import sandbox_processes, start_server, stop_server
+from tests.servers import sandbox_processes, start_server, stop_server
 from playground.config import SETTINGS
 from playground.sandbox.manager import UID_BLOCKS, UIDS_PER_HOST
 

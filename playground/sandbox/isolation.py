@@ -29,11 +29,13 @@ SANDBOX_WORKDIR = "/sandbox"
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONUNBUFFERED": "1",
     # Threads each reserve a malloc arena; keep the address space limit about real memory.
     "MALLOC_ARENA_MAX": "2",
 }
+
+# Isolated from PYTHON* variables and the user's site; unbuffered, so each print reaches the
+# log as it happens; no .pyc files written into the visitor's directory.
+PYTHON_FLAGS = ["-I", "-u", "-B"]
 
 PROCESS_WARNING = (
     "bubblewrap is not available: snippets run as plain processes with rlimits only. They can "
@@ -67,7 +69,7 @@ class Process:
         return str(hostdir)
 
     def launch(self, hostdir: Path, child_args: list, info_fd=None) -> Launch:
-        argv = [sys.executable, "-I", str(BOOTSTRAP), "--workdir", str(hostdir), *child_args]
+        argv = [sys.executable, *PYTHON_FLAGS, str(BOOTSTRAP), "--workdir", str(hostdir), *child_args]
         return Launch(argv, str(hostdir), {**CHILD_ENV, "HOME": str(hostdir)})
 
 
@@ -149,7 +151,7 @@ class Bubblewrap:
             argv += ["--unshare-user", "--cap-drop", "ALL"]
         if info_fd is not None:
             argv += ["--info-fd", str(info_fd)]
-        argv += ["--", sys.executable, "-I", SANDBOX_BOOTSTRAP, "--workdir", SANDBOX_WORKDIR,
+        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, "--workdir", SANDBOX_WORKDIR,
                  "--copy-from", SANDBOX_SOURCE, *child_args]
         return Launch(argv, str(hostdir), {})
 
