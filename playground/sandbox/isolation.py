@@ -99,9 +99,12 @@ class Bubblewrap:
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
             args += ["--ro-bind", str(root), str(root)]
-        # The host package may sit inside site-packages: hide it, the child needs none of it.
-        if any(r in PACKAGE_DIR.parents for r in roots):
-            args += ["--tmpfs", str(PACKAGE_DIR)]
+        # An installed copy of the host package sits in site-packages: hide it (and the one we
+        # run from, if it is there), the child needs none of it.
+        hidden = {p for root in roots for p in root.glob("lib/python*/site-packages/playground")}
+        hidden |= {PACKAGE_DIR} if any(r in PACKAGE_DIR.parents for r in roots) else set()
+        for package in sorted(hidden):
+            args += ["--tmpfs", str(package)]
         return args
 
     def _system_binds(self) -> list:
