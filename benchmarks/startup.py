@@ -1,0 +1,69 @@
+"""Start-up: Run (create -> running -> first response through the proxy) against plain
+`python app.py` to its first response, measured in the same run.
+
+    python benchmarks/startup.py [rounds]
+"""
+
+import http.client
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import APP, free_port, summary  # noqa: E402
+
+from playground import create_app  # noqa: E402
+
+
+def plain_python(folder: Path) -> float:
+    port = free_port()
+    (folder / "app.py").write_text(APP.format(port=port))
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/")
+                conn.getresponse().read()
+                return time.perf_counter() - started
+            except ConnectionRefusedError:
+                time.sleep(0.002)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def playground_run(client) -> float:
+    started = time.perf_counter()
+    sandbox = client.post("/api/sandboxes", json={"files": {"app.py": APP.format(port=5000)}}).json
+    assert sandbox["state"] == "running", sandbox["error"]
+    reply = client.post(f"/api/sandboxes/{sandbox['id']}/requests", json={"method": "GET", "path": "/"})
+    assert reply.json["status"] == 200
+    elapsed = time.perf_counter() - started
+    client.delete(f"/api/sandboxes/{sandbox['id']}")
+    return elapsed
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    app = create_app()
+    client = app.test_client()
+    isolation = app.extensions["playground.sandboxes"].isolation.name
+    print(f"start-up to first response, {rounds} rounds each, interleaved (isolation: {isolation})")
+    plain, sandboxed = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(rounds):
+            plain.append(plain_python(Path(folder)))
+            sandboxed.append(playground_run(client))
+    base = summary("plain `python app.py`", plain)
+    ours = summary("playground Run (sandbox + proxy)", sandboxed)
+    print(f"  ratio playground / plain python: {ours / base:.2f}x  (target <= 1.5x)")
+    app.extensions["playground.sandboxes"].shutdown()
+
+
+if __name__ == "__main__":
+    main()
