@@ -221,13 +221,15 @@ class FileView {
     if (this.markedLine) this.gutterLines.children[this.markedLine - 1]?.classList.add("marked");
   }
 
-  /** Puts the caret at the start of `line` and scrolls it into the middle of the view. */
-  revealLine(line) {
+  /** Scrolls `line` into the middle of the view; with `caret`, also focuses it there. */
+  revealLine(line, { caret = false } = {}) {
     const ta = this.textarea;
     const lines = ta.value.split("\n");
-    const offset = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
-    ta.focus({ preventScroll: true });
-    ta.setSelectionRange(offset, offset);
+    if (caret) {
+      const offset = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
+      ta.focus({ preventScroll: true });
+      ta.setSelectionRange(offset, offset);
+    }
     const lineHeight = this.code.scrollHeight / (lines.length + 1);
     ta.scrollTop = Math.max(0, (line - 1) * lineHeight - ta.clientHeight / 2);
   }
@@ -321,18 +323,21 @@ export class Editor {
     return matches.sort((a, b) => b.length - a.length)[0] ?? null;
   }
 
-  /** Marks `line` of `file` as where an error happened; returns the path it matched. */
+  /** Marks `line` of `file` as where an error happened and shows it; returns the path it matched. */
   markError(file, line, message) {
     const path = this.pathFor(file);
     if (!path || !line) return null;
     this.clearMarks();
     this.views.get(path).markLine(line, message);
+    this.show(path);
+    this.active.revealLine(line);
     return path;
   }
 
+  /** Shows `line` of `path` with the caret on it. */
   reveal(path, line) {
     this.show(path);
-    this.views.get(path).revealLine(line);
+    this.active.revealLine(line, { caret: true });
   }
 
   clearMarks() {

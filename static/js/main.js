@@ -14,6 +14,7 @@ import { load, loadEdits, save, saveEdits } from "./storage.js";
 const $ = (id) => document.getElementById(id);
 let snippet = null; // the open snippet, as /api/snippets/<slug> gives it
 let shownError = null; // the start error in the error panel, so replays do not repaint it
+let opening = null; // the slug asked for last, so a slower earlier answer is dropped
 
 setupLayout();
 
@@ -88,13 +89,20 @@ function markError(error) {
 }
 
 async function open(slug) {
+  if (slug === (opening ?? snippet?.slug)) return;
+  opening = slug;
   let data;
   try {
     data = await api("GET", `/api/snippets/${encodeURIComponent(slug)}`);
   } catch (error) {
-    showError($("error-panel"), { type: "Could not open the snippet", message: error.message });
+    if (opening === slug) {
+      opening = null;
+      showError($("error-panel"), { type: "Could not open the snippet", message: error.message });
+    }
     return;
   }
+  if (opening !== slug) return;
+  opening = null;
   snippet = data;
   save("lastSnippet", slug);
   history.replaceState(null, "", `#${slug}`);

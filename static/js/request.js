@@ -284,7 +284,7 @@ export class RequestPanel {
     li.querySelector(".status").dataset.class = response ? `${status[0]}xx` : "error";
     li.querySelector(".method").textContent = request.method;
     li.querySelector(".path").textContent = request.path;
-    li.querySelector(".meta").textContent = response ? ` ${response.elapsed_ms} ms` : ` ${error}`;
+    li.querySelector(".meta").textContent = response ? ` ${Math.round(response.elapsed_ms)} ms` : ` ${error}`;
     this.historyList.prepend(li);
     this.updateCounts();
   }

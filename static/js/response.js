@@ -117,7 +117,7 @@ export class ResponseView {
     const { status, reason, headers, elapsed_ms: elapsed, size, content_type: type } = response;
     this.status.textContent = `${status} ${reason}`;
     this.status.dataset.class = `${String(status)[0]}xx`;
-    this.meta.textContent = [`${elapsed} ms`, humanSize(size), type, response.truncated && "truncated"]
+    this.meta.textContent = [`${Math.round(elapsed)} ms`, humanSize(size), type, response.truncated && "truncated"]
       .filter(Boolean).join(" · ");
 
     const location = headerValue(headers, "location");
