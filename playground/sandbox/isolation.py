@@ -131,9 +131,10 @@ class Bubblewrap:
             "--die-with-parent", "--new-session",
             "--hostname", "sandbox",
             *self._system_binds(),
-            *self._python_binds(),
             "--dev", "/dev", "--proc", "/proc",
             "--perms", "1777", "--size", str(self.disk_bytes), "--tmpfs", "/tmp",
+            # After /tmp: a venv may live under it and must not be hidden by the tmpfs.
+            *self._python_binds(),
             "--perms", "0755", "--size", str(self.disk_bytes), "--tmpfs", SANDBOX_WORKDIR,
             "--perms", "0755", "--dir", "/opt/playground",
             "--ro-bind", str(BOOTSTRAP), SANDBOX_BOOTSTRAP,
