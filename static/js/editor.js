@@ -268,7 +268,7 @@ export class Editor {
         type: "button", role: "tab", "data-testid": "file-tab", "data-path": path, title: path,
       });
       tab.append(element("span", "file-name"), element("span", "modified"));
-      tab.firstChild.textContent = path;
+      tab.firstChild.textContent = path.split("/").pop(); // the full path is in the title
       tab.lastChild.textContent = "●";
       tab.lastChild.title = "Changed from the talk's version";
       tab.addEventListener("click", () => this.show(path));

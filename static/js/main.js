@@ -64,6 +64,10 @@ const response = new ResponseView($("response-panel"), {
     showError(container, error, "Exception in a route");
     markError(error);
   },
+  fetchFromApp: (path) => (sandbox.isRunning
+    ? api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
+      .catch(() => null)
+    : null),
 });
 
 const requests = new RequestPanel($("request-panel"), {

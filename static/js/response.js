@@ -1,14 +1,20 @@
 // The response view: status line, body (preview, raw), headers and cookies.
 //
-// HTML from the child is shown in <iframe sandbox="allow-scripts" srcdoc=...>.
+// HTML from the child is shown in <iframe sandbox="allow-scripts allow-forms" srcdoc=...>.
 // Without allow-same-origin the frame is a unique opaque origin: it cannot read
 // the host's cookies, storage or DOM, even with scripts on. Scripts are allowed
 // so a snippet's own inline JavaScript runs, and so a small script of ours can
-// turn link clicks and form posts into requests sent through this panel. A CSP
+// turn link clicks and form posts into requests sent through this panel (forms
+// must be allowed for their submit event to fire at all; the CSP's
+// form-action 'none' still stops any real submission). A CSP
 // in the frame forbids every fetch: the preview never reaches the host or the
-// network (the child's /static URLs would otherwise resolve against the host).
+// network (the child's /static URLs would otherwise resolve against the host);
+// instead the app's own stylesheets and images are fetched through the proxy, as
+// a browser would, and inlined.
 import { escapeHtml, paintHighlighted } from "./api.js";
 import { subtabs } from "./tabs.js";
+
+const MAX_SUBRESOURCES = 20;
 
 const PREVIEW_CSP = "default-src 'none'; img-src data: blob:; media-src data: blob:; "
   + "style-src 'unsafe-inline' data:; font-src data:; script-src 'unsafe-inline'; "
@@ -57,10 +63,12 @@ function headerValue(headers, name) {
 export class ResponseView {
   /**
    * onFollow(location, status) follows a redirect; onNavigate(request) sends what a
-   * click in the preview asked for; showException(container, error) renders a traceback.
+   * click in the preview asked for; showException(container, error) renders a traceback;
+   * fetchFromApp(path) GETs a stylesheet or image from the app for the preview.
    */
-  constructor(root, { cookies, onFollow, onNavigate, showException }) {
+  constructor(root, { cookies, onFollow, onNavigate, showException, fetchFromApp }) {
     this.root = root;
+    this.fetchFromApp = fetchFromApp;
     this.cookies = cookies;
     const $ = (id) => root.querySelector(`#${id}`);
     this.status = $("response-status");
@@ -158,12 +166,15 @@ export class ResponseView {
     }
     if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
       const frame = document.createElement("iframe");
-      frame.setAttribute("sandbox", "allow-scripts");
+      frame.setAttribute("sandbox", "allow-scripts allow-forms");
       frame.dataset.testid = "response-preview";
       frame.title = "Preview of the app's HTML (sandboxed)";
-      frame.srcdoc = `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">`
-        + `<script>${navigationScript(request.path)}</script>${body}`;
       this.preview.append(frame);
+      this.withSubresources(body, request.path).then((html) => {
+        if (this.current !== response) return;
+        frame.srcdoc = `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">`
+          + `<script>${navigationScript(request.path)}</script>${html}`;
+      });
       return "html";
     }
     if (type.includes("json")) {
@@ -185,12 +196,42 @@ export class ResponseView {
     return "text";
   }
 
+  /** The page with the app's own stylesheets and images inlined (the frame may fetch nothing). */
+  async withSubresources(html, path) {
+    const doc = new DOMParser().parseFromString(html, "text/html"); // inert: loads and runs nothing
+    const base = new URL(path, "http://app.invalid");
+    const local = (href) => {
+      const url = new URL(href, base);
+      return url.origin === base.origin ? url.pathname + url.search : null;
+    };
+    const targets = [...doc.querySelectorAll('link[rel~="stylesheet"][href], img[src]')]
+      .filter((el) => local(el.getAttribute(el.tagName === "IMG" ? "src" : "href")))
+      .slice(0, MAX_SUBRESOURCES);
+    if (!targets.length) return html;
+    await Promise.all(targets.map(async (el) => {
+      const isImage = el.tagName === "IMG";
+      const answer = await this.fetchFromApp(local(el.getAttribute(isImage ? "src" : "href")));
+      if (!answer || answer.status !== 200) return;
+      if (isImage && answer.body_base64) {
+        el.setAttribute("src", `data:${answer.content_type};base64,${answer.body_base64}`);
+      } else if (!isImage) {
+        const style = doc.createElement("style");
+        style.textContent = answer.body;
+        el.replaceWith(style);
+      }
+    }));
+    const doctype = doc.doctype ? "<!doctype html>" : "";
+    return doctype + doc.documentElement.outerHTML;
+  }
+
   binary(response, request) {
     const box = document.createElement("div");
     box.className = "binary";
     const bytes = Uint8Array.from(atob(response.body_base64), (c) => c.charCodeAt(0));
     const type = response.content_type || "application/octet-stream";
+    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
     const url = URL.createObjectURL(new Blob([bytes], { type }));
+    this.blobUrl = url;
     const note = document.createElement("p");
     note.textContent = `Binary body: ${humanSize(response.size)} of ${type}${response.truncated ? " (truncated)" : ""}. `;
     const link = document.createElement("a");

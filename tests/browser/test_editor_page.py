@@ -88,7 +88,7 @@ def test_html_renders_in_a_sandboxed_frame(page):
     page.get_by_test_id("suggested-request").filter(has_text="A for loop").click()
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     frame = page.get_by_test_id("response-preview")
-    expect(frame).to_have_attribute("sandbox", "allow-scripts")  # never allow-same-origin
+    expect(frame).to_have_attribute("sandbox", "allow-scripts allow-forms")  # never allow-same-origin
     expect(page.frame_locator("[data-testid=response-preview]").locator("li").first).to_have_text("Nothing")
     page.get_by_role("tab", name="Raw").click()
     expect(page.locator("#response-raw .nt").first).to_be_visible()  # highlighted HTML tags
@@ -162,3 +162,24 @@ def test_the_page_asks_for_nothing_off_the_host(page, live_server, off_host):
     assert off_host.requests == []
     host = live_server.removeprefix("http://")
     assert sockets and all(url.startswith(f"ws://{host}/") for url in sockets), sockets
+
+
+def test_redirect_follow_and_a_form_posted_from_the_preview(page):
+    open_snippet(page, "blog")
+    run(page)
+    page.get_by_test_id("suggested-request").filter(has_text="needs a login").click()
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
+    page.get_by_role("button", name="Follow").click()
+    expect(page.get_by_test_id("request-path")).to_have_value("/auth/login")
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    # The app's stylesheet was fetched through the proxy and inlined, not loaded by the frame.
+    frame = page.frame_locator("[data-testid=response-preview]")
+    expect(frame.locator("style")).to_have_count(1)
+    frame.locator("a", has_text="Register").click()
+    expect(page.get_by_test_id("request-path")).to_have_value("/auth/register")
+    frame.locator("input[name=username]").fill("ada")
+    frame.locator("input[name=password]").fill("secret")
+    frame.locator("input[type=submit], button[type=submit], button:not([type])").first.click()
+    expect(page.get_by_test_id("request-method")).to_have_value("POST")
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
+    expect(page.locator("#redirect-location")).to_contain_text("/auth/login")
