@@ -15,8 +15,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("PLAYGROUND")
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config["INSTANCE_PATH"]:
+        app.instance_path = app.config["INSTANCE_PATH"]
 
-    from . import api, live, views, visitors
+    from . import api, download, live, presenter, shares, views, visitors
     from .sandbox.manager import SandboxManager
     from .snippets import Catalog
 
@@ -25,10 +27,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     sandboxes = SandboxManager(app.config)
     app.extensions["playground.sandboxes"] = sandboxes
     atexit.register(sandboxes.shutdown)
+    app.extensions["playground.room"] = presenter.Room(app.config)
+    app.extensions["playground.shares"] = shares.ShareStore(
+        Path(app.instance_path) / "shares.sqlite3")
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     live.sock.init_app(app)
     app.register_blueprint(live.bp)
+    app.register_blueprint(presenter.bp)
+    app.register_blueprint(shares.bp)
+    app.register_blueprint(download.bp)
     app.after_request(visitors.remember)
     return app

@@ -29,6 +29,7 @@ def main(argv=None) -> None:
     signal.signal(signal.SIGTERM, stop)
     print(f"Flask Playground running on http://{args.host}:{server.port}/ "
           f"(isolation: {sandboxes.isolation.name})", flush=True)
+    print(f"Presenter token: {app.config['PRESENTER_TOKEN']}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

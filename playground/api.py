@@ -19,6 +19,11 @@ def catalog():
     return current_app.extensions["playground.snippets"]
 
 
+def room():
+    """Presenter mode (presenter.py): told of the presenter's runs and exchanges."""
+    return current_app.extensions["playground.room"]
+
+
 @bp.before_request
 def guard():
     if request.method in ("POST", "PUT", "DELETE", "PATCH"):
@@ -100,6 +105,7 @@ def get_snippet(slug):
 def create_sandbox():
     files = checked_files(body())
     sandbox = manager().create(visitors.current(), files)
+    room().ran(sandbox)
     return sandbox.snapshot(), 201
 
 
@@ -111,7 +117,10 @@ def get_sandbox(sandbox_id):
 @bp.put("/sandboxes/<sandbox_id>")
 def rerun_sandbox(sandbox_id):
     files = checked_files(body())
-    return manager().get(sandbox_id, visitors.current()).start(files)
+    sandbox = manager().get(sandbox_id, visitors.current())
+    snapshot = sandbox.start(files)
+    room().ran(sandbox)
+    return snapshot
 
 
 @bp.delete("/sandboxes/<sandbox_id>")
@@ -131,7 +140,14 @@ def sandbox_events(sandbox_id):
 @bp.post("/sandboxes/<sandbox_id>/requests")
 def send_request(sandbox_id):
     sandbox = manager().get(sandbox_id, visitors.current())
-    data = body()
+    result = relay(sandbox, body())
+    room().exchanged(sandbox, result)
+    return result
+
+
+def relay(sandbox, data: dict) -> dict:
+    """Send the request `data` describes to `sandbox` (anything with the proxy's `scheme`,
+    `port` and `jar`, and a sandbox's `state` and `events`) and describe the exchange."""
     method, path = data.get("method", "GET"), data.get("path", "/")
     headers = data.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):

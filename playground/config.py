@@ -30,10 +30,19 @@ SETTINGS = {
     "SANDBOX_UID_BASE": (200000, "First uid given to a sandbox when the host runs as root."),
     "SNIPPETS_DIR": (None, "Directory of the snippet catalog; the shipped one when unset."),
     "SECRET_KEY": (None, "Signs the visitor cookie; random at each start when unset."),
+    "PRESENTER_TOKEN": (None, "Proves who may present; random at each start (and printed) "
+                        "when unset."),
+    "FOLLOWER_REQUESTS_PER_MINUTE": (60, "Requests one follower may send to the presenter's app."),
+    "FOLLOWER_REQUEST_BURST": (10, "Requests a follower may send at once before the rate applies."),
+    "MAX_FOLLOWERS": (1000, "Followers whose own cookie jar for the presenter's app is kept."),
+    "INSTANCE_PATH": (None, "Folder of the playground's own files (the shares database); "
+                      "Flask's instance folder when unset."),
+    "MAX_SHARE_BYTES": (256 * 1024, "Bytes in all files of one shared snippet."),
 }
 
 
 def defaults() -> dict:
     config = {name: default for name, (default, _help) in SETTINGS.items()}
     config["SECRET_KEY"] = secrets.token_hex(32)
+    config["PRESENTER_TOKEN"] = secrets.token_urlsafe(12)
     return config

@@ -1,0 +1,284 @@
+"""Presenter mode: one presenter's editor, runs and exchanges, broadcast live to followers.
+
+The presenter proves who they are with PRESENTER_TOKEN; from then on their visitor id is the
+presenter's. Their page streams what they open and type (with cursor and scroll) over
+`/ws/present`; the API reports their runs and exchanges (`Room.ran`, `Room.exchanged`). Everything
+goes into one `EventLog`, the hub: each follower's WebSocket handler waits on it and sends what is
+new. A follower who joins, or falls further behind than the hub remembers, gets a snapshot first.
+
+Followers may send their own requests to the presenter's app, each with a cookie jar of their own
+and a rate limit; they can never change the presenter's code.
+"""
+
+import json
+import secrets
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Blueprint, current_app, request
+
+from . import api, visitors
+from .cookies import Jar
+from .errors import PlaygroundError
+from .live import KEEPALIVE_SECONDS, sock
+from .sandbox.events import EventLog
+
+bp = Blueprint("presenter", __name__)
+bp.before_request(api.guard)
+HUB_EVENTS = 256  # a follower further behind than this gets a fresh snapshot instead
+PRESENTER_MESSAGES = {"open", "edit", "view", "watch"}
+
+
+class Follower:
+    """What the host keeps of one follower: their jar for the presenter's app, their rate."""
+
+    def __init__(self, burst: int):
+        self.jar = Jar()
+        self.allowance = float(burst)
+        self.stamp = time.monotonic()
+
+
+class Seat:
+    """The presenter's sandbox as one follower uses it: the same app, their own cookie jar."""
+
+    def __init__(self, sandbox, jar: Jar):
+        self._sandbox = sandbox
+        self.jar = jar
+
+    def __getattr__(self, name):
+        return getattr(self._sandbox, name)
+
+
+class Room:
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.hub = EventLog(HUB_EVENTS)
+        self.presence = EventLog(16)  # only "live" events, for pages that just show a badge
+        self.presenter = None  # the presenter's visitor id
+        self.sandbox = None  # the presenter's app, as last run
+        self.state = {}
+        self.watchers = 0  # followers connected to the hub
+        self._followers = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- who presents ------------------------------------------------------------------------
+
+    def is_presenter(self, visitor: str) -> bool:
+        return self.presenter is not None and secrets.compare_digest(self.presenter, visitor)
+
+    def claim(self, visitor: str, token) -> None:
+        if not isinstance(token, str) or not secrets.compare_digest(
+                token.encode(), self.settings["PRESENTER_TOKEN"].encode()):
+            raise PlaygroundError(403, "bad_token", "that is not the presenter token (python -m "
+                                  "playground prints it at start-up).")
+        with self._lock:
+            self.presenter, self.sandbox = visitor, None
+            self._followers.clear()
+            self.state = {}
+            self._publish("live", live=True)
+
+    def release(self, visitor: str) -> None:
+        if not self.is_presenter(visitor):
+            raise PlaygroundError(403, "not_presenter", "only the presenter can stop presenting.")
+        with self._lock:
+            self.presenter, self.sandbox = None, None
+            self._followers.clear()
+            self._publish("live", live=False)
+
+    def status(self, visitor: str) -> dict:
+        return {"live": self.presenter is not None, "presenting": self.is_presenter(visitor),
+                "title": self.state.get("title"), "followers": self.watchers,
+                "running": self.sandbox is not None and self.sandbox.state == "running"}
+
+    # -- what is broadcast -------------------------------------------------------------------
+
+    def _publish(self, kind: str, **fields) -> None:
+        """Record the change in the state followers start from, and tell them (lock held)."""
+        if kind == "live":
+            self.presence.append(kind, **fields)
+        elif kind == "edit":
+            self.state["files"] = {**self.state.get("files", {}), fields["path"]: fields["text"]}
+            self.state.update(path=fields["path"], cursor=fields["cursor"], scroll=fields["scroll"])
+        elif kind in ("run", "exchange", "watch"):
+            self.state[kind] = fields
+        else:  # open, view
+            self.state.update(fields)
+        self.hub.append(kind, **fields)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"type": "snapshot", "seq": self.hub.last_seq, "time": time.time(),
+                    "live": self.presenter is not None, **self.state}
+
+    def receive(self, visitor: str, message: dict) -> None:
+        """One message from the presenter's page: what they opened, typed or looked at."""
+        kind = message.get("type")
+        if kind not in PRESENTER_MESSAGES:
+            raise PlaygroundError(400, "bad_message", f"unknown message type {kind!r}.")
+        parse = {"open": self._open, "edit": self._edit, "view": self._edit, "watch": self._watch}
+        fields = parse[kind](kind, message)
+        with self._lock:
+            if not self.is_presenter(visitor):
+                raise PlaygroundError(403, "not_presenter", "someone else is presenting now.")
+            if kind in ("edit", "view") and fields["path"] not in self.state.get("files", {}):
+                raise PlaygroundError(400, "bad_path", "open a snippet before editing it.")
+            self._publish(kind, **fields)
+
+    def _open(self, kind, message) -> dict:
+        files = api.checked_files(message)
+        title, slug = message.get("title"), message.get("slug")
+        path = message.get("path") if message.get("path") in files else "app.py"
+        return {"slug": slug if isinstance(slug, str) else None, "files": files, "path": path,
+                "title": title[:200] if isinstance(title, str) else None,
+                "cursor": [0, 0], "scroll": {"top": 0, "left": 0}}
+
+    def _edit(self, kind, message) -> dict:
+        """An edit (the active file's whole text) or a view change (cursor, scroll, file)."""
+        path = message.get("path")
+        cursor = message.get("cursor") or [0, 0]
+        scroll = message.get("scroll") or {}
+        if (not isinstance(path, str) or not isinstance(cursor, list) or len(cursor) != 2
+                or not all(isinstance(c, int) for c in cursor) or not isinstance(scroll, dict)):
+            raise PlaygroundError(400, "bad_message", "an edit needs a path, a cursor [start, end] "
+                                  "and a scroll {top, left}.")
+        fields = {"path": path, "cursor": cursor,
+                  "scroll": {k: float(scroll.get(k) or 0) for k in ("top", "left")}}
+        if kind == "edit":
+            text = message.get("text")
+            if (not isinstance(text, str)
+                    or len(text.encode("utf-8", "surrogatepass")) > self.settings["MAX_FILE_BYTES"]):
+                raise PlaygroundError(413, "bad_text", "an edit needs the file's text, within "
+                                      "MAX_FILE_BYTES.")
+            fields["text"] = text
+        return fields
+
+    def _watch(self, kind, message) -> dict:
+        return {"on": bool(message.get("on"))}
+
+    def ran(self, sandbox) -> None:
+        """The API started (or restarted) a sandbox: the presenter's is shown to followers."""
+        if not self.is_presenter(sandbox.owner):
+            return
+        with self._lock:
+            self.sandbox = sandbox
+            run = {k: v for k, v in sandbox.snapshot().items() if k != "id"}
+            self._publish("run", **run)
+
+    def exchanged(self, sandbox, result: dict) -> None:
+        """The presenter sent a request and got `result`: show both to followers."""
+        if not self.is_presenter(sandbox.owner):
+            return
+        with self._lock:
+            self._publish("exchange", request=result["request"], response=result)
+
+    # -- followers' own requests -------------------------------------------------------------
+
+    def seat(self, visitor: str) -> Seat:
+        """The presenter's app for one follower, once their rate allows another request."""
+        sandbox = self.sandbox
+        if self.presenter is None or sandbox is None or sandbox.state != "running":
+            raise PlaygroundError(409, "presenter_not_running", "the presenter's app is not "
+                                  "running right now.")
+        rate = self.settings["FOLLOWER_REQUESTS_PER_MINUTE"] / 60
+        burst = self.settings["FOLLOWER_REQUEST_BURST"]
+        with self._lock:
+            follower = self._followers.pop(visitor, None) or Follower(burst)
+            self._followers[visitor] = follower  # the most recent last; the oldest are dropped
+            while len(self._followers) > self.settings["MAX_FOLLOWERS"]:
+                self._followers.popitem(last=False)
+            now = time.monotonic()
+            follower.allowance = min(burst, follower.allowance + (now - follower.stamp) * rate)
+            follower.stamp = now
+            if follower.allowance < 1:
+                wait = (1 - follower.allowance) / rate
+                raise PlaygroundError(429, "rate_limited", "slow down: you may send "
+                                      f"{self.settings['FOLLOWER_REQUESTS_PER_MINUTE']} requests "
+                                      f"a minute to the presenter's app (try again in {wait:.0f} s).")
+            follower.allowance -= 1
+        return Seat(sandbox, follower.jar)
+
+    def watching(self, step: int) -> None:
+        with self._lock:
+            self.watchers += step
+
+
+def room() -> Room:
+    return current_app.extensions["playground.room"]
+
+
+@bp.get("/api/presenter")
+def presenter_status():
+    return room().status(visitors.current())
+
+
+@bp.post("/api/presenter")
+def start_presenting():
+    room().claim(visitors.current(), api.body().get("token"))
+    return room().status(visitors.current())
+
+
+@bp.delete("/api/presenter")
+def stop_presenting():
+    room().release(visitors.current())
+    return room().status(visitors.current())
+
+
+@bp.post("/api/presenter/requests")
+def follower_request():
+    """A follower's own request to the presenter's app: their jar, their rate limit."""
+    return api.relay(room().seat(visitors.current()), api.body())
+
+
+@sock.route("/ws/present", bp=bp)
+def present(ws):
+    """The presenter's page: each message is what they opened, typed or scrolled to."""
+    visitor = visitors.current()
+    if not visitors.same_origin() or not room().is_presenter(visitor):
+        ws.close(reason=1008, message="only the presenter may present")
+        return
+    while room().is_presenter(visitor):
+        message = ws.receive(timeout=KEEPALIVE_SECONDS)
+        if message is None:
+            continue
+        try:
+            data = json.loads(message)
+            if not isinstance(data, dict):
+                raise ValueError
+            room().receive(visitor, data)
+        except ValueError:
+            ws.send(json.dumps({"type": "error", "code": "bad_json", "message": "send JSON."}))
+        except PlaygroundError as error:
+            ws.send(json.dumps({"type": "error", **error.to_json()["error"]}))
+    ws.close(reason=1000, message="you are no longer the presenter")
+
+
+@sock.route("/ws/follow", bp=bp)
+def follow(ws):
+    """A snapshot of what the presenter shows, then every change. `?presence=1`: only whether
+    a presenter is live."""
+    if not visitors.same_origin():
+        ws.close(reason=1008, message="calls from another site are refused")
+        return
+    here = room()
+    following = not request.args.get("presence")
+    if following:
+        log, first = here.hub, here.snapshot()
+    else:
+        log = here.presence
+        first = {"type": "live", "seq": log.last_seq, "live": here.presenter is not None}
+    here.watching(following)
+    try:
+        ws.send(json.dumps(first))
+        seen = first["seq"]
+        while True:
+            events = log.wait_after(seen, KEEPALIVE_SECONDS)
+            if not events:
+                ws.send(json.dumps({"type": "keepalive"}))  # also notices a closed socket
+            elif events[0]["seq"] > seen + 1 and following:
+                events = [here.snapshot()]  # missed some: start again from the whole picture
+            for event in events:
+                ws.send(json.dumps(event))
+                seen = event["seq"]
+    finally:
+        here.watching(-following)
