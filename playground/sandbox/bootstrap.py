@@ -206,7 +206,10 @@ class NoAppFound(Exception):
 def confine(args: argparse.Namespace) -> None:
     """Limits first, then drop root for the sandbox's own uid; the visitor's code runs after."""
     for name, value in json.loads(args.limits).items():
-        resource.setrlimit(RLIMITS[name], (value, value))
+        # CPU: SIGXCPU at the soft limit tells the host which limit it was; the kernel
+        # sends SIGKILL instead when soft and hard are equal.
+        hard = value + 1 if name == "cpu" else value
+        resource.setrlimit(RLIMITS[name], (value, hard))
     libc = ctypes.CDLL(None, use_errno=True)
     if args.uid is not None and os.geteuid() == 0:
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
