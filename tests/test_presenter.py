@@ -1,0 +1,145 @@
+"""Presenter mode on a real server: the token, the broadcast to followers over real WebSockets,
+and followers' own requests to the presenter's app (their own cookie jar, a rate limit)."""
+
+import json
+import urllib.error
+from pathlib import Path
+
+import pytest
+from simple_websocket import ConnectionClosed
+
+from tests.servers import start_server, stop_server
+from tests.test_live import Api, receive_until
+
+TOKEN = "presenter-token-for-tests"
+SESSIONS = (Path(__file__).parent.parent / "snippets/14-sessions/app.py").read_text("utf-8")
+BURST = 4
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, url = start_server(env={"PLAYGROUND_PRESENTER_TOKEN": TOKEN,
+                                  "PLAYGROUND_FOLLOWER_REQUEST_BURST": str(BURST),
+                                  "PLAYGROUND_FOLLOWER_REQUESTS_PER_MINUTE": "1"})
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+def status_of(api, method, path, payload=None):
+    """(status, JSON) whatever the status."""
+    try:
+        return 200, api.call(method, path, payload)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def presenter(server):
+    api = Api(server)
+    assert api.call("POST", "/api/presenter", {"token": TOKEN})["presenting"] is True
+    yield api
+    status_of(api, "DELETE", "/api/presenter")
+
+
+def test_only_the_token_makes_a_presenter(server):
+    stranger = Api(server)
+    status, answer = status_of(stranger, "POST", "/api/presenter", {"token": "guess"})
+    assert status == 403 and answer["error"]["code"] == "bad_token"
+    assert stranger.call("GET", "/api/presenter")["presenting"] is False
+    ws = stranger.websocket("/ws/present")
+    with pytest.raises(ConnectionClosed):
+        ws.receive(timeout=5)
+    assert ws.close_reason == 1008
+
+
+def test_only_the_presenter_stops_presenting(presenter, server):
+    follower = Api(server)
+    assert follower.call("GET", "/api/presenter")["live"] is True
+    status, answer = status_of(follower, "DELETE", "/api/presenter")
+    assert status == 403 and answer["error"]["code"] == "not_presenter"
+
+
+def test_followers_see_typing_runs_and_exchanges(presenter, server):
+    follower, watcher = Api(server), Api(server)
+    follower.call("GET", "/api/snippets")
+    ws = follower.websocket("/ws/follow")
+    badge = watcher.websocket("/ws/follow?presence=1")
+    up = presenter.websocket("/ws/present")
+    try:
+        first = json.loads(ws.receive(timeout=10))
+        assert first["type"] == "snapshot" and first["live"] is True
+        assert json.loads(badge.receive(timeout=10))["live"] is True
+        up.send(json.dumps({"type": "open", "slug": "sessions", "title": "Sessions",
+                            "files": {"app.py": SESSIONS}, "path": "app.py"}))
+        for n in range(1, 4):
+            up.send(json.dumps({"type": "edit", "path": "app.py", "text": SESSIONS + "#" * n,
+                                "cursor": [len(SESSIONS) + n] * 2, "scroll": {"top": n}}))
+        edits = receive_until(ws, lambda e: e["type"] == "edit" and e["text"].endswith("###"))
+        assert [e["type"] for e in edits] == ["open", "edit", "edit", "edit"]
+        assert edits[0]["title"] == "Sessions"
+        assert [e["text"][len(SESSIONS):] for e in edits[1:]] == ["#", "##", "###"]
+        assert edits[-1]["cursor"] == [len(SESSIONS) + 3] * 2 and edits[-1]["scroll"]["top"] == 3
+
+        sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
+        run = receive_until(ws, lambda e: e["type"] == "run")[-1]
+        assert run["state"] == "running" and "id" not in run
+        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
+                       {"method": "GET", "path": "/"})
+        exchange = receive_until(ws, lambda e: e["type"] == "exchange")[-1]
+        assert exchange["request"]["path"] == "/" and exchange["response"]["body"] == "1"
+
+        # A latecomer starts from a snapshot holding all of it.
+        late = follower.websocket("/ws/follow")
+        snapshot = json.loads(late.receive(timeout=10))
+        late.close()
+        assert snapshot["files"]["app.py"].endswith("###") and snapshot["slug"] == "sessions"
+        assert snapshot["run"]["state"] == "running" and snapshot["exchange"]["response"]["body"] == "1"
+        # The presence badge heard nothing of the typing.
+        assert badge.receive(timeout=0.5) is None
+    finally:
+        for socket in (ws, badge, up):
+            socket.close()
+
+
+def test_presenter_messages_are_checked(presenter):
+    up = presenter.websocket("/ws/present")
+    try:
+        up.send("not json")
+        assert json.loads(up.receive(timeout=10))["code"] == "bad_json"
+        up.send(json.dumps({"type": "edit", "path": "nowhere.py", "text": "", "cursor": [0, 0]}))
+        assert json.loads(up.receive(timeout=10))["code"] == "bad_path"
+        up.send(json.dumps({"type": "open", "files": {"../x": "y"}}))
+        assert json.loads(up.receive(timeout=10))["code"] == "bad_path"
+        up.send(json.dumps({"type": "run"}))  # runs go through the API, never a message
+        assert json.loads(up.receive(timeout=10))["code"] == "bad_message"
+    finally:
+        up.close()
+
+
+def test_each_follower_has_their_own_cookie_jar_and_a_rate_limit(presenter, server):
+    sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
+    ask = {"method": "GET", "path": "/"}
+    assert presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests", ask)["body"] == "1"
+    alice, bob = Api(server), Api(server)
+    alice.call("GET", "/api/snippets")
+    bob.call("GET", "/api/snippets")
+    counts = [alice.call("POST", "/api/presenter/requests", ask)["body"] for _ in range(3)]
+    assert counts == ["1", "2", "3"]
+    assert bob.call("POST", "/api/presenter/requests", ask)["body"] == "1"
+    # The presenter's own session went on counting on its own.
+    assert presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests", ask)["body"] == "2"
+
+    alice.call("POST", "/api/presenter/requests", ask)  # the last of her burst
+    status, answer = status_of(alice, "POST", "/api/presenter/requests", ask)
+    assert status == 429 and answer["error"]["code"] == "rate_limited"
+    assert bob.call("POST", "/api/presenter/requests", ask)["body"] == "2"
+
+    # Followers reach the app, never the code: the sandbox itself is the presenter's alone.
+    status, _ = status_of(bob, "PUT", f"/api/sandboxes/{sandbox['id']}",
+                          {"files": {"app.py": "import os"}})
+    assert status == 404
+    presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
+    status, answer = status_of(bob, "POST", "/api/presenter/requests", ask)
+    assert status == 409 and answer["error"]["code"] == "presenter_not_running"
