@@ -343,8 +343,4 @@ export class Editor {
   clearMarks() {
     for (const view of this.views.values()) view.clearMark();
   }
-
-  focus() {
-    this.active?.textarea.focus();
-  }
 }

@@ -45,7 +45,7 @@ const live = new LiveLog({
   onEvent: (event) => {
     if (event.type === "state") sandbox.apply(event);
   },
-  onLost: () => sandbox.apply({ state: "stopped", exit_status: null }),
+  onLost: () => sandbox.lost(),
 });
 
 const cookies = new CookieJar($("cookie-jar"), {

@@ -80,6 +80,13 @@ export class Sandbox {
     if (this.id === id) this.apply({ state: "stopped", exit_status: null });
   }
 
+  /** Forgets a sandbox the host no longer has (it restarted, or reaped it). */
+  lost() {
+    this.info = { state: "stopped", exit_status: null };
+    this.render();
+    this.onChange(this.info);
+  }
+
   /** Forgets the sandbox (another snippet was opened), stopping it on the host. */
   discard() {
     const id = this.id;

@@ -8,12 +8,15 @@ browser context, so it is a new visitor with empty storage.
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LAPTOP = {"width": 1366, "height": 768}
+
+# Sandboxes start in a fraction of a second, but the machine running the tests may be busy.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
