@@ -10,11 +10,12 @@ Followers may send their own requests to the presenter's app, each with a cookie
 and a rate limit; they can never change the presenter's code.
 """
 
+import itertools
 import json
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from flask import Blueprint, current_app, request
 
@@ -22,12 +23,57 @@ from . import api, visitors
 from .cookies import Jar
 from .errors import PlaygroundError
 from .live import KEEPALIVE_SECONDS, sock
-from .sandbox.events import EventLog
 
 bp = Blueprint("presenter", __name__)
 bp.before_request(api.guard)
 HUB_EVENTS = 256  # a follower further behind than this gets a fresh snapshot instead
 PRESENTER_MESSAGES = {"open", "edit", "view", "watch"}
+
+
+class Hub:
+    """Numbered events that follower handlers wait on, like a sandbox's EventLog, but each event
+    is kept as the JSON text it is sent as: serialised once, not once per follower."""
+
+    def __init__(self, maxlen: int):
+        self._frames = deque(maxlen=maxlen)  # (seq, kind, path, text)
+        self._seq = 0
+        self._changed = threading.Condition()
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def append(self, kind: str, **fields) -> None:
+        with self._changed:
+            self._seq += 1
+            text = json.dumps({"seq": self._seq, "time": time.time(), "type": kind, **fields})
+            self._frames.append((self._seq, kind, fields.get("path"), text))
+            self._changed.notify_all()
+
+    def wait_after(self, seq: int, timeout: float) -> list | None:
+        """The frames after `seq`, waiting up to `timeout` for the first; None when some of them
+        are no longer kept (the caller is too far behind)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._seq > seq, timeout)
+            missing = self._seq - seq
+            if missing > len(self._frames):
+                return None
+            return list(itertools.islice(reversed(self._frames), missing))[::-1]
+
+
+def latest(frames: list) -> list:
+    """The frames worth sending to a follower who is behind: a keystroke is dropped when a later
+    one of the same file is already there, a cursor move when a later view or edit is."""
+    kept, edited, viewed = [], set(), False
+    for frame in reversed(frames):
+        _seq, kind, path, _text = frame
+        if (kind == "edit" and path in edited) or (kind == "view" and viewed):
+            continue
+        if kind == "edit":
+            edited.add(path)
+        viewed = viewed or kind in ("edit", "view")
+        kept.append(frame)
+    return kept[::-1]
 
 
 class Follower:
@@ -53,8 +99,8 @@ class Seat:
 class Room:
     def __init__(self, settings: dict):
         self.settings = settings
-        self.hub = EventLog(HUB_EVENTS)
-        self.presence = EventLog(16)  # only "live" events, for pages that just show a badge
+        self.hub = Hub(HUB_EVENTS)
+        self.presence = Hub(16)  # only "live" events, for pages that just show a badge
         self.presenter = None  # the presenter's visitor id
         self.sandbox = None  # the presenter's app, as last run
         self.state = {}
@@ -272,13 +318,15 @@ def follow(ws):
         ws.send(json.dumps(first))
         seen = first["seq"]
         while True:
-            events = log.wait_after(seen, KEEPALIVE_SECONDS)
-            if not events:
-                ws.send(json.dumps({"type": "keepalive"}))  # also notices a closed socket
-            elif events[0]["seq"] > seen + 1 and following:
-                events = [here.snapshot()]  # missed some: start again from the whole picture
-            for event in events:
-                ws.send(json.dumps(event))
-                seen = event["seq"]
+            frames = log.wait_after(seen, KEEPALIVE_SECONDS)
+            if frames is None:  # missed some: start again from the whole picture
+                snapshot = here.snapshot()
+                frames = [(snapshot["seq"], "snapshot", None, json.dumps(snapshot))]
+            elif not frames:
+                ws.send('{"type": "keepalive"}')  # also notices a closed socket
+            for seq, _kind, _path, text in latest(frames):
+                ws.send(text)
+            if frames:
+                seen = frames[-1][0]
     finally:
         here.watching(-following)
