@@ -5,7 +5,7 @@ import posixpath
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import proxy, visitors
+from . import cookies, proxy, trace, visitors
 from .errors import PlaygroundError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -106,21 +106,21 @@ def create_sandbox():
     files = checked_files(body())
     sandbox = manager().create(visitors.current(), files)
     room().ran(sandbox)
-    return sandbox.snapshot(), 201
+    return trace.explained(sandbox), 201
 
 
 @bp.get("/sandboxes/<sandbox_id>")
 def get_sandbox(sandbox_id):
-    return manager().get(sandbox_id, visitors.current()).snapshot()
+    return trace.explained(manager().get(sandbox_id, visitors.current()))
 
 
 @bp.put("/sandboxes/<sandbox_id>")
 def rerun_sandbox(sandbox_id):
     files = checked_files(body())
     sandbox = manager().get(sandbox_id, visitors.current())
-    snapshot = sandbox.start(files)
+    sandbox.start(files)
     room().ran(sandbox)
-    return snapshot
+    return trace.explained(sandbox)
 
 
 @bp.delete("/sandboxes/<sandbox_id>")
@@ -172,6 +172,7 @@ def relay(sandbox, data: dict) -> dict:
                                 timeout=current_app.config["REQUEST_TIMEOUT"],
                                 max_body=current_app.config["MAX_BODY_BYTES"])
         result["events"] = served_events(sandbox, after, result.pop("local_port"))
+        result.update(trace.from_child(result["events"]))
         target = proxy.redirect_target(result, sandbox.port)
         if not data.get("follow_redirects") or target is None or len(redirects) >= proxy.MAX_REDIRECTS:
             break
@@ -209,6 +210,23 @@ def set_cookie(sandbox_id):
     if proxy.BAD_VALUE.search(value) or ";" in value:
         raise PlaygroundError(400, "bad_cookie", "a cookie value cannot hold ';' or line breaks.")
     jar.set(name, value, path)
+    return {"cookies": jar.list()}
+
+
+@bp.post("/sandboxes/<sandbox_id>/cookies/<name>/tamper")
+def tamper_session(sandbox_id, name):
+    """Put a Flask session with an edited payload and the old signature in the jar."""
+    jar = manager().get(sandbox_id, visitors.current()).jar
+    payload = body().get("payload")
+    cookie = next((c for c in jar.list() if c["name"] == name), None)
+    if cookie is None:
+        raise PlaygroundError(404, "no_such_cookie", f"there is no cookie {name!r} in the jar.")
+    if not isinstance(payload, dict):
+        raise PlaygroundError(400, "bad_payload", '"payload" must be a JSON object.')
+    value = cookies.tamper_flask_session(cookie["value"], payload)
+    if value is None:
+        raise PlaygroundError(400, "not_a_session", f"{name} is not a Flask session cookie.")
+    jar.set(name, value, cookie["path"])
     return {"cookies": jar.list()}
 
 

@@ -81,6 +81,16 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def tamper_flask_session(value: str, payload: dict) -> str | None:
+    """`value` with a new payload and its old timestamp and signature: what a visitor without the
+    app's secret key can make, and what the app must refuse. None for anything but a session."""
+    if decode_flask_session(value) is None:
+        return None
+    stamp, signature = value.rsplit(".", 2)[1:]
+    data = _SERIALIZER.dumps(payload).encode("utf-8")
+    return f"{base64.urlsafe_b64encode(data).decode('ascii').rstrip('=')}.{stamp}.{signature}"
+
+
 def decode_flask_session(value: str) -> dict | None:
     """Take a Flask session cookie apart without its secret: it is signed, not encrypted.
 

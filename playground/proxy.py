@@ -14,6 +14,7 @@ import ssl
 import time
 from urllib.parse import urlsplit
 
+from . import trace
 from .errors import PlaygroundError
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token: methods, header names
@@ -78,13 +79,15 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
     conn = _connect(sandbox.scheme, sandbox.port, timeout)
-    local_port = None
+    tap = trace.Wiretap(conn)
+    local_port = tls = None
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for name, value in sent:
             conn.putheader(name, value)
         conn.endheaders(body or None)
         local_port = conn.sock.getsockname()[1]
+        tls = trace.session(conn.sock)
         response = conn.getresponse()
         data, truncated = _read_body(response, max_body, deadline)
     except (socket.timeout, TimeoutError):
@@ -116,6 +119,8 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
         "request": {"method": method, "path": path, "headers": [list(h) for h in sent],
                     "body": (body or b"").decode("utf-8", "replace")},
         "local_port": local_port,
+        "raw": {**tap.raw(response), "curl": trace.curl(url, method, sent, body)},
+        "tls": tls,
     }
 
 
