@@ -50,8 +50,11 @@ def highlight(code, language):
     the result on newlines and get balanced HTML for each line (the editor
     repaints single lines while a fresh highlight is on its way).
     """
-    formatter = HtmlFormatter(nowrap=True)
-    return _pygments_highlight(code, get_lexer(language), formatter)
+    html = _pygments_highlight(code, get_lexer(language), HtmlFormatter(nowrap=True))
+    # The formatter ends its last line with a newline even when the text does not.
+    if not code.endswith("\n") and html.endswith("\n"):
+        html = html[:-1]
+    return html
 
 
 def stylesheet():

@@ -60,11 +60,15 @@ def _hash_of(path, _mtime_ns, _size):
 
 
 @bp.app_template_global()
+def highlight_css_url():
+    """The URL of the Pygments stylesheet, with `?_hash=` of its content."""
+    digest = hashlib.sha256(_highlight_css().encode()).hexdigest()[:12]
+    return url_for("views.highlight_css", _hash=digest)
+
+
+@bp.app_template_global()
 def static_url(filename):
     """The URL of a static file, with `?_hash=` of its content."""
-    if filename == "highlight.css":
-        digest = hashlib.sha256(_highlight_css().encode()).hexdigest()[:12]
-        return url_for("views.highlight_css", _hash=digest)
     path = Path(current_app.static_folder) / filename
     return url_for("static", filename=filename, _hash=_file_hash(path))
 

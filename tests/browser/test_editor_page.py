@@ -100,6 +100,20 @@ def test_live_log_shows_access_lines(page):
     page.get_by_test_id("send-button").click()
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     expect(page.get_by_test_id("log-panel")).to_contain_text('"GET / HTTP/1.1" 200')
+    page.get_by_test_id("request-path").fill("/nothing-here")
+    page.get_by_test_id("send-button").click()
+    expect(page.get_by_test_id("response-status")).to_have_text("404 NOT FOUND")
+    expect(page.get_by_test_id("log-panel")).to_contain_text('"GET /nothing-here HTTP/1.1" 404')
+
+    # The history shows an old exchange again, or sends it again.
+    history = page.get_by_test_id("history-item")
+    page.get_by_role("tab", name=re.compile("^History")).click()
+    history.last.click()  # the oldest: GET /
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    expect(page.get_by_test_id("request-path")).to_have_value("/")
+    history.first.get_by_role("button", name="Send again").click()
+    expect(history).to_have_count(3)
+    expect(page.get_by_test_id("response-status")).to_have_text("404 NOT FOUND")
 
 
 def test_edits_survive_a_reload_and_reset_restores_the_talk(page):
