@@ -2,8 +2,8 @@
 
 Both modes run the same bootstrap, which sets the rlimits and (as root) drops to the sandbox's
 own uid before any visitor code runs. Bubblewrap adds what a plain process cannot have: no
-network, no view of the host's files or environment, its own pid namespace and a size-capped
-directory of its own.
+network, no view of the host's files or environment, its own pid namespace, a size-capped
+directory of its own and a seccomp filter (seccomp.py) on the system calls it may make.
 """
 
 import errno
@@ -15,6 +15,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import seccomp
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class Launch:
     argv: list
     cwd: str
     env: dict
+    pass_fds: tuple = ()  # the child inherits these; the caller closes them once it has started
 
 
 class Process:
@@ -77,12 +80,13 @@ class Bubblewrap:
     """A bubblewrap sandbox: read-only system and Python, nothing else of the host."""
 
     name = "bubblewrap"
-    warning = None
     separate_uid = True  # the binds make our Python traversable
 
     def __init__(self, disk_bytes: int):
         self.disk_bytes = disk_bytes
         self.privileged = os.geteuid() == 0
+        self.seccomp = seccomp.compile_filter()
+        self.warning = None if self.seccomp else seccomp.WARNING
 
     def _python_binds(self) -> list:
         """Read-only binds of the Python install (and venv) with their parents traversable."""
@@ -155,9 +159,13 @@ class Bubblewrap:
             argv += ["--unshare-user", "--cap-drop", "ALL"]
         if info_fd is not None:
             argv += ["--info-fd", str(info_fd)]
+        pass_fds = ()
+        if self.seccomp:
+            pass_fds = (seccomp.pipe_with(self.seccomp),)
+            argv += ["--seccomp", str(pass_fds[0])]
         argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, "--workdir", SANDBOX_WORKDIR,
                  "--copy-from", SANDBOX_SOURCE, *child_args]
-        return Launch(argv, str(hostdir), {})
+        return Launch(argv, str(hostdir), {}, pass_fds)
 
     def works(self) -> bool:
         """A harmless probe: does Python start in the sandbox, with no way out to the network
@@ -172,13 +180,17 @@ class Bubblewrap:
                      "    try:\n        socket.create_connection(address, timeout=2)\n"
                      "        print('reached', address)\n"
                      "    except OSError as e:\n        print(e.errno)\n")
-            argv = self.launch(Path("/tmp"), []).argv
-            argv = argv[:argv.index("--") + 1] + [sys.executable, "-I", "-c", probe]
+            launch = self.launch(Path("/tmp"), [])
+            argv = launch.argv[:launch.argv.index("--") + 1] + [sys.executable, "-I", "-c", probe]
             try:
-                done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=20,
+                                      pass_fds=launch.pass_fds)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 log.warning("bubblewrap probe failed: %s", exc)
                 return False
+            finally:
+                for fd in launch.pass_fds:
+                    os.close(fd)
         # Refused on its own loopback, unreachable beyond it.
         if done.stdout.split() != [str(errno.ECONNREFUSED), str(errno.ENETUNREACH)]:
             log.warning("bubblewrap probe failed: %s %s", done.stdout.strip(), done.stderr.strip())

@@ -1,7 +1,13 @@
-"""`SandboxManager`: who owns which sandbox, the caps on how many, and the idle reaper."""
+"""`SandboxManager`: who owns which sandbox, the caps on how many, and the idle reaper.
+
+Runs take turns to start (MAX_STARTING at once): a room pressing Run together queues instead of
+starving the host of CPU. A host that died without cleaning up leaves directories, cgroups and
+perhaps processes in its uid block; the next host removes them before it starts.
+"""
 
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -11,13 +17,16 @@ from pathlib import Path
 
 from ..errors import PlaygroundError
 from . import isolation
-from .process import Sandbox
+from .cgroups import Cgroups
+from .process import Sandbox, kill_uids
 
 log = logging.getLogger(__name__)
 # Each host takes a block of uids of its own (by its pid), so that two playgrounds on one
 # machine, a test run beside a dev server say, never sweep each other's children.
 UIDS_PER_HOST = 1000
 UID_BLOCKS = 4000
+BASEDIR_PREFIX = "flask-playground-"
+BASEDIR = re.compile(re.escape(BASEDIR_PREFIX) + r"(\d+)-")
 
 
 class SandboxManager:
@@ -26,13 +35,18 @@ class SandboxManager:
         self.isolation = isolation.choose(settings["SANDBOX_MODE"], settings["LIMIT_DISK_BYTES"])
         if self.isolation.warning:
             log.warning("!" * 20 + " %s " + "!" * 20, self.isolation.warning)
-        self.basedir = Path(tempfile.mkdtemp(prefix="flask-playground-"))
-        self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
         self._sandboxes = {}
         self._uids = set()
         self._uid_counter = -1
         first = settings["SANDBOX_UID_BASE"] + (os.getpid() % UID_BLOCKS) * UIDS_PER_HOST
         self.uids = range(first, first + UIDS_PER_HOST)
+        remove_stale_dirs()
+        if os.geteuid() == 0:
+            kill_uids(self.uids)  # a dead host with our pid's block may have left some
+        self.cgroups = Cgroups.detect(settings)
+        self.basedir = Path(tempfile.mkdtemp(prefix=f"{BASEDIR_PREFIX}{os.getpid()}-"))
+        self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
+        self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"])
         self._lock = threading.Lock()
         self._closed = threading.Event()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
@@ -62,10 +76,24 @@ class SandboxManager:
                                       "the playground is full, try again in a minute.")
             sandbox_id = secrets.token_urlsafe(12)
             sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
-                              self.basedir / sandbox_id)
+                              self.basedir / sandbox_id, self.cgroups)
             self._sandboxes[sandbox_id] = sandbox
-        sandbox.start(files)
+        try:
+            self.start(sandbox, files)
+        except PlaygroundError:
+            self._remove(sandbox)
+            raise
         return sandbox
+
+    def start(self, sandbox: Sandbox, files: dict) -> dict:
+        """(Re)start `sandbox` once it is its turn; 503 if the queue does not move in time."""
+        if not self._starting.acquire(timeout=self.settings["START_QUEUE_TIMEOUT"]):
+            raise PlaygroundError(503, "playground_busy", "the playground is busy starting other "
+                                  "visitors' apps: try again in a few seconds.")
+        try:
+            return sandbox.start(files)
+        finally:
+            self._starting.release()
 
     def get(self, sandbox_id: str, owner: str) -> Sandbox:
         """The visitor's own sandbox; anyone else's looks exactly like a missing one."""
@@ -100,3 +128,14 @@ class SandboxManager:
         for sandbox in list(self._sandboxes.values()):
             self._remove(sandbox)
         shutil.rmtree(self.basedir, ignore_errors=True)
+        if self.cgroups:
+            self.cgroups.close()
+
+
+def remove_stale_dirs() -> None:
+    """The working directories of playgrounds that are no longer running."""
+    for entry in Path(tempfile.gettempdir()).glob(BASEDIR_PREFIX + "*"):
+        found = BASEDIR.match(entry.name)
+        if found and not Path(f"/proc/{found.group(1)}").exists():
+            log.info("removing a dead playground's directory %s", entry)
+            shutil.rmtree(entry, ignore_errors=True)

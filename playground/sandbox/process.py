@@ -4,6 +4,9 @@ A sandbox outlives its children: "Run" again (PUT) stops the child and starts a 
 same id, event log and cookie jar. Each child has a supervisor thread that spawns it, pumps its
 output and events into the log, and notices when it dies. The thread lives exactly as long as the
 child, which matters: bubblewrap's --die-with-parent follows the thread that spawned it.
+
+Each run gets a control group of its own where the machine has them (cgroups.py), and when a
+child dies of a limit the error names it (limits.py).
 """
 
 import json
@@ -20,6 +23,7 @@ from collections import deque
 from pathlib import Path
 
 from ..cookies import Jar
+from . import limits
 from .events import EventLog
 
 CHILD_EVENTS = {"ready", "failed", "request", "exception"}
@@ -38,15 +42,20 @@ class Child:
         self.settled = threading.Event()  # ready, failed or exited
         self.stopping = False
         self.timed_out = None  # the start-up deadline it missed, in seconds
+        self.stopped_for = None  # the limit the host stopped it for (its output)
+        self.group = None  # its control group, if the machine has them
+        self.output_bytes = 0
         self.tail = deque(maxlen=40)  # last lines of output, for a failure message
         self.thread = None
 
 
 class Sandbox:
-    def __init__(self, sandbox_id: str, owner: str, isolation, settings: dict, uid, hostdir: Path):
+    def __init__(self, sandbox_id: str, owner: str, isolation, settings: dict, uid, hostdir: Path,
+                 cgroups=None):
         self.id = sandbox_id
         self.owner = owner
         self.isolation = isolation
+        self.cgroups = cgroups
         self.settings = settings
         self.uid = uid
         self.hostdir = hostdir
@@ -140,8 +149,10 @@ class Sandbox:
             signal_quietly(os.kill, child.pid1)  # bubblewrap's pid 1: its namespace dies with it
         if child.proc:
             signal_quietly(os.killpg, child.proc.pid)  # started with start_new_session
+        if child.group:
+            child.group.kill()
         if self.uid is not None:
-            kill_uid(self.uid)
+            kill_uids((self.uid,))
 
     # -- the supervisor thread -------------------------------------------------------------------
 
@@ -155,10 +166,15 @@ class Sandbox:
         if self.uid is not None:
             child_args += ["--uid", str(self.uid)]
         launch = self.isolation.launch(self.hostdir, child_args, info_fd=info_w)
-        passed = [fd for fd in (listener.fileno(), events_w, info_w) if fd is not None]
+        passed = [fd for fd in (listener.fileno(), events_w, info_w, *launch.pass_fds)
+                  if fd is not None]
+        argv = launch.argv
         try:
+            if self.cgroups:
+                child.group = self.cgroups.create(self.id, self.settings)
+                argv = child.group.wrap(argv)
             child.proc = subprocess.Popen(
-                launch.argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
+                argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed,
                 start_new_session=True)
         except OSError as exc:
@@ -180,8 +196,10 @@ class Sandbox:
         child.proc.stdout.close()
         child.proc.stderr.close()
         if self.uid is not None:
-            kill_uid(self.uid)  # whatever the app left behind
+            kill_uids((self.uid,))  # whatever the app left behind
         self._exited(child, status)
+        if child.group:
+            child.group.remove()
         child.settled.set()
 
     def _pump(self, child: Child, streams: dict) -> None:
@@ -213,6 +231,14 @@ class Sandbox:
 
     def _line(self, child: Child, stream: str, raw: bytes) -> None:
         if stream in ("stdout", "stderr"):
+            if child.stopped_for:
+                return
+            child.output_bytes += len(raw) + 1
+            if child.output_bytes > self.settings["LIMIT_OUTPUT_BYTES"]:
+                # Reading, splitting and logging costs the host CPU for every line: stop it.
+                child.stopped_for = "LIMIT_OUTPUT_BYTES"
+                self._kill(child)
+                return
             line = raw.decode("utf-8", "replace")[: self.settings["LOG_LINE_BYTES"]]
             child.tail.append(line)
             self.events.append("log", stream=stream, line=line)
@@ -233,13 +259,21 @@ class Sandbox:
                             routes=message.get("routes") or [])
             child.settled.set()
         elif kind == "failed":
-            self.error = message.get("error")  # the state changes when the child has exited
+            # The state changes when the child has exited.
+            self.error = limits.explain(message.get("error"), self.settings)
         else:
+            if kind == "exception":
+                message["error"] = limits.explain(message.get("error"), self.settings)
             self.events.append(kind, **message)
 
     def _exited(self, child: Child, status: int) -> None:
+        limit = child.stopped_for or limits.for_exit(
+            killing_signal(status), child.group is not None and child.group.oom_killed())
         if child.timed_out:
-            error = self._timeout_error(child, child.timed_out)
+            error = self._timeout_error(child)
+        elif limit:  # before the child's own report: a MemoryError may be how the OOM began
+            error = host_error("LimitExceeded", limits.message(limit, self.settings),
+                               tail=child.tail, limit=limit)
         elif self.error:  # the child said why before it exited
             error = self.error
         elif child.stopping:
@@ -250,9 +284,9 @@ class Sandbox:
                                tail=child.tail)
         self._set_state(child, "failed", error=error, exit_status=status)
 
-    def _timeout_error(self, child: Child, timeout: float) -> dict:
-        error = host_error("TimeoutError", f"the app did not start serving within {timeout:g} s: "
-                           "is something at import time waiting forever?", tail=child.tail)
+    def _timeout_error(self, child: Child) -> dict:
+        error = host_error("TimeoutError", limits.message("START_TIMEOUT", self.settings),
+                           tail=child.tail, limit="START_TIMEOUT")
         # faulthandler's dump lists the innermost frame first.
         for line in child.tail:
             found = STACK_LINE.search(line)
@@ -276,20 +310,22 @@ class Sandbox:
                 "file_size": s["LIMIT_FILE_BYTES"], "core": 0}
 
 
-def host_error(kind: str, message: str, tail=()) -> dict:
+def host_error(kind: str, message: str, tail=(), limit=None) -> dict:
     """An error the host noticed (not one the child reported), with the child's last output."""
     output = "\n".join(tail)
-    return {"type": kind, "message": message, "file": None, "line": None,
+    return {"type": kind, "message": message, "file": None, "line": None, "limit": limit,
             "traceback": f"Last output of the app:\n{output}" if output else ""}
 
 
-def describe_status(status: int) -> str:
+def killing_signal(status: int) -> int | None:
     """Popen gives -N for a signal; bubblewrap passes its child's death on as 128 + N."""
     signum = -status if status < 0 else status - 128 if status > 128 else 0
-    try:
-        return f"killed by {signal.Signals(signum).name}"
-    except ValueError:
-        return f"exit status {status}"
+    return signum if signum in signal.valid_signals() and signum > 0 else None
+
+
+def describe_status(status: int) -> str:
+    signum = killing_signal(status)
+    return f"killed by {signal.Signals(signum).name}" if signum else f"exit status {status}"
 
 
 def signal_quietly(kill, pid: int) -> None:
@@ -299,14 +335,14 @@ def signal_quietly(kill, pid: int) -> None:
         pass
 
 
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process of `uid` (each sandbox has its own), until none is left."""
+def kill_uids(uids) -> None:
+    """SIGKILL every process whose uid is in `uids` (each sandbox has its own), until none is left."""
     for _ in range(100):
         pids = []
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
                 try:
-                    if entry.stat().st_uid == uid:
+                    if entry.stat().st_uid in uids:
                         pids.append(int(entry.name))
                 except FileNotFoundError:
                     pass

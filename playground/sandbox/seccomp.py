@@ -1,0 +1,79 @@
+"""The seccomp filter bubblewrap installs before the bootstrap runs: a deny-list of system calls.
+
+The uid drop and the namespaces already keep a child away from the host; this closes what they
+leave open to the kernel itself: tracing other processes, new namespaces (`unshare -r` would give
+root in a nested user namespace), mounts, keyrings, BPF, io_uring, kernel modules and the like.
+Denied calls fail with EPERM, so Python raises a PermissionError the visitor can read.
+
+The filter is compiled once with libseccomp (pyseccomp over Debian's libseccomp2) and handed to
+bubblewrap as raw BPF on a pipe (`--seccomp FD`). Without libseccomp there is no filter, and the
+host says so.
+"""
+
+import errno
+import logging
+import os
+import tempfile
+
+log = logging.getLogger(__name__)
+
+DENIED = (
+    # other processes' memory and state
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    # namespaces and filesystems
+    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "open_by_handle_at",
+    "name_to_handle_at",
+    # kernel attack surface no Flask app needs
+    "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
+    "io_uring_register", "keyctl", "add_key", "request_key", "fanotify_init", "lookup_dcookie",
+    # the machine itself
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+    "swapon", "swapoff", "acct", "quotactl", "syslog", "settimeofday", "clock_settime",
+    "clock_adjtime", "adjtimex", "iopl", "ioperm", "vhangup", "uselib", "personality",
+)
+
+# clone() with any of these flags makes a new namespace.
+CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
+             "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
+             "CLONE_NEWNET": 0x40000000}
+
+WARNING = ("libseccomp is not available (apt-get install libseccomp2; pip install pyseccomp): "
+           "sandboxes run without a seccomp filter, so a snippet can use ptrace, unshare and "
+           "other system calls that widen what a kernel bug would let it reach.")
+
+
+def compile_filter() -> bytes | None:
+    """The filter as raw BPF, or None (with a warning) where libseccomp is missing."""
+    try:
+        import pyseccomp as seccomp
+
+        rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+        denied = seccomp.ERRNO(errno.EPERM)
+        for name in DENIED:
+            try:
+                rules.add_rule(denied, name)
+            except (ValueError, RuntimeError, OSError):
+                pass  # not a system call on this architecture
+        for flag in CLONE_NEW.values():
+            rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+        # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to
+        # clone(), whose flags the rules above see.
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+        with tempfile.TemporaryFile() as out:
+            rules.export_bpf(out)
+            out.seek(0)
+            return out.read()
+    except (ImportError, OSError, RuntimeError) as exc:
+        log.warning("%s (%s)", WARNING, exc)
+        return None
+
+
+def pipe_with(program: bytes) -> int:
+    """A pipe's read end holding `program`, for `bwrap --seccomp FD` (it reads to the end)."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, program)  # a few KB: fits in the pipe's buffer
+    finally:
+        os.close(write_end)
+    return read_end

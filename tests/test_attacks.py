@@ -1,0 +1,397 @@
+"""Hostile snippets, each run for real in a real sandbox: every one must fail, the visitor must be
+told which limit they hit, and another visitor's app must keep answering at normal speed.
+
+Several of these would harm the machine if they ever ran unsandboxed (as root, kill(-1) ends
+every process). So nothing here runs visitor code before the `isolated` fixture has proved, with
+a harmless probe in a real sandbox, that the sandbox is isolated; if it cannot, every test fails.
+"""
+
+import json
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from playground import create_app
+from playground.sandbox.isolation import PACKAGE_DIR
+from tests.conftest import Visitor
+from tests.servers import sandbox_processes
+
+MB = 1024 * 1024
+LIMITS = {
+    "LIMIT_MEMORY_BYTES": 384 * MB, "LIMIT_CPU_SECONDS": 1, "LIMIT_CPU_SHARE": 0.5,
+    "LIMIT_PROCESSES": 32, "LIMIT_OPEN_FILES": 64, "LIMIT_FILE_BYTES": 4 * MB,
+    "LIMIT_DISK_BYTES": 8 * MB, "LIMIT_OUTPUT_BYTES": 256 * 1024, "MAX_BODY_BYTES": 256 * 1024,
+}
+# Generous for a 2-core machine shared with other work; an idle request takes a few ms.
+NORMAL_LATENCY = 1.0
+SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
+HELLO = 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n    return "hi"\n'
+
+
+def route(body: str, name: str = "attack") -> str:
+    """An app whose route /attack runs `body` (indented by four spaces)."""
+    lines = "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
+    return HELLO + f'@app.route("/{name}")\ndef {name}():\n{lines}' + SERVE
+
+
+@pytest.fixture(scope="module")
+def app():
+    """A host with small limits, so attacks hit them quickly."""
+    app = create_app({"TESTING": True, "START_TIMEOUT": 6.0, "REQUEST_TIMEOUT": 2.0,
+                      "MAX_SANDBOXES_PER_VISITOR": 50, "RATE_RUN_BURST": 1000,
+                      "RATE_REQUEST_BURST": 1000, **LIMITS})
+    yield app
+    app.extensions["playground.sandboxes"].shutdown()
+
+
+PROBE = HELLO + '''
+import os, socket
+@app.route("/probe")
+def probe():
+    found = {"uid": os.getuid(), "pid": os.getpid()}
+    try:
+        socket.create_connection(("192.0.2.1", 80), timeout=2)
+        found["net"] = "reached"
+    except OSError as e:
+        found["net"] = e.errno
+    found["host_file"] = os.path.exists(HOST_FILE)
+    found["shadow"] = os.path.exists("/etc/shadow")
+    found["processes"] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            found["processes"][pid] = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError as e:
+            found["processes"][pid] = type(e).__name__
+    found["seccomp"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("Seccomp:")]
+    return found
+''' + SERVE
+
+
+@pytest.fixture(scope="module")
+def isolated(app):
+    """Prove the sandbox is isolated with a harmless probe, or fail every attack test."""
+    manager = app.extensions["playground.sandboxes"]
+    if manager.isolation.name != "bubblewrap":
+        pytest.fail("bubblewrap does not work here: refusing to run attacks outside a sandbox")
+    visitor = Visitor(app.test_client())
+    host_file = str(PACKAGE_DIR / "config.py")
+    sandbox = visitor.start(PROBE.replace("HOST_FILE", repr(host_file)))
+    if sandbox["state"] != "running":
+        pytest.fail(f"the isolation probe did not start: {sandbox['error']}")
+    found = json.loads(visitor.exchange(sandbox, "GET", "/probe")["body"])
+    visitor.client.delete(f"/api/sandboxes/{sandbox['id']}")
+    problems = []
+    if found["uid"] in (0, os.getuid()) or (os.geteuid() == 0 and found["uid"] not in manager.uids):
+        problems.append(f"runs as uid {found['uid']}")
+    if found["net"] != 101:  # ENETUNREACH: no network namespace of ours
+        problems.append(f"network: {found['net']}")
+    if found["host_file"] or found["shadow"]:
+        problems.append("sees the host's files")
+    if len(found["processes"]) > 10 or any("pytest" in c for c in found["processes"].values()):
+        problems.append(f"sees the host's processes: {found['processes']}")
+    if found["seccomp"] != ["2"]:
+        problems.append("no seccomp filter")
+    if problems:
+        pytest.fail("the sandbox is not isolated, refusing to run attacks: " + "; ".join(problems))
+
+
+@pytest.fixture
+def attacker(isolated, client):
+    """The hostile visitor: only ever given once isolation is proven."""
+    return Visitor(client)
+
+
+BYSTANDERS = set()
+
+
+@pytest.fixture(scope="module")
+def bystander(isolated, app):
+    """Another visitor's app that must keep answering, at normal speed, through every attack."""
+    visitor = Visitor(app.test_client())
+    sandbox = visitor.start(HELLO)
+    assert sandbox["state"] == "running", sandbox["error"]
+    BYSTANDERS.add(sandbox["id"])
+    return visitor, sandbox
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_children(request):
+    """Stop the attacker's sandboxes (never the bystander's), then check nothing of them is left."""
+    yield
+    if "attacker" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    manager = app.extensions["playground.sandboxes"]
+    for sandbox in list(manager._sandboxes.values()):
+        if sandbox.id not in BYSTANDERS:
+            manager.delete(sandbox.id, sandbox.owner)
+    alive = {s.uid for s in manager._sandboxes.values()}
+    if os.geteuid() == 0:
+        assert [p for p in sandbox_processes(manager.uids) if _uid(p) not in alive] == []
+
+
+def _uid(pid: int):
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except FileNotFoundError:
+        return None
+
+
+def assert_host_serves(bystander, times: int = 3) -> None:
+    visitor, sandbox = bystander
+    for _ in range(times):
+        started = time.perf_counter()
+        reply = visitor.exchange(sandbox)
+        elapsed = time.perf_counter() - started
+        assert reply["body"] == "hi"
+        assert elapsed < NORMAL_LATENCY, f"the bystander waited {elapsed:.2f} s"
+
+
+def while_attacking(bystander, attack) -> object:
+    """Run `attack()` in a thread, checking the bystander meanwhile; return what it returned."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("value", attack()))
+    thread.start()
+    while thread.is_alive():
+        assert_host_serves(bystander, times=1)
+        time.sleep(0.1)
+    thread.join()
+    return result["value"]
+
+
+def wait_for_state(visitor, sandbox, state: str, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = visitor.client.get(f"/api/sandboxes/{sandbox['id']}").json
+        if current["state"] == state:
+            return current
+        time.sleep(0.1)
+    raise AssertionError(f"still {current['state']} after {timeout} s")
+
+
+def start_failing(attacker, bystander, code: str, limit: str) -> dict:
+    """Start `code`, expect it to fail on `limit`, and the bystander to be fine meanwhile."""
+    sandbox = while_attacking(bystander, lambda: attacker.start(code))
+    assert sandbox["state"] == "failed", sandbox
+    error = sandbox["error"]
+    assert error["limit"] == limit, error
+    assert f"({limit})" in error["message"]
+    assert_host_serves(bystander)
+    return error
+
+
+# -- resources ------------------------------------------------------------------------------------
+
+def test_fork_bomb(attacker, bystander):
+    start_failing(attacker, bystander, "import os\nwhile True:\n    os.fork()\n", "LIMIT_PROCESSES")
+
+
+def test_thousands_of_threads(attacker, bystander):
+    code = ("import threading, time\nfor _ in range(5000):\n"
+            "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    start_failing(attacker, bystander, code, "LIMIT_PROCESSES")
+
+
+def test_thousands_of_open_files(attacker, bystander):
+    code = "files = [open('/dev/null') for _ in range(5000)]\n"
+    start_failing(attacker, bystander, code, "LIMIT_OPEN_FILES")
+
+
+def test_memory_bomb(attacker, bystander):
+    code = "hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n"
+    start_failing(attacker, bystander, code, "LIMIT_MEMORY_BYTES")
+
+
+def test_memory_bomb_across_processes_meets_the_cgroup(attacker, bystander):
+    """Each process stays under its address-space limit; together they pass the group's."""
+    code = ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n"
+            "        held = b'x' * (100 * 1024 * 1024)\n        time.sleep(60)\n"
+            "time.sleep(0.5)\nmine = b'x' * (250 * 1024 * 1024)\ntime.sleep(60)\n")
+    start_failing(attacker, bystander, code, "LIMIT_MEMORY_BYTES")
+
+
+def test_memory_bomb_in_a_route_is_a_500_that_names_the_limit(attacker, bystander):
+    sandbox = attacker.start(route("return str(len(b'x' * (1024 * 1024 * 1024)))"))
+    reply = attacker.exchange(sandbox, "GET", "/attack")
+    assert reply["status"] == 500
+    [exception] = [e for e in reply["events"] if e["type"] == "exception"]
+    assert exception["error"]["limit"] == "LIMIT_MEMORY_BYTES"
+    assert attacker.exchange(sandbox)["body"] == "hi"  # the app itself lives on
+    assert_host_serves(bystander)
+
+
+def test_cpu_spin_at_import(attacker, bystander):
+    start_failing(attacker, bystander, "while True:\n    pass\n", "LIMIT_CPU_SECONDS")
+
+
+def test_cpu_spin_in_a_route_times_out_then_meets_the_cpu_limit(attacker, bystander):
+    sandbox = attacker.start(route("while True:\n    pass"))
+    response = while_attacking(bystander, lambda: attacker.send(sandbox, "GET", "/attack"))
+    # The proxy gives up at REQUEST_TIMEOUT, or the child dies of its CPU limit first.
+    assert response.status_code in (502, 504), response.json
+    failed = wait_for_state(attacker, sandbox, "failed")
+    assert failed["error"]["limit"] == "LIMIT_CPU_SECONDS"
+    assert_host_serves(bystander)
+
+
+def test_sleep_forever_at_import(attacker, bystander):
+    error = start_failing(attacker, bystander, "import time\ntime.sleep(10 ** 6)\n", "START_TIMEOUT")
+    assert (error["file"], error["line"]) == ("app.py", 2)
+
+
+def test_sleep_forever_in_a_route_is_a_504(attacker, bystander):
+    sandbox = attacker.start(route("import time\ntime.sleep(10 ** 6)"))
+    response = while_attacking(bystander, lambda: attacker.send(sandbox, "GET", "/attack"))
+    assert response.status_code == 504 and response.json["error"]["code"] == "child_timeout"
+    assert attacker.exchange(sandbox)["body"] == "hi"
+
+
+def test_filling_the_disk(attacker, bystander):
+    code = ("for i in range(100):\n    with open(f'junk{i}', 'wb') as f:\n"
+            "        f.write(b'x' * (1024 * 1024))\n")
+    start_failing(attacker, bystander, code, "LIMIT_DISK_BYTES")
+
+
+def test_one_huge_file(attacker, bystander):
+    code = "with open('/tmp/huge', 'wb') as f:\n    f.write(b'x' * (6 * 1024 * 1024))\n"
+    start_failing(attacker, bystander, code, "LIMIT_FILE_BYTES")
+
+
+def test_printing_gigabytes(attacker, bystander):
+    started = time.monotonic()
+    start_failing(attacker, bystander, "while True:\n    print('x' * 1000)\n", "LIMIT_OUTPUT_BYTES")
+    assert time.monotonic() - started < 5
+
+
+def test_endless_response_is_cut_at_the_body_limit(attacker, bystander):
+    code = route("def forever():\n    while True:\n        yield 'x' * 65536\nreturn app.response_class(forever())")
+    sandbox = attacker.start(code)
+    reply = attacker.exchange(sandbox, "GET", "/attack")
+    assert reply["truncated"] and reply["size"] == LIMITS["MAX_BODY_BYTES"]
+    assert_host_serves(bystander)
+
+
+def test_gigantic_response_is_cut_at_the_body_limit(attacker, bystander):
+    sandbox = attacker.start(route("return 'x' * (64 * 1024 * 1024)"))
+    reply = attacker.exchange(sandbox, "GET", "/attack")
+    assert reply["truncated"] and reply["size"] == LIMITS["MAX_BODY_BYTES"]
+    assert_host_serves(bystander)
+
+
+def test_trickling_response_is_cut_at_the_request_timeout(attacker, bystander):
+    code = route("import time\ndef drip():\n    while True:\n        yield 'x'\n        time.sleep(0.2)\n"
+                 "return app.response_class(drip())")
+    sandbox = attacker.start(code)
+    started = time.monotonic()
+    reply = while_attacking(bystander, lambda: attacker.exchange(sandbox, "GET", "/attack"))
+    assert reply["truncated"] and time.monotonic() - started < 4
+
+
+def test_segfault_in_a_route(attacker, bystander):
+    sandbox = attacker.start(route("import ctypes\nreturn ctypes.string_at(0)"))
+    assert attacker.send(sandbox, "GET", "/attack").status_code == 502
+    failed = wait_for_state(attacker, sandbox, "failed")
+    assert "SIGSEGV" in failed["error"]["message"]
+    assert_host_serves(bystander)
+
+
+# -- escaping -------------------------------------------------------------------------------------
+
+def test_reading_the_hosts_files(attacker, bystander, app):
+    other = app.extensions["playground.sandboxes"].basedir / bystander[1]["id"] / "app.py"
+    targets = ["/etc/shadow", str(PACKAGE_DIR / "config.py"), str(PACKAGE_DIR / "__init__.py"),
+               "/proc/1/environ", str(other), str(other.parent.parent), "/root", "/home"]
+    code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
+                 "        with open(name, 'rb') as f:\n            found[name] = 'read'\n"
+                 "    except OSError as e:\n        found[name] = type(e).__name__\n"
+                 "return json.dumps(found)")
+    found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
+    assert "read" not in found.values(), found
+
+
+def test_host_secrets_are_not_in_the_environment(attacker, app, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_SECRET_KEY", "host-secret")
+    code = route("import os, json\nreturn json.dumps(dict(os.environ))")
+    env = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
+    assert set(env) <= {"PATH", "LANG", "MALLOC_ARENA_MAX", "HOME", "PWD"}, env
+    assert app.config["SECRET_KEY"] not in json.dumps(env) and "host-secret" not in json.dumps(env)
+
+
+def test_writing_outside_its_own_directory(attacker):
+    escape = f"/tmp/escaped-{os.getpid()}"
+    targets = ["/usr/evil", "/etc/evil", "/opt/playground/snippet/evil", "/opt/playground/bootstrap.py",
+               str(PACKAGE_DIR / "evil.py"), "/proc/sys/kernel/hostname"]
+    code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
+                 "        with open(name, 'w') as f:\n            f.write('x')\n"
+                 "        found[name] = 'wrote'\n"
+                 "    except OSError as e:\n        found[name] = type(e).__name__\n"
+                 f"open({escape!r}, 'w').write('x')\nreturn json.dumps(found)")
+    found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
+    assert "wrote" not in found.values(), found
+    assert not os.path.exists(escape)  # its /tmp is its own
+    assert not (PACKAGE_DIR / "evil.py").exists()
+
+
+def test_connecting_out(attacker, bystander):
+    with socket.socket() as host_port:
+        host_port.bind(("127.0.0.1", 0))
+        host_port.listen()
+        targets = [("192.0.2.1", 80), ("1.1.1.1", 53), ("127.0.0.1", host_port.getsockname()[1]),
+                   ("127.0.0.1", bystander[1]["port"])]
+        code = route(f"import socket, json\nfound = []\nfor address in {targets!r}:\n    try:\n"
+                     "        socket.create_connection(tuple(address), timeout=2)\n"
+                     "        found.append('connected')\n"
+                     "    except OSError as e:\n        found.append(e.errno)\n"
+                     "return json.dumps(found)")
+        found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
+    assert found == [101, 101, 111, 111]  # unreachable beyond its loopback, refused on it
+
+
+def test_signalling_other_processes(attacker, bystander):
+    code = route(f"import os, signal, json\nfound = {{}}\n"
+                 f"for pid in (1, {os.getpid()}, {os.getppid()}):\n    try:\n"
+                 "        os.kill(pid, signal.SIGKILL)\n        found[pid] = 'sent'\n"
+                 "    except OSError as e:\n        found[pid] = type(e).__name__\n"
+                 "try:\n    os.kill(-1, signal.SIGKILL)  # all it may signal: its own processes\n"
+                 "except ProcessLookupError:\n    pass\nreturn json.dumps(found)")
+    sandbox = attacker.start(code)
+    found = json.loads(attacker.exchange(sandbox, "GET", "/attack")["body"])
+    assert "sent" not in found.values(), found
+    assert_host_serves(bystander)
+
+
+def test_double_fork_and_setsid_do_not_survive_stop(attacker, app):
+    code = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+            "        while True:\n            time.sleep(1)\n    os._exit(0)\n" + HELLO + SERVE)
+    sandbox = attacker.start(code)
+    assert sandbox["state"] == "running", sandbox["error"]
+    manager = app.extensions["playground.sandboxes"]
+    uid = manager._sandboxes[sandbox["id"]].uid
+    if os.geteuid() == 0:
+        assert len(sandbox_processes(range(uid, uid + 1))) >= 2  # the daemon is there
+    assert attacker.client.delete(f"/api/sandboxes/{sandbox['id']}").status_code == 200
+    if os.geteuid() == 0:
+        assert sandbox_processes(range(uid, uid + 1)) == []
+
+
+def test_ptrace_namespaces_and_mounts_are_denied(attacker):
+    code = route("import ctypes, json\nlibc = ctypes.CDLL(None, use_errno=True)\nfound = {}\n"
+                 "def call(name, *args):\n    result = getattr(libc, name)(*args)\n"
+                 "    found[name + str(args[:1])] = (result, ctypes.get_errno())\n"
+                 "call('ptrace', 0, 0, 0, 0)\ncall('ptrace', 16, 1, 0, 0)\n"
+                 "call('unshare', 0x10000000)\ncall('unshare', 0x20000)\n"
+                 "call('mount', b'none', b'/tmp', b'tmpfs', 0, None)\n"
+                 "return json.dumps(found)")
+    found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
+    assert all(result == [-1, 1] for result in found.values()), found  # EPERM
+
+
+def test_another_visitors_sandbox_cannot_be_reached_through_the_api(attacker, bystander):
+    base = f"/api/sandboxes/{bystander[1]['id']}"
+    assert attacker.client.get(base).status_code == 404
+    assert attacker.client.post(f"{base}/requests", json={"method": "GET", "path": "/"}).status_code == 404
+    assert attacker.client.delete(base).status_code == 404
+    assert_host_serves(bystander)
