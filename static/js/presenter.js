@@ -1,0 +1,146 @@
+// Presenter mode: with the presenter token, this page's editor is broadcast to
+// followers over /ws/present: the snippet opened, each edit (the whole file,
+// debounced) with cursor and scroll, and the watch toggle. Runs, requests and
+// responses are reported by the host itself, so nothing here sends them.
+import { api } from "./api.js";
+
+const DEBOUNCE_MS = 30;
+const RETRY_MS = 1000;
+
+export class PresenterMode {
+  /** editor: the page's Editor; current(): {slug, title} of what is open; watching(): the toggle. */
+  constructor({ button, dialog, editor, current, watching }) {
+    this.button = button;
+    this.dialog = dialog;
+    this.editor = editor;
+    this.current = current;
+    this.watching = watching;
+    this.socket = null;
+    this.presenting = false;
+    this.pending = null; // "edit" or "view": what the next debounced message is
+    this.timer = null;
+    const $ = (id) => dialog.querySelector(`#${id}`);
+    this.token = $("present-token");
+    this.error = $("present-error");
+    button.addEventListener("click", () => (this.presenting ? this.stop() : this.ask()));
+    $("present-cancel").addEventListener("click", () => dialog.close());
+    $("present-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.start(this.token.value.trim());
+    });
+
+    const host = editor.host;
+    host.addEventListener("input", () => this.changed("edit"));
+    host.addEventListener("scroll", () => this.changed("view"), true);
+    host.addEventListener("click", () => this.changed("view"));
+    host.addEventListener("keyup", () => this.changed("view"));
+    editor.tabs.addEventListener("click", () => this.changed("view"));
+    document.addEventListener("selectionchange", () => {
+      if (host.contains(document.activeElement)) this.changed("view");
+    });
+    this.resume();
+  }
+
+  /** After a reload the host still knows this visitor as the presenter. */
+  async resume() {
+    const status = await api("GET", "/api/presenter").catch(() => null);
+    if (status?.presenting) this.connect();
+  }
+
+  ask() {
+    this.error.textContent = "";
+    this.dialog.showModal();
+    this.token.focus();
+  }
+
+  async start(token) {
+    try {
+      await api("POST", "/api/presenter", { token });
+    } catch (error) {
+      this.error.textContent = error.message;
+      return;
+    }
+    this.dialog.close();
+    this.connect();
+  }
+
+  async stop() {
+    this.presenting = false;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    await api("DELETE", "/api/presenter").catch(() => {});
+    this.render();
+  }
+
+  connect() {
+    this.presenting = true;
+    this.render();
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${location.host}/ws/present`);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.opened();
+      this.sendWatch();
+    });
+    socket.addEventListener("close", () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      // Someone took over with the token, or the host restarted: ask it which.
+      setTimeout(() => this.resume().then(() => { if (!this.socket) this.stopped(); }), RETRY_MS);
+    });
+  }
+
+  stopped() {
+    this.presenting = false;
+    this.render();
+  }
+
+  render() {
+    this.button.textContent = this.presenting ? "■ Stop presenting" : "Present";
+    this.button.classList.toggle("is-live", this.presenting);
+    this.button.dataset.presenting = String(this.presenting);
+  }
+
+  send(message) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** A snippet (or other files) was opened: followers get all of its files. */
+  opened() {
+    if (!this.presenting || !this.editor.active) return;
+    const { slug, title } = this.current();
+    this.send({ type: "open", slug, title, files: this.editor.files, ...this.view() });
+  }
+
+  sendWatch() {
+    this.send({ type: "watch", on: this.watching() });
+  }
+
+  /** Typing or moving: one message per DEBOUNCE_MS, an edit winning over a cursor move. */
+  changed(kind) {
+    if (!this.presenting || !this.editor.active) return;
+    if (this.pending !== "edit") this.pending = kind;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const message = { type: this.pending, ...this.view() };
+      if (this.pending === "edit") message.text = this.editor.active.text;
+      this.pending = null;
+      this.send(message);
+    }, DEBOUNCE_MS);
+  }
+
+  /** The open file, the cursor [start, end] and the scroll position in lines and characters. */
+  view() {
+    const { path, textarea } = this.editor.active;
+    const style = getComputedStyle(textarea);
+    const lineHeight = parseFloat(style.lineHeight) || 1.5 * parseFloat(style.fontSize);
+    const charWidth = 0.6 * parseFloat(style.fontSize); // near enough for a monospace font
+    return {
+      path,
+      cursor: [textarea.selectionStart, textarea.selectionEnd],
+      scroll: { top: textarea.scrollTop / lineHeight, left: textarea.scrollLeft / charWidth },
+    };
+  }
+}
