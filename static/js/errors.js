@@ -34,6 +34,22 @@ export function renderError(container, error, { heading, locate, onGoto }) {
   }
   container.append(head);
 
+  // Why OpenSSL refused a certificate, in plain words, and what the snippet's certificates say.
+  if (error.explanation) {
+    const explanation = document.createElement("p");
+    explanation.className = "error-explanation";
+    explanation.textContent = error.explanation;
+    container.append(explanation);
+  }
+  for (const cert of error.certificates ?? []) {
+    const line = document.createElement("p");
+    line.className = "meta";
+    line.textContent = [cert.file, cert.key_type && `${cert.key_type} ${cert.key_size ?? ""} key`,
+      cert.signature_hash && `signed with ${cert.signature_hash}`, cert.self_signed && "self-signed",
+      cert.not_after && `valid until ${cert.not_after}`].filter(Boolean).join(" · ");
+    container.append(line);
+  }
+
   if (error.traceback) {
     const pre = document.createElement("pre");
     pre.className = "hl traceback";

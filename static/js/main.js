@@ -64,6 +64,8 @@ const response = new ResponseView($("response-panel"), {
     showError(container, error, "Exception in a route");
     markError(error);
   },
+  routes: () => sandbox.info.routes,
+  onGoto: gotoCode,
   fetchFromApp: (path) => (sandbox.isRunning
     ? api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
       .catch(() => null)
@@ -72,6 +74,7 @@ const response = new ResponseView($("response-panel"), {
 
 const requests = new RequestPanel($("request-panel"), {
   onSend: send,
+  onGoto: gotoCode,
   onShow: ({ request, response: answer, error }) => {
     if (answer) response.show(answer, request);
     else response.failed(error);
@@ -86,6 +89,12 @@ function showError(container, error, heading) {
     locate: (file) => editor.pathFor(file),
     onGoto: (path, line) => editor.reveal(path, line),
   });
+}
+
+/** Shows a line of the app's code, given a file as the child names it. */
+function gotoCode(file, line) {
+  const path = editor.pathFor(file);
+  if (path) editor.reveal(path, line);
 }
 
 function markError(error) {
@@ -179,6 +188,7 @@ async function send(request, origin = null) {
   try {
     const answer = await api("POST", `/api/sandboxes/${sandbox.id}/requests`, { ...request, follow_redirects: false });
     response.show(answer, request);
+    requests.markRoute(answer.route?.rule?.index ?? null);
     RequestPanel.judge(origin, answer);
     requests.addHistory({ request, response: answer });
   } catch (error) {

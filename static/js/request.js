@@ -74,8 +74,11 @@ class KeyValueRows {
 }
 
 export class RequestPanel {
-  /** onSend(request, origin) sends; origin is a chip, a history entry or null. onShow(entry) shows an old exchange. */
-  constructor(root, { onSend, onShow }) {
+  /**
+   * onSend(request, origin) sends; origin is a chip or null. onShow(entry) shows an old
+   * exchange; onGoto(file, line) shows a view's code.
+   */
+  constructor(root, { onSend, onShow, onGoto }) {
     this.root = root;
     this.onSend = onSend;
     this.onShow = onShow;
@@ -111,6 +114,8 @@ export class RequestPanel {
     this.routesList.addEventListener("click", (event) => {
       const button = event.target.closest("[data-rule]");
       if (button) this.useRoute(button.dataset.rule, button.dataset.method);
+      const view = event.target.closest("[data-file]");
+      if (view) onGoto(view.dataset.file, Number(view.dataset.line));
     });
     this.historyList.addEventListener("click", (event) => {
       const item = event.target.closest("[data-index]");
@@ -237,6 +242,7 @@ export class RequestPanel {
     origin.chip.dataset.result = ok ? "pass" : "fail";
   }
 
+  /** The app's routes, in the order Flask tries them. */
   setRoutes(routes = []) {
     this.routesList.replaceChildren();
     for (const route of routes) {
@@ -254,10 +260,25 @@ export class RequestPanel {
         button.title = `${route.endpoint}${route.arguments?.length ? ` (${route.arguments.join(", ")})` : ""}`;
         li.append(button);
       }
+      if (route.view?.file && route.view.line) {
+        const view = document.createElement("button");
+        view.type = "button";
+        view.className = "link view-link";
+        view.dataset.file = route.view.file;
+        view.dataset.line = route.view.line;
+        view.textContent = `${route.view.name} · ${route.view.file.split("/").pop()}:${route.view.line}`;
+        view.title = "Show the view function";
+        li.append(view);
+      }
       this.routesList.append(li);
     }
     if (!routes.length) this.routesList.innerHTML = '<li class="empty">Run the snippet to see its routes.</li>';
     this.counts.routes.textContent = routes.length || "";
+  }
+
+  /** Marks the route that answered the last request (its index in the list), or none. */
+  markRoute(index) {
+    [...this.routesList.children].forEach((li, i) => li.classList.toggle("answered", i === index));
   }
 
   /** Fills in a route; a rule's first <argument> is selected, ready to be typed over. */

@@ -13,6 +13,7 @@
 // a browser would, and inlined.
 import { escapeHtml, paintHighlighted } from "./api.js";
 import { subtabs } from "./tabs.js";
+import { renderTrace, renderWire, routeSummary } from "./trace.js";
 
 const MAX_SUBRESOURCES = 20;
 
@@ -64,11 +65,14 @@ export class ResponseView {
   /**
    * onFollow(location, status) follows a redirect; onNavigate(request) sends what a
    * click in the preview asked for; showException(container, error) renders a traceback;
-   * fetchFromApp(path) GETs a stylesheet or image from the app for the preview.
+   * fetchFromApp(path) GETs a stylesheet or image from the app for the preview;
+   * routes() gives the app's routes and onGoto(file, line) shows a line of code.
    */
-  constructor(root, { cookies, onFollow, onNavigate, showException, fetchFromApp }) {
+  constructor(root, { cookies, onFollow, onNavigate, showException, fetchFromApp, routes, onGoto }) {
     this.root = root;
     this.fetchFromApp = fetchFromApp;
+    this.routes = routes;
+    this.onGoto = onGoto;
     this.cookies = cookies;
     const $ = (id) => root.querySelector(`#${id}`);
     this.status = $("response-status");
@@ -80,6 +84,9 @@ export class ResponseView {
     this.raw = $("response-raw");
     this.headers = $("response-headers");
     this.headersCount = $("response-headers-count");
+    this.route = $("response-route");
+    this.trace = $("response-trace");
+    this.wire = $("response-wire");
     this.showException = showException;
     this.tab = "preview";
     this.tabs = subtabs(root.querySelector(".subtabs"), $("response-body"), (name) => { this.tab = name; });
@@ -105,6 +112,9 @@ export class ResponseView {
     this.raw.textContent = "";
     this.headers.tBodies[0].replaceChildren();
     this.headersCount.textContent = "";
+    this.route.replaceChildren();
+    this.trace.replaceChildren();
+    this.wire.replaceChildren();
   }
 
   pending(request) {
@@ -125,8 +135,11 @@ export class ResponseView {
     const { status, reason, headers, elapsed_ms: elapsed, size, content_type: type } = response;
     this.status.textContent = `${status} ${reason}`;
     this.status.dataset.class = `${String(status)[0]}xx`;
-    this.meta.textContent = [`${Math.round(elapsed)} ms`, humanSize(size), type, response.truncated && "truncated"]
-      .filter(Boolean).join(" · ");
+    this.meta.textContent = [`${Math.round(elapsed)} ms`, humanSize(size), type,
+      response.tls && `${response.tls.protocol}`, response.truncated && "truncated"].filter(Boolean).join(" · ");
+    this.route.replaceChildren(routeSummary(response.route) ?? "");
+    renderTrace(this.trace, response, { routes: this.routes() ?? [], onGoto: this.onGoto });
+    renderWire(this.wire, response);
 
     const location = headerValue(headers, "location");
     this.redirect.hidden = !(status >= 300 && status < 400 && location);
@@ -146,6 +159,7 @@ export class ResponseView {
     this.cookies.show(response.cookies ?? [], response.set_cookies ?? []);
 
     const kind = this.renderBody(response, request);
+    // The body's own page unless the visitor is looking at another part of the exchange.
     if (this.tab === "preview" || this.tab === "raw") this.tabs.select(kind === "text" ? "raw" : "preview");
   }
 
