@@ -18,9 +18,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["INSTANCE_PATH"]:
         app.instance_path = app.config["INSTANCE_PATH"]
 
-    from . import api, download, live, presenter, shares, views, visitors
+    from . import api, download, live, presenter, security, shares, views, visitors
     from .sandbox.manager import SandboxManager
     from .snippets import Catalog
+
+    security.init_app(app)  # first: it refuses debug mode before any child can start
 
     app.extensions["playground.snippets"] = Catalog.load(
         Path(app.config["SNIPPETS_DIR"] or resources.path("snippets")))

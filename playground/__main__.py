@@ -5,9 +5,8 @@ import logging
 import signal
 import sys
 
-from werkzeug.serving import make_server
-
 from . import create_app
+from .serving import BoundedServer
 
 
 def main(argv=None) -> None:
@@ -20,7 +19,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     app = create_app({"SANDBOX_MODE": args.sandbox})
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = BoundedServer(args.host, args.port, app, app.config["HOST_THREADS"])
     sandboxes = app.extensions["playground.sandboxes"]
 
     def stop(signum, frame):

@@ -1,14 +1,17 @@
 """The JSON API: snippets, sandboxes, requests through the proxy, cookies, events (docs/api.md)."""
 
 import posixpath
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import cookies, proxy, trace, visitors
+from . import cookies, proxy, security, trace, visitors
 from .errors import PlaygroundError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NAME_MAX = 255  # bytes in one file or folder name, the filesystem's own limit
 
 
 def manager():
@@ -66,12 +69,13 @@ def checked_files(data: dict) -> dict:
     for path, text in files.items():
         if not isinstance(path, str) or not isinstance(text, str):
             raise PlaygroundError(400, "bad_files", "every file needs a path and a text.")
-        normal = posixpath.normpath(path)
-        if (path.startswith("/") or normal.startswith("..") or normal != path or "\\" in path
-                or "\x00" in path or not path.strip()):
-            raise PlaygroundError(400, "bad_path", f"{path!r} is not a relative path inside the "
-                                  "snippet (no leading /, no ..).")
-        size = len(text.encode("utf-8", "surrogatepass"))
+        problem = path_problem(path)
+        if problem:
+            raise PlaygroundError(400, "bad_path", f"{path!r} {problem}.")
+        if not is_utf8(text):
+            raise PlaygroundError(400, "not_utf8", f"{path} holds text that is not valid UTF-8 "
+                                  "(a lone surrogate).")
+        size = len(text.encode("utf-8"))
         if size > settings["MAX_FILE_BYTES"]:
             raise PlaygroundError(413, "file_too_large", f"{path} is {size} bytes; the most is "
                                   f"{settings['MAX_FILE_BYTES']}.")
@@ -79,9 +83,42 @@ def checked_files(data: dict) -> dict:
     if total > settings["MAX_SNIPPET_BYTES"]:
         raise PlaygroundError(413, "snippet_too_large", f"the files add up to {total} bytes; the "
                               f"most is {settings['MAX_SNIPPET_BYTES']}.")
+    clashes = sorted(files.keys() & {folder for path in files for folder in folders_of(path)})
+    if clashes:
+        raise PlaygroundError(400, "bad_path", f"{clashes[0]!r} is both a file and a folder.")
     if "app.py" not in files:
         raise PlaygroundError(400, "no_app_py", "a snippet needs an app.py: that is what runs.")
     return files
+
+
+def path_problem(path: str) -> str | None:
+    """Why `path` cannot name a file of the snippet, or None when it can."""
+    normal = posixpath.normpath(path)
+    if (path.startswith("/") or normal.startswith("..") or normal != path or "\\" in path
+            or not path.strip() or path == "."):
+        return "is not a relative path inside the snippet (no leading /, no ..)"
+    if CONTROL.search(path):
+        return "holds a control character"
+    if not is_utf8(path):
+        return "is not valid UTF-8"
+    if any(len(part.encode("utf-8")) > NAME_MAX for part in path.split("/")):
+        return f"has a name longer than {NAME_MAX} bytes"
+    return None
+
+
+def folders_of(path: str) -> list:
+    """"a/b/c.py" -> ["a", "a/b"]"""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def is_utf8(text: str) -> bool:
+    """False for text holding lone surrogates (JSON's "\\udcff"), which no file can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- snippets -----------------------------------------------------------------------------------
@@ -103,6 +140,7 @@ def get_snippet(slug):
 
 @bp.post("/sandboxes")
 def create_sandbox():
+    security.rate_limit("runs", visitors.current())
     files = checked_files(body())
     sandbox = manager().create(visitors.current(), files)
     room().ran(sandbox)
@@ -116,9 +154,10 @@ def get_sandbox(sandbox_id):
 
 @bp.put("/sandboxes/<sandbox_id>")
 def rerun_sandbox(sandbox_id):
+    security.rate_limit("runs", visitors.current())
     files = checked_files(body())
     sandbox = manager().get(sandbox_id, visitors.current())
-    sandbox.start(files)
+    manager().start(sandbox, files)
     room().ran(sandbox)
     return trace.explained(sandbox)
 
@@ -139,6 +178,7 @@ def sandbox_events(sandbox_id):
 
 @bp.post("/sandboxes/<sandbox_id>/requests")
 def send_request(sandbox_id):
+    security.rate_limit("requests", visitors.current())
     sandbox = manager().get(sandbox_id, visitors.current())
     result = relay(sandbox, body())
     room().exchanged(sandbox, result)
@@ -154,12 +194,13 @@ def relay(sandbox, data: dict) -> dict:
         raise PlaygroundError(400, "bad_headers", '"headers" must be an object {name: value}.')
     headers = list(headers.items())
     text = data.get("body")
-    if text is not None and not isinstance(text, str):
-        raise PlaygroundError(400, "bad_body", '"body" must be a string or null.')
+    if text is not None and not (isinstance(text, str) and is_utf8(text)):
+        raise PlaygroundError(400, "bad_body", '"body" must be a string (valid UTF-8) or null.')
     payload = text.encode("utf-8") if text else None
     if payload and len(payload) > current_app.config["MAX_REQUEST_BODY_BYTES"]:
         raise PlaygroundError(413, "body_too_large", "the request body is larger than "
                               f"{current_app.config['MAX_REQUEST_BODY_BYTES']} bytes.")
+    check_size(path, headers)
     proxy.validate(method, path, headers)
     if sandbox.state != "running":
         raise PlaygroundError(409, "not_running", f"the app is not running (it is {sandbox.state}): "
@@ -184,6 +225,23 @@ def relay(sandbox, data: dict) -> dict:
     result["redirects"] = redirects
     sandbox.touch()
     return result
+
+
+def check_size(path, headers: list) -> None:
+    """Refuse what the proxy could not send: too many headers, a huge path, non-Latin-1 values."""
+    settings = current_app.config
+    if len(headers) > settings["MAX_REQUEST_HEADERS"]:
+        raise PlaygroundError(400, "too_many_headers", f"at most {settings['MAX_REQUEST_HEADERS']} "
+                              "headers in one request.")
+    if isinstance(path, str) and len(path) > settings["MAX_TARGET_BYTES"]:
+        raise PlaygroundError(414, "path_too_long", f"the path is {len(path)} characters long; the "
+                              f"most is {settings['MAX_TARGET_BYTES']}.")
+    for name, value in headers:
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise PlaygroundError(400, "bad_header", f"the value of {name!r} has characters HTTP "
+                                  "headers cannot carry: percent-encode them.") from None
 
 
 def served_events(sandbox, after: int, port: int) -> list:

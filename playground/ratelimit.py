@@ -1,0 +1,68 @@
+"""Per-visitor rate limits: token buckets, refused with a 429 that says when to try again.
+
+Keyed by the visitor cookie, not the address: a room on one conference Wi-Fi shares an address.
+A client that drops its cookie becomes a new visitor with a full bucket, but it still meets the
+global caps (MAX_SANDBOXES, MAX_STARTING); rate limiting by address belongs to the reverse proxy
+(docs/security.md).
+"""
+
+import threading
+import time
+
+from .errors import PlaygroundError
+
+
+class Bucket:
+    __slots__ = ("tokens", "stamp")
+
+    def __init__(self, tokens: float, stamp: float):
+        self.tokens = tokens
+        self.stamp = stamp
+
+
+class RateLimit:
+    """`rate` tokens per second, up to `burst` saved; one per call of `take`."""
+
+    def __init__(self, what: str, rate: float, burst: int, per: str, max_keys: int = 100_000):
+        self.what = what  # "runs", "requests": for the message
+        self.per = per  # "minute" or "second": for the message
+        self.rate = rate
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> None:
+        """Spend a token of `key`'s bucket, or raise a 429 PlaygroundError."""
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) >= self.max_keys:
+                    self._forget_full(now)
+                bucket = self._buckets[key] = Bucket(self.burst, now)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+            bucket.stamp = now
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return
+            wait = (1 - bucket.tokens) / self.rate
+        per_unit = self.rate * (60 if self.per == "minute" else 1)
+        raise PlaygroundError(429, "rate_limited", f"slow down: you may send {per_unit:g} "
+                              f"{self.what} a {self.per} (and {self.burst} at once). Try again "
+                              f"in {wait:.1f} s.")
+
+    def _forget_full(self, now: float) -> None:
+        """Drop the buckets that have refilled: they hold nothing a new bucket would not."""
+        self._buckets = {k: b for k, b in self._buckets.items()
+                         if b.tokens + (now - b.stamp) * self.rate < self.burst}
+
+
+def for_app(settings: dict) -> dict:
+    """The playground's limits, by what they count."""
+    return {
+        "runs": RateLimit("runs", settings["RATE_RUNS_PER_MINUTE"] / 60, settings["RATE_RUN_BURST"],
+                          "minute"),
+        "requests": RateLimit("requests", settings["RATE_REQUESTS_PER_SECOND"],
+                              settings["RATE_REQUEST_BURST"], "second"),
+    }

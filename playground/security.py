@@ -1,0 +1,66 @@
+"""The host's own web defences: security headers on every response, and the per-visitor rate limits.
+
+The Content-Security-Policy keeps host pages to the host's own scripts, styles and connections,
+and lets no other site frame them. One concession: a child's HTML is previewed in an
+`<iframe sandbox srcdoc>`, and such a frame inherits this policy, so inline scripts (the
+snippet's own, and the preview's link handler) must be allowed. The frame has no
+`allow-same-origin`, so those scripts run in an opaque origin that cannot reach the host's page,
+cookies or API; the page itself builds its DOM from text, never from visitors' HTML.
+"""
+
+from flask import Flask, current_app, jsonify
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import ratelimit
+from .errors import PlaygroundError
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "frame-src 'self' blob: data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def secure_headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
+
+
+def rate_limit(what: str, visitor: str) -> None:
+    """Count one of `what` ("runs", "requests") for `visitor`; a 429 when they go too fast."""
+    current_app.extensions["playground.ratelimits"][what].take(visitor)
+
+
+def too_large(_error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    error = PlaygroundError(413, "request_too_large", f"the request is larger than {limit} bytes, "
+                            "the most the playground reads (MAX_CONTENT_LENGTH).")
+    return jsonify(error.to_json()), 413
+
+
+def init_app(app: Flask) -> None:
+    if app.debug:
+        # Werkzeug's debugger runs any Python a visitor types, on the host.
+        raise RuntimeError("the playground must never run in debug mode (FLASK_DEBUG, --debug)")
+    app.extensions["playground.ratelimits"] = ratelimit.for_app(app.config)
+    app.after_request(secure_headers)
+    app.register_error_handler(RequestEntityTooLarge, too_large)

@@ -1,0 +1,159 @@
+"""The host protects itself and its visitors: headers, no debugger, origins, rate limits, caps,
+and a shutdown or restart that leaves nothing behind."""
+
+import json
+import os
+import signal
+import tempfile
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+from simple_websocket import Client, ConnectionClosed
+
+from playground import create_app
+from tests.servers import sandbox_processes, start_server, stop_server
+from tests.test_sandbox import HELLO, host_uids
+
+
+@pytest.fixture
+def make_app():
+    """Hosts with settings of a test's own, all shut down afterwards."""
+    made = []
+
+    def make(**config):
+        app = create_app({"TESTING": True, **config})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["playground.sandboxes"].shutdown()
+
+
+def test_host_pages_have_a_content_security_policy(client):
+    page = client.get("/")
+    policy = page.headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "object-src 'none'", "frame-ancestors 'none'",
+                      "base-uri 'none'", "connect-src 'self'"):
+        assert directive in policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    api = client.get("/api/snippets")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_debug_mode_is_refused(monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="debug mode"):
+        create_app({"TESTING": True})
+
+
+def test_the_werkzeug_debugger_is_not_on_the_host(client):
+    assert client.get("/console").status_code == 404
+    assert client.get("/?__debugger__=yes&cmd=resource&f=style.css").data.find(b"Werkzeug") == -1
+
+
+def test_websocket_from_another_site_is_refused(live_server):
+    ws = Client.connect(live_server.replace("http", "ws", 1) + "/ws/sandboxes/anything",
+                        headers={"Origin": "http://evil.example"})
+    with pytest.raises(ConnectionClosed):
+        ws.receive(timeout=10)
+    assert ws.close_reason == 1008
+
+
+def test_sandbox_ids_cannot_be_guessed(visitor):
+    ids = {visitor.start(HELLO)["id"] for _ in range(3)}
+    assert len(ids) == 3 and all(len(i) >= 16 for i in ids)  # 96 random bits each
+
+
+def test_runs_are_rate_limited_per_visitor(make_app):
+    app = make_app(RATE_RUN_BURST=2, RATE_RUNS_PER_MINUTE=1)
+    visitor, other = app.test_client(), app.test_client()
+    codes = [visitor.post("/api/sandboxes", json={"files": {}}).status_code for _ in range(3)]
+    assert codes == [400, 400, 429]
+    refused = visitor.post("/api/sandboxes", json={"files": {}}).json["error"]
+    assert refused["code"] == "rate_limited" and "Try again in" in refused["message"]
+    assert other.post("/api/sandboxes", json={"files": {}}).status_code == 400
+
+
+def test_requests_are_rate_limited_per_visitor(make_app):
+    app = make_app(RATE_REQUEST_BURST=3, RATE_REQUESTS_PER_SECOND=0.1)
+    visitor = app.test_client()
+    codes = [visitor.post("/api/sandboxes/nope/requests", json={}).status_code for _ in range(4)]
+    assert codes == [404, 404, 404, 429]
+
+
+def test_a_full_playground_says_so(make_app):
+    app = make_app(MAX_SANDBOXES=1)
+    first = app.test_client().post("/api/sandboxes", json={"files": {"app.py": HELLO}})
+    assert first.status_code == 201
+    refused = app.test_client().post("/api/sandboxes", json={"files": {"app.py": HELLO}})
+    assert refused.status_code == 503 and refused.json["error"]["code"] == "playground_full"
+    assert "try again" in refused.json["error"]["message"]
+
+
+def test_starts_take_turns_and_a_long_queue_is_refused(make_app):
+    app = make_app(MAX_STARTING=1, START_QUEUE_TIMEOUT=0.5)
+    slow = "import time\ntime.sleep(2)\n" + HELLO
+    results = []
+    thread = threading.Thread(target=lambda: results.append(
+        app.test_client().post("/api/sandboxes", json={"files": {"app.py": slow}})))
+    thread.start()
+    while not app.extensions["playground.sandboxes"]._sandboxes:
+        pass
+    refused = app.test_client().post("/api/sandboxes", json={"files": {"app.py": HELLO}})
+    thread.join()
+    assert refused.status_code == 503 and refused.json["error"]["code"] == "playground_busy"
+    assert results[0].status_code == 201 and results[0].json["state"] == "running"
+    assert len(app.extensions["playground.sandboxes"]._sandboxes) == 1  # the refused one is gone
+
+
+def _start_sandbox(url: str) -> dict:
+    request = urllib.request.Request(f"{url}/api/sandboxes", method="POST",
+                                     data=json.dumps({"files": {"app.py": HELLO}}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def _leftovers(pid: int) -> list:
+    """What a host with this pid may leave: its directory and its cgroups."""
+    found = list(Path(tempfile.gettempdir()).glob(f"flask-playground-{pid}-*"))
+    found += [p for p in Path("/sys/fs/cgroup").glob(f"**/playground-{pid}") if p.is_dir()]
+    return found
+
+
+def test_a_killed_host_leaves_nothing_once_restarted_and_a_stopped_one_nothing_at_all():
+    crashed, url = start_server()
+    assert _start_sandbox(url)["state"] == "running"
+    crashed.send_signal(signal.SIGKILL)  # no clean-up at all
+    crashed.wait()
+    stop_server(crashed)
+    assert _leftovers(crashed.pid), "a killed host leaves its directory behind"
+
+    restarted, url = start_server()
+    try:
+        assert _leftovers(crashed.pid) == []
+        assert _start_sandbox(url)["state"] == "running"
+        if os.geteuid() == 0:
+            assert sandbox_processes(host_uids(restarted.pid))
+    finally:
+        stop_server(restarted)  # SIGTERM: the graceful way
+    assert restarted.returncode == 0
+    assert _leftovers(restarted.pid) == []
+    if os.geteuid() == 0:
+        assert sandbox_processes(host_uids(restarted.pid)) == []
+        assert sandbox_processes(host_uids(crashed.pid)) == []
+
+
+def test_api_errors_are_json_even_for_huge_bodies(client):
+    response = client.post("/api/sandboxes", data=b"x" * (9 * 1024 * 1024),
+                           content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "request_too_large"
+
+
+def test_unknown_origin_cannot_change_anything(client):
+    response = client.delete("/api/sandboxes/x", headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403 and response.json["error"]["code"] == "cross_origin"
