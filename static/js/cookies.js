@@ -159,31 +159,8 @@ export class CookieJar {
     facts.textContent = [compressed && "zlib-compressed",
       timestamp && `signed ${new Date(timestamp * 1000).toLocaleString()}`,
       signature && `signature ${signature}`].filter(Boolean).join(" · ");
-    box.append(title, pre, facts, this.forgeForm(cookie));
+    box.append(title, pre, facts);
     return box;
   }
 
-  /** Rewrites the session's payload but keeps the old signature: the app must refuse it. */
-  forgeForm(cookie) {
-    const form = document.createElement("details");
-    form.className = "forge";
-    form.innerHTML = "<summary>Forge the payload…</summary>"
-      + "<p class=\"meta\">Change the data, keep the signature, send a request: Flask checks the"
-      + " signature with SECRET_KEY, refuses the cookie and starts an empty session.</p>"
-      + '<textarea spellcheck="false" rows="3" aria-label="Forged session payload (JSON)"></textarea>'
-      + '<button type="button" class="small">Put the forged cookie in the jar</button>';
-    const text = form.querySelector("textarea");
-    text.value = JSON.stringify(cookie.flask_session.payload);
-    form.querySelector("button").addEventListener("click", () => {
-      let payload;
-      try {
-        payload = JSON.parse(text.value);
-      } catch (error) {
-        this.message(`The payload must be JSON: ${error.message}`);
-        return;
-      }
-      this.change("POST", `/${encodeURIComponent(cookie.name)}/tamper`, { payload });
-    });
-    return form;
-  }
 }

@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { CookieJar } from "./cookies.js";
 import { Editor } from "./editor.js";
 import { renderError } from "./errors.js";
+import { Inspector } from "./inspector.js";
 import { setupLayout } from "./layout.js";
 import { LiveLog } from "./live.js";
 import { Picker } from "./picker.js";
@@ -64,8 +65,6 @@ const response = new ResponseView($("response-panel"), {
     showError(container, error, "Exception in a route");
     markError(error);
   },
-  routes: () => sandbox.info.routes,
-  onGoto: gotoCode,
   fetchFromApp: (path) => (sandbox.isRunning
     ? api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
       .catch(() => null)
@@ -76,8 +75,17 @@ const requests = new RequestPanel($("request-panel"), {
   onSend: send,
   onGoto: gotoCode,
   onShow: ({ request, response: answer, error }) => {
-    if (answer) response.show(answer, request);
+    if (answer) showExchange(answer, request);
     else response.failed(error);
+  },
+});
+
+const inspector = new Inspector($("inspector-panel"), {
+  editor,
+  sandboxId: () => sandbox.id,
+  resend: () => {
+    const last = requests.history.at(-1)?.request;
+    if (last) send(last);
   },
 });
 
@@ -133,6 +141,7 @@ async function open(slug) {
   requests.clearHistory();
   requests.fill(data.requests?.[0] ?? { method: "GET", path: "/" });
   response.clear();
+  inspector.clear();
   cookies.show([]);
 }
 
@@ -164,6 +173,7 @@ function sandboxChanged(info) {
   if (info.id) live.connect(info.id);
   else live.disconnect();
   $("run-button").disabled = info.state === "starting";
+  inspector.setSandbox(info);
   if (info.state === "running" || info.state === "idle") requests.setRoutes(info.routes ?? []);
   if (info.state === "failed" && info.error) {
     const key = JSON.stringify(info.error);
@@ -187,14 +197,21 @@ async function send(request, origin = null) {
   }
   try {
     const answer = await api("POST", `/api/sandboxes/${sandbox.id}/requests`, { ...request, follow_redirects: false });
-    response.show(answer, request);
-    requests.markRoute(answer.route?.rule?.index ?? null);
+    showExchange(answer, request);
     RequestPanel.judge(origin, answer);
     requests.addHistory({ request, response: answer });
   } catch (error) {
     response.failed(error.message);
     requests.addHistory({ request, error: error.message });
   }
+}
+
+function showExchange(answer, request) {
+  // The inspector first: it shows the view that answered, and an exception's mark
+  // (from the response view) must win over that.
+  inspector.show({ ...answer, request });
+  response.show(answer, request);
+  requests.markRoute(answer.route?.rule?.index ?? null);
 }
 
 /** Follows a redirect the way a browser would: 307/308 keep the method and body. */

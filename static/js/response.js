@@ -13,7 +13,6 @@
 // a browser would, and inlined.
 import { escapeHtml, paintHighlighted } from "./api.js";
 import { subtabs } from "./tabs.js";
-import { renderTrace, renderWire, routeSummary } from "./trace.js";
 
 const MAX_SUBRESOURCES = 20;
 
@@ -65,14 +64,11 @@ export class ResponseView {
   /**
    * onFollow(location, status) follows a redirect; onNavigate(request) sends what a
    * click in the preview asked for; showException(container, error) renders a traceback;
-   * fetchFromApp(path) GETs a stylesheet or image from the app for the preview;
-   * routes() gives the app's routes and onGoto(file, line) shows a line of code.
+   * fetchFromApp(path) GETs a stylesheet or image from the app for the preview.
    */
-  constructor(root, { cookies, onFollow, onNavigate, showException, fetchFromApp, routes, onGoto }) {
+  constructor(root, { cookies, onFollow, onNavigate, showException, fetchFromApp }) {
     this.root = root;
     this.fetchFromApp = fetchFromApp;
-    this.routes = routes;
-    this.onGoto = onGoto;
     this.cookies = cookies;
     const $ = (id) => root.querySelector(`#${id}`);
     this.status = $("response-status");
@@ -85,8 +81,6 @@ export class ResponseView {
     this.headers = $("response-headers");
     this.headersCount = $("response-headers-count");
     this.route = $("response-route");
-    this.trace = $("response-trace");
-    this.wire = $("response-wire");
     this.showException = showException;
     this.tab = "preview";
     this.tabs = subtabs(root.querySelector(".subtabs"), $("response-body"), (name) => { this.tab = name; });
@@ -112,9 +106,7 @@ export class ResponseView {
     this.raw.textContent = "";
     this.headers.tBodies[0].replaceChildren();
     this.headersCount.textContent = "";
-    this.route.replaceChildren();
-    this.trace.replaceChildren();
-    this.wire.replaceChildren();
+    this.route.textContent = "";
   }
 
   pending(request) {
@@ -137,9 +129,9 @@ export class ResponseView {
     this.status.dataset.class = `${String(status)[0]}xx`;
     this.meta.textContent = [`${Math.round(elapsed)} ms`, humanSize(size), type,
       response.tls && `${response.tls.protocol}`, response.truncated && "truncated"].filter(Boolean).join(" · ");
-    this.route.replaceChildren(routeSummary(response.route) ?? "");
-    renderTrace(this.trace, response, { routes: this.routes() ?? [], onGoto: this.onGoto });
-    renderWire(this.wire, response);
+    // Which rule answered and why, in a line; the inspector ("Inside Flask") has the rest.
+    this.route.textContent = response.route?.reason ?? "";
+    this.route.dataset.outcome = response.route?.outcome ?? "";
 
     const location = headerValue(headers, "location");
     this.redirect.hidden = !(status >= 300 && status < 400 && location);

@@ -52,22 +52,22 @@ def test_session_counts_across_three_suggested_requests(page):
     expect(jar).to_contain_text("session")
     expect(jar.locator(".flask-session")).to_contain_text('"number_of_calls": 3')
 
-    # Inside Flask: the rule that answered and the steps; on the wire: the heads and curl.
-    page.get_by_role("tab", name="Trace").click()
-    expect(page.locator("#response-trace")).to_contain_text("/ matches /")
-    expect(page.locator("#response-trace")).to_contain_text("session_example()")
-    page.get_by_role("tab", name="HTTP").click()
-    expect(page.locator("#response-wire")).to_contain_text("Set-Cookie: session=")
-    expect(page.locator("#response-wire")).to_contain_text("curl -i")
+    # Inside Flask: the rule that answered; on the wire: the heads and curl.
+    expect(page.locator("#response-route")).to_have_text("/ matches /")
+    page.get_by_role("tab", name="Inside Flask").click()
+    inspector = page.get_by_test_id("inspector")
+    expect(inspector).to_contain_text("/ matches /")
+    inspector.get_by_role("tab", name="Wire").click()
+    expect(inspector).to_contain_text("Set-Cookie: session=")
+    expect(inspector).to_contain_text("curl -i")
 
     # A forged payload keeps the old signature: Flask refuses it and counts from 1 again.
-    page.get_by_role("tab", name=re.compile("^Cookies")).click()
-    jar.get_by_text("Forge the payload").click()
-    jar.get_by_label("Forged session payload (JSON)").fill('{"number_of_calls": 100}')
-    jar.get_by_role("button", name="Put the forged cookie in the jar").click()
-    expect(jar.locator(".flask-session")).to_contain_text('"number_of_calls": 100')
-    page.get_by_test_id("send-button").click()
+    inspector.get_by_role("tab", name="Session").click()
+    inspector.locator("textarea").fill('{"number_of_calls": 100}')
+    inspector.get_by_role("button", name="Tamper and send again").click()
     expect(page.get_by_test_id("history-item")).to_have_count(4)
+    expect(inspector).to_contain_text("The app refused the session cookie")
+    page.get_by_role("tab", name=re.compile("^Cookies")).click()
     expect(jar.locator(".flask-session")).to_contain_text('"number_of_calls": 1')
 
     # The edited route is there too, sent from the request panel with Ctrl+Enter.
