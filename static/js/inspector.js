@@ -87,13 +87,16 @@ export class Inspector {
   /** The sandbox changed: its routes (in match order) and a refused certificate's explanation. */
   setSandbox(info) {
     this.routes = info.routes ?? [];
-    this.startError = info.error?.explanation ? info.error : null;
+    // Kept until the next run: the log's state events carry the error without the explanation.
+    if (info.state === "starting") this.startError = null;
+    else if (info.error?.explanation) this.startError = info.error;
     this.renderRoutes();
     this.renderTls();
   }
 
   show(exchange) {
     this.current = exchange;
+    this.root.querySelector("#inspector-pages").scrollTop = 0;
     this.renderRoutes();
     this.renderTrace();
     this.renderWire();
@@ -135,10 +138,13 @@ export class Inspector {
         el("td", {}, el("code", {}, rule.rule)),
         el("td", {}, rule.methods.filter((m) => m !== "HEAD" && m !== "OPTIONS").join(" ")),
         el("td", {}, this.viewLink(rule)),
-        el("td", { title: "strict_slashes: a path without the trailing slash is redirected (308)" },
-          rule.rule.endsWith("/") && rule.strict_slashes ? "308 without /" : ""));
+        el("td", { title: "strict_slashes: the path without its trailing slash is redirected (308)" },
+          rule.rule.length > 1 && rule.rule.endsWith("/") && rule.strict_slashes ? "adds /" : ""));
       row.dataset.testid = "route-row";
-      if (route?.rule?.index === index) row.dataset.outcome = route.outcome;
+      if (route?.rule?.index === index) {
+        row.dataset.outcome = route.outcome;
+        requestAnimationFrame(() => row.scrollIntoView({ block: "nearest" }));
+      }
       if (route?.near?.index === index) row.dataset.outcome = "near";
       body.append(row);
     });
@@ -254,7 +260,7 @@ export class Inspector {
     }
     const head = (html) => {
       const pre = el("pre", { className: "hl wire" });
-      pre.innerHTML = html; // Pygments HTML from the host: spans around escaped text
+      pre.innerHTML = html.trimEnd(); // Pygments HTML from the host: spans around escaped text
       return pre;
     };
     const body = this.current.request?.body;
@@ -270,7 +276,7 @@ export class Inspector {
     });
     page.replaceChildren(
       el("h4", {}, "Request head, as the proxy sent it"), head(raw.request_html),
-      body ? el("pre", { className: "plain wire-body" }, body) : null,
+      ...(body ? [el("h4", {}, "Request body"), el("pre", { className: "plain" }, body)] : []),
       el("h4", {}, "Response head, as it came back"), head(raw.response_html),
       el("div", { className: "curl-bar" }, copy,
         el("span", { className: "note" }, "sends the same bytes from this machine (the app listens on 127.0.0.1)")),
@@ -292,8 +298,7 @@ export class Inspector {
       el("h4", {}, "request.args"), pairsTable(seen.args, "(empty)"),
       el("h4", {}, "request.form"), seen.form === null ? el("p", { className: "empty" }, unread)
         : pairsTable(seen.form, "(empty)"),
-      seen.files?.length ? el("h4", {}, "request.files") : null,
-      seen.files?.length ? pairsTable(seen.files, "") : null,
+      ...(seen.files?.length ? [el("h4", {}, "request.files"), pairsTable(seen.files, "")] : []),
       el("h4", {}, "request.json"), el("pre", { className: "plain" }, seen.json ?? "None"),
       el("h4", {}, "request.cookies"), pairsTable(seen.cookies, "(none)"),
       el("h4", {}, "request.headers"), pairsTable(seen.headers, "(none)"),
