@@ -60,6 +60,7 @@ export class FollowMode {
     this.state = {};
     this.socket = null;
     this.live = false;
+    this.presenting = false; // this page is the presenter's: nobody to follow
     this.forked = false;
     this.version = 0;
     this.setSize(load("followSize", 16));
@@ -83,8 +84,14 @@ export class FollowMode {
     return this.socket !== null;
   }
 
+  /** This page started or stopped presenting. */
+  setPresenting(presenting) {
+    this.presenting = presenting;
+    this.renderButton();
+  }
+
   renderButton() {
-    this.button.hidden = !this.live || this.following;
+    this.button.hidden = !this.live || this.presenting || this.following;
     this.button.textContent = this.forked ? "● Back to following" : "● Follow the presenter";
   }
 

@@ -8,13 +8,17 @@ const DEBOUNCE_MS = 30;
 const RETRY_MS = 1000;
 
 export class PresenterMode {
-  /** editor: the page's Editor; current(): {slug, title} of what is open; watching(): the toggle. */
-  constructor({ button, dialog, editor, current, watching }) {
+  /**
+   * editor: the page's Editor; current(): {slug, title} of what is open; watching(): the watch
+   * toggle; onChange(presenting) when this page starts or stops presenting.
+   */
+  constructor({ button, dialog, editor, current, watching, onChange = () => {} }) {
     this.button = button;
     this.dialog = dialog;
     this.editor = editor;
     this.current = current;
     this.watching = watching;
+    this.onChange = onChange;
     this.socket = null;
     this.presenting = false;
     this.pending = null; // "edit" or "view": what the next debounced message is
@@ -100,6 +104,7 @@ export class PresenterMode {
     this.button.textContent = this.presenting ? "■ Stop presenting" : "Present";
     this.button.classList.toggle("is-live", this.presenting);
     this.button.dataset.presenting = String(this.presenting);
+    this.onChange(this.presenting);
   }
 
   send(message) {
