@@ -31,8 +31,10 @@ SETTINGS = {
     "LIMIT_OUTPUT_BYTES": (4 * 1024 * 1024, "Bytes a child may print in one run; more and it is stopped."),
     "LIMIT_ALL_SANDBOXES_MEMORY_BYTES": (None, "Memory of all children together (cgroup); half "
                                          "of the machine's when unset."),
+    "SANDBOXES_CPU_WEIGHT": (256, "CPU weight of all children together (cgroup cpu.shares) "
+                             "against each busy host thread's 1024: the host answers first."),
     "MAX_STARTING": (4, "Children starting at once; further runs wait for a turn."),
-    "START_QUEUE_TIMEOUT": (15.0, "Seconds a run waits for its turn before 'the playground is busy'."),
+    "START_QUEUE_TIMEOUT": (30.0, "Seconds a run waits for its turn before 'the playground is busy'."),
     "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per minute."),
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
     "RATE_REQUESTS_PER_SECOND": (10, "Requests one visitor may send through the proxy per second."),
@@ -42,6 +44,8 @@ SETTINGS = {
     "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, "Bytes of any request body the host reads (Flask's own)."),
     "HOST_THREADS": (512, "Connections `python -m playground` serves at once (WebSockets "
                      "included); more wait in the listen queue."),
+    "TRUSTED_PROXIES": (0, "Reverse proxies in front of the host whose X-Forwarded-For, -Proto "
+                        "and -Host are believed (so Origin checks see https://the.public.name)."),
     "SANDBOX_UID_BASE": (200000, "First uid given to a sandbox when the host runs as root."),
     "SNIPPETS_DIR": (None, "Directory of the snippet catalog; the shipped one when unset."),
     "SECRET_KEY": (None, "Signs the visitor cookie; random at each start when unset."),

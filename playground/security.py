@@ -1,4 +1,5 @@
-"""The host's own web defences: security headers on every response, and the per-visitor rate limits.
+"""The host's own web defences: security headers on every response, the per-visitor rate limits,
+no debug mode, and (behind TRUSTED_PROXIES reverse proxies) the public scheme and host name.
 
 The Content-Security-Policy keeps host pages to the host's own scripts, styles and connections,
 and lets no other site frame them. One concession: a child's HTML is previewed in an
@@ -10,6 +11,7 @@ cookies or API; the page itself builds its DOM from text, never from visitors' H
 
 from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import ratelimit
 from .errors import PlaygroundError
@@ -62,5 +64,8 @@ def init_app(app: Flask) -> None:
         # Werkzeug's debugger runs any Python a visitor types, on the host.
         raise RuntimeError("the playground must never run in debug mode (FLASK_DEBUG, --debug)")
     app.extensions["playground.ratelimits"] = ratelimit.for_app(app.config)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(secure_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)

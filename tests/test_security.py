@@ -157,3 +157,14 @@ def test_api_errors_are_json_even_for_huge_bodies(client):
 def test_unknown_origin_cannot_change_anything(client):
     response = client.delete("/api/sandboxes/x", headers={"Origin": "http://evil.example"})
     assert response.status_code == 403 and response.json["error"]["code"] == "cross_origin"
+
+
+def test_behind_a_trusted_proxy_the_public_origin_is_the_hosts(make_app):
+    app = make_app(TRUSTED_PROXIES=1)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example",
+                 "Origin": "https://play.example"}
+    response = app.test_client().post("/api/sandboxes", json={"files": {}}, headers=forwarded)
+    assert response.status_code == 400  # past the Origin check, refused for its empty files
+    spoofed = {**forwarded, "Origin": "https://evil.example"}
+    assert app.test_client().post("/api/sandboxes", json={"files": {}},
+                                  headers=spoofed).status_code == 403

@@ -1,7 +1,7 @@
 """Control groups: memory, processes and CPU for a sandbox's whole process tree.
 
 Rlimits count per process (memory, CPU time) or per uid (processes); a group counts the whole
-tree, and the kernel tells us afterwards whether it killed for memory or refused a fork. Groups
+tree, and the kernel tells us afterwards whether it killed one for memory. Groups
 nest under the host's own group (read from /proc/self/cgroup, never a fixed path), in a parent
 `playground-<pid>` that caps all sandboxes together and gives the host priority for the CPU:
 
@@ -106,8 +106,7 @@ class Cgroups:
             directory.mkdir(exist_ok=True)
         total = settings["LIMIT_ALL_SANDBOXES_MEMORY_BYTES"] or _half_of_ram()
         self._set_memory(self.parents["memory"], total)
-        # Under contention all sandboxes together weigh a quarter of one host thread.
-        (self.parents["cpu"] / "cpu.shares").write_text("256")
+        (self.parents["cpu"] / "cpu.shares").write_text(str(settings["SANDBOXES_CPU_WEIGHT"]))
 
     @staticmethod
     def _set_memory(directory: Path, limit: int) -> None:
