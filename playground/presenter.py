@@ -21,12 +21,13 @@ from flask import Blueprint, current_app, request
 
 from . import api, visitors
 from .cookies import Jar
+from .ratelimit import RateLimit
 from .errors import PlaygroundError
 from .live import KEEPALIVE_SECONDS, sock
 
 bp = Blueprint("presenter", __name__)
 bp.before_request(api.guard)
-HUB_EVENTS = 256  # a follower further behind than this gets a fresh snapshot instead
+HUB_EVENTS = 64  # kept with whole file texts; a follower further behind gets a snapshot
 PRESENTER_MESSAGES = {"open", "edit", "view", "watch"}
 
 
@@ -76,15 +77,6 @@ def latest(frames: list) -> list:
     return kept[::-1]
 
 
-class Follower:
-    """What the host keeps of one follower: their jar for the presenter's app, their rate."""
-
-    def __init__(self, burst: int):
-        self.jar = Jar()
-        self.allowance = float(burst)
-        self.stamp = time.monotonic()
-
-
 class Seat:
     """The presenter's sandbox as one follower uses it: the same app, their own cookie jar."""
 
@@ -105,7 +97,10 @@ class Room:
         self.sandbox = None  # the presenter's app, as last run
         self.state = {}
         self.watchers = 0  # followers connected to the hub
-        self._followers = OrderedDict()
+        self._jars = OrderedDict()  # follower's visitor id -> their Jar, the most recent last
+        self.limit = RateLimit("requests to the presenter's app",
+                               settings["FOLLOWER_REQUESTS_PER_MINUTE"] / 60,
+                               settings["FOLLOWER_REQUEST_BURST"], "minute")
         self._lock = threading.Lock()
 
     # -- who presents ------------------------------------------------------------------------
@@ -120,7 +115,7 @@ class Room:
                                   "playground prints it at start-up).")
         with self._lock:
             self.presenter, self.sandbox = visitor, None
-            self._followers.clear()
+            self._jars.clear()
             self.state = {}
             self._publish("live", live=True)
 
@@ -129,7 +124,7 @@ class Room:
             raise PlaygroundError(403, "not_presenter", "only the presenter can stop presenting.")
         with self._lock:
             self.presenter, self.sandbox = None, None
-            self._followers.clear()
+            self._jars.clear()
             self._publish("live", live=False)
 
     def status(self, visitor: str) -> dict:
@@ -226,23 +221,13 @@ class Room:
         if self.presenter is None or sandbox is None or sandbox.state != "running":
             raise PlaygroundError(409, "presenter_not_running", "the presenter's app is not "
                                   "running right now.")
-        rate = self.settings["FOLLOWER_REQUESTS_PER_MINUTE"] / 60
-        burst = self.settings["FOLLOWER_REQUEST_BURST"]
+        self.limit.take(visitor)
         with self._lock:
-            follower = self._followers.pop(visitor, None) or Follower(burst)
-            self._followers[visitor] = follower  # the most recent last; the oldest are dropped
-            while len(self._followers) > self.settings["MAX_FOLLOWERS"]:
-                self._followers.popitem(last=False)
-            now = time.monotonic()
-            follower.allowance = min(burst, follower.allowance + (now - follower.stamp) * rate)
-            follower.stamp = now
-            if follower.allowance < 1:
-                wait = (1 - follower.allowance) / rate
-                raise PlaygroundError(429, "rate_limited", "slow down: you may send "
-                                      f"{self.settings['FOLLOWER_REQUESTS_PER_MINUTE']} requests "
-                                      f"a minute to the presenter's app (try again in {wait:.0f} s).")
-            follower.allowance -= 1
-        return Seat(sandbox, follower.jar)
+            jar = self._jars.pop(visitor, None) or Jar()
+            self._jars[visitor] = jar
+            while len(self._jars) > self.settings["MAX_FOLLOWERS"]:
+                self._jars.popitem(last=False)
+        return Seat(sandbox, jar)
 
     def watching(self, step: int) -> None:
         with self._lock:
