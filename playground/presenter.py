@@ -21,9 +21,9 @@ from flask import Blueprint, current_app, request
 
 from . import api, visitors
 from .cookies import Jar
-from .ratelimit import RateLimit
 from .errors import PlaygroundError
 from .live import KEEPALIVE_SECONDS, sock
+from .ratelimit import RateLimit
 
 bp = Blueprint("presenter", __name__)
 bp.before_request(api.guard)
@@ -298,7 +298,8 @@ def follow(ws):
     else:
         log = here.presence
         first = {"type": "live", "seq": log.last_seq, "live": here.presenter is not None}
-    here.watching(following)
+    counted = 1 if following else 0  # the presenter's follower count leaves badges out
+    here.watching(counted)
     try:
         ws.send(json.dumps(first))
         seen = first["seq"]
@@ -314,4 +315,4 @@ def follow(ws):
             if frames:
                 seen = frames[-1][0]
     finally:
-        here.watching(-following)
+        here.watching(-counted)
