@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from simple_websocket import ConnectionClosed
 
-from playground.presenter import latest
+from playground.presenter import Hub, latest
 from tests.servers import start_server, stop_server
 from tests.test_live import Api, receive_until
 
@@ -157,3 +157,12 @@ def test_each_follower_has_their_own_cookie_jar_and_a_rate_limit(presenter, serv
 ])
 def test_a_follower_behind_gets_only_the_latest_keystrokes(frames, kept):
     assert [frame[0] for frame in latest(frames)] == kept
+
+
+def test_the_hub_says_when_a_follower_is_too_far_behind():
+    hub = Hub(3)
+    for n in range(5):
+        hub.append("edit", path="app.py", text=str(n))
+    assert [json.loads(f[3])["text"] for f in hub.wait_after(2, 0)] == ["2", "3", "4"]
+    assert hub.wait_after(1, 0) is None  # the second event is gone: time for a snapshot
+    assert hub.wait_after(5, 0.01) == []
