@@ -183,6 +183,31 @@ def test_a_body_the_app_never_read_stays_unread(visitor):
     assert seen["form"] is None and seen["body_read"] is False
 
 
+FRAGILE = '''from flask import Flask, g, request
+app = Flask(__name__)
+app.config["MAX_FORM_MEMORY_SIZE"] = 10  # the trace's own reading of the form will fail
+
+class Odd:
+    def __repr__(self):
+        raise RuntimeError("no repr for you")
+
+@app.route("/", methods=["POST"])
+def home():
+    g.odd = Odd()
+    request.get_data()
+    return "fine"
+'''
+
+
+def test_what_the_trace_cannot_describe_leaves_the_answer_alone(visitor):
+    sandbox = visitor.start(FRAGILE)
+    exchange = visitor.exchange(sandbox, "POST", "/", body="a=" + "x" * 100,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert exchange["status"] == 200 and exchange["body"] == "fine"
+    assert exchange["trace"]["g"] == {"odd": "<repr() raised RuntimeError>"}
+    assert step(exchange, "trace_error")["error"]["type"] == "RequestEntityTooLarge"
+
+
 # -- the wire ------------------------------------------------------------------------------------
 
 def test_raw_heads_are_the_bytes_on_the_wire_and_curl_repeats_them(visitor, talk):

@@ -146,6 +146,19 @@ def timed(step: str, func, **detail):
     return wrapper
 
 
+def guarded(handler):
+    """A signal handler that never raises: a fault in the trace must not change the answer."""
+    @functools.wraps(handler)
+    def guard(sender, **extra):
+        try:
+            handler(sender, **extra)
+        except Exception as exc:  # noqa: BLE001 - reported in the trace instead
+            trace = TRACE.get()
+            if trace is not None:
+                trace.mark("trace_error", error=brief(exc))
+    return guard
+
+
 def match_order(url_map) -> list:
     """The rules in the order Werkzeug 3's StateMachineMatcher tries them.
 
@@ -243,7 +256,7 @@ class Tracer:
                 (flask.got_request_exception, self.on_exception),
                 (flask.request_finished, self.on_finished),
                 (flask.appcontext_tearing_down, self.on_teardown)):
-            signal_.connect(handler, app, weak=False)
+            signal_.connect(guarded(handler), app, weak=False)
 
     def dispatching(self, dispatch_request):
         """The view step; when routing failed, dispatch_request only raises the routing error."""
