@@ -1,19 +1,27 @@
-// Wires the parts of the page together: pick a snippet, edit, run, send, watch.
+// Wires the parts of the page together: pick a snippet, edit, run, send, watch;
+// present, follow, share and study.
 import { api } from "./api.js";
 import { CookieJar } from "./cookies.js";
 import { Editor } from "./editor.js";
 import { renderError } from "./errors.js";
+import { FollowMode } from "./follow.js";
 import { Inspector } from "./inspector.js";
 import { setupLayout } from "./layout.js";
 import { LiveLog } from "./live.js";
 import { Picker } from "./picker.js";
+import { PresenterMode } from "./presenter.js";
 import { RequestPanel } from "./request.js";
 import { ResponseView } from "./response.js";
 import { Sandbox } from "./sandbox.js";
+import { Sharing, sharedOnLoad } from "./share.js";
 import { load, loadEdits, save, saveEdits } from "./storage.js";
+import { Study } from "./study.js";
+import { DiffView, Watch } from "./watch.js";
 
 const $ = (id) => document.getElementById(id);
-let snippet = null; // the open snippet, as /api/snippets/<slug> gives it
+// What the editor shows: a snippet as /api/snippets/<slug> gives it, or shared code
+// dressed as one. `key` names it in localStorage: the slug, or "share:<key>".
+let snippet = null;
 let shownError = null; // the start error in the error panel, so replays do not repaint it
 let opening = null; // the slug asked for last, so a slower earlier answer is dropped
 
@@ -24,8 +32,8 @@ const editor = new Editor({
   tabs: $("file-tabs"),
   onChange: () => {
     const edits = editor.edits;
-    saveEdits(snippet.slug, edits);
-    picker.markModified(snippet.slug, Object.keys(edits).length > 0);
+    saveEdits(snippet.key, edits);
+    picker.markModified(snippet.key, Object.keys(edits).length > 0);
     $("reset-button").hidden = !Object.keys(edits).length;
   },
 });
@@ -109,28 +117,43 @@ function markError(error) {
   editor.markError(error.file, error.line, `${error.type}: ${error.message}`);
 }
 
-async function open(slug) {
-  if (slug === (opening ?? snippet?.slug)) return;
-  opening = slug;
-  let data;
+async function fetchSnippet(slug) {
   try {
-    data = await api("GET", `/api/snippets/${encodeURIComponent(slug)}`);
+    return await api("GET", `/api/snippets/${encodeURIComponent(slug)}`);
   } catch (error) {
-    if (opening === slug) {
-      opening = null;
-      showError($("error-panel"), { type: "Could not open the snippet", message: error.message });
-    }
-    return;
+    showError($("error-panel"), { type: "Could not open the snippet", message: error.message });
+    return null;
   }
-  if (opening !== slug) return;
+}
+
+/** Opens a snippet of the talk (again, with `force`, to pick up edits stored meanwhile). */
+async function open(slug, { force = false } = {}) {
+  if (!force && slug === (opening ?? snippet?.key)) return;
+  opening = slug;
+  const data = await fetchSnippet(slug);
+  if (!data || opening !== slug) return;
   opening = null;
-  snippet = data;
   save("lastSnippet", slug);
-  history.replaceState(null, "", `#${slug}`);
-  picker.select(slug);
+  history.replaceState(null, "", `/#${slug}`);
+  show({ ...data, key: slug });
+  study.visited(slug);
+}
+
+/** Opens code from a share link, with the notes and requests of the snippet it came from. */
+async function openShare(share) {
+  const base = share.slug ? await fetchSnippet(share.slug) : null;
+  show({
+    requests: [], notes_html: "", ...base, slug: share.slug, key: `share:${share.key}`,
+    title: `Shared code${base ? ` (from “${base.title}”)` : ""}`, files: share.files,
+  });
+}
+
+function show(data) {
+  snippet = data;
+  picker.select(data.key);
   sandbox.discard();
   hideStartError();
-  const edits = Object.fromEntries(Object.entries(loadEdits(slug)).filter(([p]) => p in data.files));
+  const edits = Object.fromEntries(Object.entries(loadEdits(data.key)).filter(([p]) => p in data.files));
   editor.open({ ...data.files, ...edits }, data.files);
   $("reset-button").hidden = !Object.keys(edits).length;
   $("snippet-title").textContent = data.title;
@@ -142,15 +165,36 @@ async function open(slug) {
   requests.fill(data.requests?.[0] ?? { method: "GET", path: "/" });
   response.clear();
   inspector.clear();
+  diffView.clear();
   cookies.show([]);
+  presenter.opened();
+}
+
+/** The presenter's code becomes the visitor's own edits of that snippet, and runs. */
+async function fork(files, { slug, title }) {
+  const base = slug && !slug.startsWith("share:") ? await fetchSnippet(slug) : null;
+  if (!base) {
+    show({ key: "fork", title: `Forked: ${title ?? "the presenter's code"}`, files, notes_html: "", requests: [] });
+  } else {
+    const edits = Object.fromEntries(Object.entries(files).filter(([p, t]) => p in base.files && base.files[p] !== t));
+    const mine = loadEdits(slug);
+    const replacing = Object.keys(mine).length && JSON.stringify(mine) !== JSON.stringify(edits);
+    if (replacing && !confirm(`Replace your own changes to “${base.title}” with the presenter's code?`)) return;
+    saveEdits(slug, edits);
+    picker.markModified(slug, Object.keys(edits).length > 0);
+    await open(slug, { force: true });
+  }
+  await run();
 }
 
 function resetSnippet() {
-  if (!confirm(`Throw away your changes to “${snippet.title}” and restore the talk's version?`)) return;
-  saveEdits(snippet.slug, {});
-  picker.markModified(snippet.slug, false);
+  const original = snippet.key.startsWith("share:") ? "the shared version" : "the talk's version";
+  if (!confirm(`Throw away your changes to “${snippet.title}” and restore ${original}?`)) return;
+  saveEdits(snippet.key, {});
+  picker.markModified(snippet.key, false);
   editor.open(snippet.files, snippet.files);
   $("reset-button").hidden = true;
+  presenter.opened();
 }
 
 function hideStartError() {
@@ -162,6 +206,7 @@ function hideStartError() {
 async function run() {
   if (!snippet) return;
   hideStartError();
+  study.ran();
   try {
     await sandbox.run(editor.files);
   } catch {
@@ -198,6 +243,7 @@ async function send(request, origin = null) {
   try {
     const answer = await api("POST", `/api/sandboxes/${sandbox.id}/requests`, { ...request, follow_redirects: false });
     showExchange(answer, request);
+    diffView.show(request, answer, { enabled: watch.on });
     RequestPanel.judge(origin, answer);
     requests.addHistory({ request, response: answer });
   } catch (error) {
@@ -229,6 +275,47 @@ function follow(location, status) {
   send(request);
 }
 
+const diffView = new DiffView($("response-status").closest(".status-line"));
+
+const watch = new Watch({
+  toggle: $("watch-toggle"),
+  editorHost: $("editor-host"),
+  // After a pause in typing: run again, then send the last request again.
+  onRerun: async () => {
+    await run();
+    const last = requests.history.at(-1)?.request;
+    if (last && sandbox.isRunning) send(last);
+  },
+  onToggle: () => presenter.sendWatch(),
+});
+
+const presenter = new PresenterMode({
+  button: $("present-button"),
+  dialog: $("present-dialog"),
+  editor,
+  current: () => ({ slug: snippet?.slug ?? snippet?.key, title: snippet?.title }),
+  watching: () => watch.on,
+});
+
+new FollowMode({ root: $("follow-view"), button: $("follow-live-button"), onFork: fork });
+
+new Sharing({
+  shareButton: $("share-button"),
+  downloadButton: $("download-button"),
+  dialog: $("share-dialog"),
+  files: () => editor.files,
+  current: () => ({ slug: snippet?.slug, title: snippet?.title }),
+});
+
+const study = new Study({
+  list: $("snippet-list"),
+  prev: $("prev-snippet"),
+  next: $("next-snippet"),
+  progress: $("study-progress"),
+  neighbour: (slug, step) => picker.neighbour(slug, step),
+  open,
+});
+
 function isTyping(target) {
   return target.closest("input, textarea, select, [contenteditable]") !== null;
 }
@@ -245,10 +332,9 @@ document.addEventListener("keydown", (event) => {
   } else if (event.altKey && /^[1-9]$/.test(event.key)) {
     event.preventDefault();
     editor.showIndex(Number(event.key) - 1);
-  } else if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown") && snippet) {
+  } else if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
     event.preventDefault();
-    const next = picker.neighbour(snippet.slug, event.key === "ArrowUp" ? -1 : 1);
-    if (next) open(next);
+    study.go(event.key === "ArrowUp" ? -1 : 1, open);
   } else if (!mod && !event.altKey && !isTyping(event.target)) {
     if (event.key === "/") {
       event.preventDefault();
@@ -272,14 +358,24 @@ async function start() {
     return;
   }
   picker.show(list);
-  const wanted = [decodeURIComponent(location.hash.slice(1)), load("lastSnippet")];
-  const slug = wanted.find((s) => list.some((item) => item.slug === s)) ?? list[0]?.slug;
-  if (slug) await open(slug);
+  study.mark();
+  const share = await sharedOnLoad().catch((error) => {
+    showError($("error-panel"), { type: "Could not open the shared code", message: error.message });
+    return null;
+  });
+  if (share) {
+    await openShare(share);
+  } else {
+    const wanted = [decodeURIComponent(location.hash.slice(1)), load("lastSnippet")];
+    const slug = wanted.find((s) => list.some((item) => item.slug === s)) ?? list[0]?.slug;
+    if (slug) await open(slug);
+  }
+  study.tourOnce();
 }
 
 window.addEventListener("hashchange", () => {
   const slug = decodeURIComponent(location.hash.slice(1));
-  if (slug && slug !== snippet?.slug) open(slug);
+  if (slug && slug !== snippet?.key) open(slug);
 });
 
 start();
