@@ -10,7 +10,7 @@
 import { escapeHtml, highlight, languageFor } from "./api.js";
 
 const INDENT = "    ";
-const HIGHLIGHT_DELAY_MS = 80;
+const HIGHLIGHT_DELAY_MS = 150; // a pause in typing; the edited line shows plain meanwhile
 
 function element(tag, className, attributes = {}) {
   const node = document.createElement(tag);
