@@ -10,7 +10,7 @@ import pytest
 
 from tests.servers import sandbox_processes, start_server, stop_server
 from playground.config import SETTINGS
-from playground.sandbox.manager import UID_BLOCKS, UIDS_PER_HOST
+from playground.sandbox.hostblock import UID_BLOCKS, UIDS_PER_HOST
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
 HELLO = 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n    return "hi"\n'

@@ -120,7 +120,7 @@ def _start_sandbox(url: str) -> dict:
 def _leftovers(pid: int) -> list:
     """What a host with this pid may leave: its directory and its cgroups."""
     found = list(Path(tempfile.gettempdir()).glob(f"flask-playground-{pid}-*"))
-    found += [p for p in Path("/sys/fs/cgroup").glob(f"**/playground-{pid}") if p.is_dir()]
+    found += [p for p in Path("/sys/fs/cgroup").glob(f"**/playground-{pid}-*") if p.is_dir()]
     return found
 
 

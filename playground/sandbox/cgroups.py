@@ -5,7 +5,7 @@ tree, and the kernel tells us afterwards whether it killed one for memory. Group
 nest under the host's own group (read from /proc/self/cgroup, never a fixed path), in a parent
 `playground-<pid>` that caps all sandboxes together and gives the host priority for the CPU:
 
-    <host's group>/playground-<pid>/<sandbox id>      in each of memory, pids and cpu
+    <host's group>/playground-<pid>-<block>/<sandbox id>      in each of memory, pids and cpu
 
 These are cgroup v1 controllers, which is what machines like ours offer (their unified v2
 hierarchy holds no memory, pids or cpu controller). cgroup v2 would need a delegated subtree
@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-PARENT = re.compile(r"playground-(\d+)$")
 CPU_PERIOD_US = 100_000
 
 WARNING = ("no usable cgroups (memory, pids, cpu): sandboxes are held by rlimits alone, which "
@@ -82,8 +81,9 @@ class Cgroups:
         self.parents = parents  # controller -> this host's playground-<pid> directory
 
     @classmethod
-    def detect(cls, settings: dict):
-        """The groups of this machine, with the host's parent group made; None if unusable."""
+    def detect(cls, settings: dict, block):
+        """The groups of this machine, with the parent group of the host holding `block` (a
+        HostBlock) made; None if unusable."""
         host_dirs = _v1()
         if host_dirs is None:
             log.warning(WARNING)
@@ -91,8 +91,8 @@ class Cgroups:
         parents = {}
         try:
             for controller, directory in host_dirs.items():
-                remove_stale(directory)
-                parents[controller] = directory / f"playground-{os.getpid()}"
+                remove_stale(directory, block)
+                parents[controller] = directory / block.name
             groups = cls(parents)
             groups._make_parent(settings)
         except OSError as exc:
@@ -163,17 +163,12 @@ def _remove_tree(directory: Path) -> None:
     Group({"any": directory}).remove()
 
 
-def remove_stale(host_dir: Path) -> None:
+def remove_stale(host_dir: Path, block) -> None:
     """Remove the groups of playgrounds that died without cleaning up (kill -9, a crash)."""
     for entry in host_dir.iterdir() if host_dir.is_dir() else []:
-        found = PARENT.match(entry.name)
-        if found and not _alive(int(found.group(1))):
+        if entry.is_dir() and block.is_stale(entry.name):
             log.info("removing a dead playground's cgroup %s", entry)
             _remove_tree(entry)
-
-
-def _alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
 
 
 def _own_group(controller: str) -> str | None:

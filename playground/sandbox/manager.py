@@ -2,12 +2,11 @@
 
 Runs take turns to start (MAX_STARTING at once): a room pressing Run together queues instead of
 starving the host of CPU. A host that died without cleaning up leaves directories, cgroups and
-perhaps processes in its uid block; the next host removes them before it starts.
+perhaps processes in its uid block; the next host removes them before it starts (hostblock.py).
 """
 
 import logging
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -18,15 +17,10 @@ from pathlib import Path
 from ..errors import PlaygroundError
 from . import isolation
 from .cgroups import Cgroups
+from .hostblock import UIDS_PER_HOST, HostBlock
 from .process import Sandbox, kill_uids
 
 log = logging.getLogger(__name__)
-# Each host takes a block of uids of its own (by its pid), so that two playgrounds on one
-# machine, a test run beside a dev server say, never sweep each other's children.
-UIDS_PER_HOST = 1000
-UID_BLOCKS = 4000
-BASEDIR_PREFIX = "flask-playground-"
-BASEDIR = re.compile(re.escape(BASEDIR_PREFIX) + r"(\d+)-")
 
 
 class SandboxManager:
@@ -38,13 +32,13 @@ class SandboxManager:
         self._sandboxes = {}
         self._uids = set()
         self._uid_counter = -1
-        first = settings["SANDBOX_UID_BASE"] + (os.getpid() % UID_BLOCKS) * UIDS_PER_HOST
-        self.uids = range(first, first + UIDS_PER_HOST)
-        remove_stale_dirs()
+        self.block = HostBlock(settings["SANDBOX_UID_BASE"])
+        self.uids = self.block.uids
+        remove_stale_dirs(self.block)
         if os.geteuid() == 0:
-            kill_uids(self.uids)  # a dead host with our pid's block may have left some
-        self.cgroups = Cgroups.detect(settings)
-        self.basedir = Path(tempfile.mkdtemp(prefix=f"{BASEDIR_PREFIX}{os.getpid()}-"))
+            kill_uids(self.uids)  # a dead host that had our block may have left some
+        self.cgroups = Cgroups.detect(settings, self.block)
+        self.basedir = Path(tempfile.mkdtemp(prefix=f"flask-{self.block.name}-"))
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
         self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"])
         self._lock = threading.Lock()
@@ -130,12 +124,12 @@ class SandboxManager:
         shutil.rmtree(self.basedir, ignore_errors=True)
         if self.cgroups:
             self.cgroups.close()
+        self.block.release()
 
 
-def remove_stale_dirs() -> None:
+def remove_stale_dirs(block: HostBlock) -> None:
     """The working directories of playgrounds that are no longer running."""
-    for entry in Path(tempfile.gettempdir()).glob(BASEDIR_PREFIX + "*"):
-        found = BASEDIR.match(entry.name)
-        if found and not Path(f"/proc/{found.group(1)}").exists():
+    for entry in Path(tempfile.gettempdir()).glob("flask-playground-*"):
+        if block.is_stale(entry.name):
             log.info("removing a dead playground's directory %s", entry)
             shutil.rmtree(entry, ignore_errors=True)

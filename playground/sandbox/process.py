@@ -195,9 +195,9 @@ class Sandbox:
         status = child.proc.wait()
         child.proc.stdout.close()
         child.proc.stderr.close()
+        self._exited(child, status)  # the visitor hears at once; then the sweep
         if self.uid is not None:
             kill_uids((self.uid,))  # whatever the app left behind
-        self._exited(child, status)
         if child.group:
             child.group.remove()
         child.settled.set()
