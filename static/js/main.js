@@ -64,7 +64,7 @@ const cookies = new CookieJar($("cookie-jar"), {
 
 const response = new ResponseView($("response-panel"), {
   cookies,
-  onFollow: follow,
+  onFollow: followRedirect,
   onNavigate: (request) => {
     requests.fill(request);
     send(request);
@@ -261,7 +261,7 @@ function showExchange(answer, request) {
 }
 
 /** Follows a redirect the way a browser would: 307/308 keep the method and body. */
-function follow(location, status) {
+function followRedirect(location, status) {
   const last = requests.history.at(-1)?.request ?? requests.current();
   const url = new URL(location, new URL(last.path, "http://app.invalid"));
   if (url.hostname !== "app.invalid" && !["localhost", "127.0.0.1", "0.0.0.0"].includes(url.hostname)) {
@@ -289,15 +289,16 @@ const watch = new Watch({
   onToggle: () => presenter.sendWatch(),
 });
 
+const follow = new FollowMode({ root: $("follow-view"), button: $("follow-live-button"), onFork: fork });
+
 const presenter = new PresenterMode({
   button: $("present-button"),
   dialog: $("present-dialog"),
   editor,
   current: () => ({ slug: snippet?.slug ?? snippet?.key, title: snippet?.title }),
   watching: () => watch.on,
+  onChange: (presenting) => follow.setPresenting(presenting),
 });
-
-new FollowMode({ root: $("follow-view"), button: $("follow-live-button"), onFork: fork });
 
 new Sharing({
   shareButton: $("share-button"),
