@@ -1,0 +1,195 @@
+"""Live teaching and self-study in real browsers: a presenter and a follower in two browser
+contexts on one real server; watch mode; a share link across a server restart; downloads."""
+
+import re
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import LAPTOP
+from tests.servers import start_server, stop_server
+
+TOKEN = "browser-test-presenter-token"
+RUNNING = re.compile(r"running on port \d+")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    proc, url = start_server(env={"PLAYGROUND_PRESENTER_TOKEN": TOKEN,
+                                  "PLAYGROUND_INSTANCE_PATH": str(tmp_path_factory.mktemp("i"))})
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture
+def visitor(browser):
+    """A new visitor (a browser context of their own) on a server; fails on JavaScript errors."""
+    contexts, errors = [], []
+
+    def new(base_url):
+        context = browser.new_context(viewport=LAPTOP, base_url=base_url)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(error))
+        page.set_default_timeout(15_000)
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def open_snippet(page, slug):
+    page.goto(f"/#{slug}")
+    expect(page.locator(f"[data-testid=snippet-item][data-slug='{slug}']")).to_have_attribute(
+        "aria-current", "true")
+    return page.get_by_test_id("editor")
+
+
+def run(page):
+    page.get_by_test_id("run-button").click()
+    expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
+
+
+def type_at_end(page, editor, text):
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+
+
+def test_presenter_and_follower(server, visitor):
+    presenter, follower = visitor(server), visitor(server)
+    editor = open_snippet(presenter, "sessions")
+    presenter.get_by_test_id("present-button").click()
+    presenter.get_by_test_id("present-token").fill("not the token")
+    presenter.get_by_test_id("present-submit").click()
+    expect(presenter.locator("#present-error")).to_contain_text("not the presenter token")
+    presenter.get_by_test_id("present-token").fill(TOKEN)
+    presenter.get_by_test_id("present-submit").click()
+    expect(presenter.get_by_test_id("present-button")).to_have_attribute("data-presenting", "true")
+
+    # The follower sees that someone presents, follows, and sees the code as it is typed.
+    follower.goto("/")
+    follower.get_by_test_id("follow-live-button").click()
+    expect(presenter.get_by_test_id("follow-live-button")).to_be_hidden()  # nobody to follow
+    mirror = follower.get_by_test_id("follow-code")
+    expect(mirror).to_contain_text('session["number_of_calls"]')
+    type_at_end(presenter, editor, "\n# typed live for the room")
+    expect(mirror).to_contain_text("# typed live for the room")
+    caret_line = follower.locator("#follow-caret").evaluate(
+        "c => getComputedStyle(c).getPropertyValue('--line')")
+    assert int(caret_line) == presenter.get_by_test_id("editor").input_value().count("\n")
+
+    # The presenter runs and sends; the follower sees the run and the answer.
+    run(presenter)
+    expect(follower.get_by_test_id("follow-run")).to_contain_text("running")
+    presenter.get_by_test_id("suggested-request").first.click()
+    expect(presenter.get_by_test_id("response-body")).to_contain_text("1")
+    expect(follower.get_by_test_id("follow-response-status")).to_have_text("200 OK")
+    expect(follower.get_by_test_id("follow-response")).to_have_text("1")
+
+    # The follower's own requests count in their own session, not the presenter's.
+    for count in ("1", "2"):
+        follower.get_by_test_id("follow-send").click()
+        expect(follower.get_by_test_id("follow-own-body")).to_have_text(count)
+    presenter.get_by_test_id("send-button").click()
+    expect(follower.get_by_test_id("follow-response")).to_have_text("2")
+
+    # Fork: the code is the follower's own now, runs in their own sandbox, changes apart.
+    follower.get_by_test_id("fork-button").click()
+    expect(follower.get_by_test_id("follow-view")).to_be_hidden()
+    own = follower.get_by_test_id("editor")
+    expect(own).to_have_value(re.compile("# typed live for the room"))
+    expect(follower.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
+    own.click()
+    follower.keyboard.press("Control+End")
+    follower.keyboard.type("\n# only in the fork")
+    run(follower)
+    follower.get_by_test_id("send-button").click()
+    expect(follower.get_by_test_id("response-status")).to_have_text("200 OK")
+    expect(follower.get_by_test_id("response-body")).to_contain_text("1")
+    expect(presenter.get_by_test_id("editor")).not_to_have_value(re.compile("only in the fork"))
+
+    # Back to following: the mirror again, still in step with the presenter.
+    follower.get_by_test_id("follow-live-button").click()
+    expect(follower.get_by_test_id("follow-view")).to_be_visible()
+    type_at_end(presenter, editor, "\n# and back")
+    expect(mirror).to_contain_text("# and back")
+    expect(mirror).not_to_contain_text("only in the fork")
+
+    presenter.get_by_test_id("present-button").click()
+    expect(follower.get_by_test_id("follow-live-button")).to_be_hidden()
+
+
+def test_watch_mode_reruns_and_shows_what_changed(server, visitor):
+    page = visitor(server)
+    editor = open_snippet(page, "hello")
+    run(page)
+    page.get_by_test_id("send-button").click()
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    page.get_by_test_id("watch-toggle").check()
+    text = editor.input_value()
+    quoted = re.search(r'return "([^"]+)"', text) or re.search(r"return '([^']+)'", text)
+    old = quoted.group(1)
+    editor.fill(text.replace(old, old + " (watched)"))  # no Run, no Send: watch mode does both
+    diff = page.get_by_test_id("response-diff")
+    expect(diff).to_be_visible()
+    expect(diff.locator(".diff-body .add")).to_contain_text(f"{old} (watched)")
+    expect(diff.locator(".diff-body .del")).to_contain_text(old)
+    expect(diff.locator(".add", has_text="Content-Length")).to_be_visible()
+    expect(page.get_by_test_id("response-body")).to_contain_text("(watched)")
+
+
+def test_a_share_link_opens_the_same_code_after_a_restart(visitor, tmp_path):
+    env = {"PLAYGROUND_INSTANCE_PATH": str(tmp_path)}
+    proc, url = start_server(env=env)
+    try:
+        page = visitor(url)
+        editor = open_snippet(page, "routes")
+        type_at_end(page, editor, "\n# shared with a friend")
+        page.get_by_test_id("share-button").click()
+        link = page.get_by_test_id("share-link")
+        expect(link).to_have_value(re.compile(r"/s/[a-z2-7]{10}$"))
+        key = link.input_value().rsplit("/", 1)[1]
+        with page.expect_download() as download:
+            page.keyboard.press("Escape")
+            page.get_by_test_id("download-button").click()
+        with zipfile.ZipFile(download.value.path()) as zf:
+            app_py = zf.read("routes/app.py").decode()
+            assert "# shared with a friend" in app_py and "routes/README.md" in zf.namelist()
+    finally:
+        stop_server(proc)
+
+    proc, url = start_server(env=env)
+    try:
+        friend = visitor(url)
+        friend.goto(f"/s/{key}")
+        expect(friend.get_by_test_id("editor")).to_have_value(re.compile("# shared with a friend"))
+    finally:
+        stop_server(proc)
+
+
+def test_self_study_marks_steps_and_tours_once(server, visitor):
+    page = visitor(server)
+    page.goto("/")
+    expect(page.get_by_test_id("tour")).to_be_visible()
+    page.get_by_test_id("tour").get_by_role("button", name="Skip the tour").click()
+    expect(page.get_by_test_id("tour")).to_be_hidden()
+    first = page.locator("[data-testid=snippet-item]").first
+    expect(first).to_have_attribute("aria-current", "true")
+    page.get_by_test_id("next-snippet").click()
+    second = page.locator("[data-testid=snippet-item]").nth(1)
+    expect(second).to_have_attribute("aria-current", "true")
+    run(page)
+    expect(second).to_have_class(re.compile("is-ran"))
+    expect(first).to_have_class(re.compile("is-visited"))
+    expect(page.get_by_test_id("study-progress")).to_have_text(re.compile(r"^2/\d+$"))
+    page.get_by_test_id("prev-snippet").click()
+    expect(first).to_have_attribute("aria-current", "true")
+    page.reload()
+    expect(second).to_have_class(re.compile("is-ran"))
+    expect(page.get_by_test_id("tour")).to_have_count(0)
