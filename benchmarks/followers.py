@@ -20,9 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from simple_websocket import Client
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, TextMessage
+from wsproto.events import Ping, Request, TextMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.servers import start_server, stop_server  # noqa: E402
@@ -50,14 +49,13 @@ class Followers:
     def __init__(self, port: int, n: int):
         self.selector = selectors.DefaultSelector()
         self.received = [[] for _ in range(n)]  # per follower: (keystroke number, receipt time)
-        self.snapshots = 0
-        self.lock = threading.Lock()
+        self.snapshots = 0  # written by the reading thread only
         self.conns = []
         for _ in range(n):
             sock = socket.create_connection(("127.0.0.1", port))
             ws = WSConnection(ConnectionType.CLIENT)
             sock.sendall(ws.send(Request(host=f"127.0.0.1:{port}", target="/ws/follow")))
-            state = {"ws": ws, "sock": sock, "text": "", "received": self.received[len(self.conns)]}
+            state = {"ws": ws, "text": "", "received": self.received[len(self.conns)]}
             self.selector.register(sock, selectors.EVENT_READ, state)
             self.conns.append(sock)
         self.running = True
@@ -79,13 +77,10 @@ class Followers:
                             state["text"] = ""
                     elif isinstance(event, Ping):
                         key.fileobj.sendall(state["ws"].send(event.response()))
-                    elif isinstance(event, (AcceptConnection, CloseConnection)):
-                        pass
 
     def message(self, state, event, now):
         if event["type"] == "snapshot":
-            with self.lock:
-                self.snapshots += 1
+            self.snapshots += 1
         elif event["type"] == "edit":
             state["received"].append((int(event["text"].rsplit("#", 1)[1]), now))
 

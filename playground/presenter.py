@@ -187,8 +187,8 @@ class Room:
                   "scroll": {k: float(scroll.get(k) or 0) for k in ("top", "left")}}
         if kind == "edit":
             text = message.get("text")
-            if (not isinstance(text, str)
-                    or len(text.encode("utf-8", "surrogatepass")) > self.settings["MAX_FILE_BYTES"]):
+            limit = self.settings["MAX_FILE_BYTES"]
+            if not isinstance(text, str) or len(text.encode("utf-8", "surrogatepass")) > limit:
                 raise PlaygroundError(413, "bad_text", "an edit needs the file's text, within "
                                       "MAX_FILE_BYTES.")
             fields["text"] = text

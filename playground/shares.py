@@ -47,7 +47,8 @@ class ShareStore:
     def put(self, files: dict, slug: str | None) -> str:
         key = key_for(files)
         with self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO shares (key, files, slug, created) VALUES (?, ?, ?, ?)",
+            db.execute("INSERT OR IGNORE INTO shares (key, files, slug, created) "
+                       "VALUES (?, ?, ?, ?)",
                        (key, json.dumps(files, ensure_ascii=False), slug, time.time()))
         return key
 

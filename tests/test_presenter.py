@@ -97,7 +97,8 @@ def test_followers_see_typing_runs_and_exchanges(presenter, server):
         snapshot = json.loads(late.receive(timeout=10))
         late.close()
         assert snapshot["files"]["app.py"].endswith("###") and snapshot["slug"] == "sessions"
-        assert snapshot["run"]["state"] == "running" and snapshot["exchange"]["response"]["body"] == "1"
+        assert snapshot["run"]["state"] == "running"
+        assert snapshot["exchange"]["response"]["body"] == "1"
         # The presence badge heard nothing of the typing.
         assert badge.receive(timeout=0.5) is None
     finally:

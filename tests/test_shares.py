@@ -16,8 +16,9 @@ from playground import create_app
 from tests.servers import start_server, stop_server
 from tests.test_live import Api
 
-HELLO = 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n    return "hi"\n'
-NO_RUN = HELLO  # ends without app.run(): the download adds a __main__ block
+# Ends without app.run(): the download adds a __main__ block.
+HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
+         '    return "hi"\n')
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_a_snippet_downloads_with_readme_and_requirements(shares_client, tmp_pat
 
 
 def test_edited_files_download_and_run_with_flask_run(shares_client, tmp_path):
-    response = shares_client.post("/api/download", json={"files": {"app.py": NO_RUN,
+    response = shares_client.post("/api/download", json={"files": {"app.py": HELLO,
                                                                    "templates/a.html": "<p>"},
                                                          "name": "my app"})
     files = unzip(response, tmp_path)
@@ -126,7 +127,7 @@ def test_edited_files_download_and_run_with_flask_run(shares_client, tmp_path):
 def test_the_download_runs_with_python_app_py(shares_client, tmp_path):
     """`python app.py` serves where app.py says (port 5000): in a network namespace of its own,
     so it cannot collide with anything on this machine."""
-    unzip(shares_client.post("/api/download", json={"files": {"app.py": NO_RUN}}), tmp_path)
+    unzip(shares_client.post("/api/download", json={"files": {"app.py": HELLO}}), tmp_path)
     fetch = ("import time, urllib.request\nfor _ in range(100):\n    try:\n        print(urllib."
              "request.urlopen('http://127.0.0.1:5000/').read().decode())\n        break\n"
              "    except OSError:\n        time.sleep(0.1)")
