@@ -135,7 +135,8 @@ class Room:
     # -- what is broadcast -------------------------------------------------------------------
 
     def _publish(self, kind: str, **fields) -> None:
-        """Record the change in the state followers start from, and tell them (lock held)."""
+        """Record the change in the state followers start from, and tell them (lock held).
+        Followers hear every kind; badges (the presence hub) only whether someone presents."""
         if kind == "live":
             self.presence.append(kind, **fields)
         elif kind == "edit":
@@ -168,8 +169,8 @@ class Room:
 
     def _open(self, kind, message) -> dict:
         files = api.checked_files(message)
-        title, slug = message.get("title"), message.get("slug")
-        path = message.get("path") if message.get("path") in files else "app.py"
+        title, slug, path = message.get("title"), message.get("slug"), message.get("path")
+        path = path if isinstance(path, str) and path in files else "app.py"
         return {"slug": slug if isinstance(slug, str) else None, "files": files, "path": path,
                 "title": title[:200] if isinstance(title, str) else None,
                 "cursor": [0, 0], "scroll": {"top": 0, "left": 0}}
@@ -180,7 +181,8 @@ class Room:
         cursor = message.get("cursor") or [0, 0]
         scroll = message.get("scroll") or {}
         if (not isinstance(path, str) or not isinstance(cursor, list) or len(cursor) != 2
-                or not all(isinstance(c, int) for c in cursor) or not isinstance(scroll, dict)):
+                or not all(isinstance(c, int) for c in cursor) or not isinstance(scroll, dict)
+                or not all(isinstance(v, (int, float)) for v in scroll.values())):
             raise PlaygroundError(400, "bad_message", "an edit needs a path, a cursor [start, end] "
                                   "and a scroll {top, left}.")
         fields = {"path": path, "cursor": cursor,

@@ -115,6 +115,8 @@ def test_presenter_messages_are_checked(presenter):
         assert json.loads(up.receive(timeout=10))["code"] == "bad_path"
         up.send(json.dumps({"type": "open", "files": {"../x": "y"}}))
         assert json.loads(up.receive(timeout=10))["code"] == "bad_path"
+        up.send(json.dumps({"type": "view", "path": "app.py", "scroll": {"top": "far"}}))
+        assert json.loads(up.receive(timeout=10))["code"] == "bad_message"
         up.send(json.dumps({"type": "run"}))  # runs go through the API, never a message
         assert json.loads(up.receive(timeout=10))["code"] == "bad_message"
     finally:
