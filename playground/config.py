@@ -33,7 +33,8 @@ SETTINGS = {
                                          "of the machine's when unset."),
     "SANDBOXES_CPU_WEIGHT": (256, "CPU weight of all children together (cgroup cpu.shares) "
                              "against each busy host thread's 1024: the host answers first."),
-    "MAX_STARTING": (4, "Children starting at once; further runs wait for a turn."),
+    "MAX_STARTING": (None, "Children starting at once (start-up is CPU-bound); further runs "
+                     "wait for a turn. The machine's core count when unset."),
     "START_QUEUE_TIMEOUT": (30.0, "Seconds a run waits for its turn before 'the playground is busy'."),
     "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per minute."),
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),

@@ -40,7 +40,7 @@ class SandboxManager:
         self.cgroups = Cgroups.detect(settings, self.block)
         self.basedir = Path(tempfile.mkdtemp(prefix=f"flask-{self.block.name}-"))
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
-        self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"])
+        self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"] or os.cpu_count())
         self._lock = threading.Lock()
         self._closed = threading.Event()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
