@@ -51,10 +51,6 @@ class Group:
         text = self._read("memory", "memory.oom_control")
         return bool(re.search(r"^oom_kill [1-9]", text, re.M))
 
-    def peak_memory(self) -> int:
-        text = self._read("memory", "memory.max_usage_in_bytes")
-        return int(text) if text.strip().isdigit() else 0
-
     def kill(self) -> None:
         """SIGKILL every process in the group until it is empty."""
         for _ in range(100):
@@ -78,7 +74,7 @@ class Cgroups:
     """Where this host makes its sandboxes' groups, and how to set their limits."""
 
     def __init__(self, parents: dict):
-        self.parents = parents  # controller -> this host's playground-<pid> directory
+        self.parents = parents  # controller -> this host's playground-<pid>-<block> directory
 
     @classmethod
     def detect(cls, settings: dict, block):
@@ -127,10 +123,6 @@ class Cgroups:
         (dirs["cpu"] / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
         (dirs["cpu"] / "cpu.cfs_quota_us").write_text(str(quota))
         return group
-
-    def peak_memory(self) -> int:
-        """The most memory all sandboxes together have used."""
-        return Group(self.parents).peak_memory()
 
     def close(self) -> None:
         for directory in set(self.parents.values()):
