@@ -86,6 +86,8 @@ def isolated(app):
     problems = []
     if found["uid"] in (0, os.getuid()) or (os.geteuid() == 0 and found["uid"] not in manager.uids):
         problems.append(f"runs as uid {found['uid']}")
+    if found["pid"] > 10:  # bwrap's init is 1, the bootstrap 2: not the host's numbering
+        problems.append(f"not in a pid namespace of its own (pid {found['pid']})")
     if found["net"] != 101:  # ENETUNREACH: no network namespace of ours
         problems.append(f"network: {found['net']}")
     if found["host_file"] or found["shadow"]:
