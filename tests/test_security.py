@@ -6,6 +6,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from simple_websocket import Client, ConnectionClosed
 
 from playground import create_app
+from playground.serving import BoundedServer
 from tests.servers import sandbox_processes, start_server, stop_server
 from tests.test_sandbox import HELLO, host_uids
 
@@ -168,3 +170,33 @@ def test_behind_a_trusted_proxy_the_public_origin_is_the_hosts(make_app):
     spoofed = {**forwarded, "Origin": "https://evil.example"}
     assert app.test_client().post("/api/sandboxes", json={"files": {}},
                                   headers=spoofed).status_code == 403
+
+
+def test_the_host_serves_at_most_host_threads_connections_at_once():
+    busy, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_app(environ, start_response):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.3)
+        with lock:
+            busy[0] -= 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = BoundedServer("127.0.0.1", 0, slow_app, threads=2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/"
+        clients = [threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=10).read())
+                   for _ in range(6)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert most[0] == 2
