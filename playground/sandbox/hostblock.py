@@ -16,7 +16,7 @@ from pathlib import Path
 
 UIDS_PER_HOST = 1000
 UID_BLOCKS = 4000
-LOCKS = Path(tempfile.gettempdir()) / "flask-playground-locks"
+LOCKS = Path(tempfile.gettempdir()) / f"flask-playground-locks-{os.getuid()}"  # one per user
 NAME = re.compile(r"playground-\d+-(\d+)")
 
 
