@@ -47,8 +47,8 @@ HOSTILE = {
     "memory bomb": "hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n",
     "fork bomb": "import os\nwhile True:\n    os.fork()\n",
     "print flood": "while True:\n    print('x' * 1000)\n",
-    "never answers": ("import time\nfrom flask import Flask\napp = Flask(__name__)\n@app.route('/')\n"
-                      "def wait():\n    time.sleep(10 ** 6)\n"),
+    "never answers": ("import time\nfrom flask import Flask\napp = Flask(__name__)\n"
+                      "@app.route('/')\ndef wait():\n    time.sleep(10 ** 6)\n"),
 }
 
 
@@ -100,8 +100,8 @@ class Room:
             time.sleep(random.uniform(0, 2 * self.args.think))
             path = random.choice(["/", "/count"])
             started = time.perf_counter()
-            status, reply = me.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                                    {"method": "GET", "path": path, "headers": {"User-Agent": "room"}})
+            request = {"method": "GET", "path": path, "headers": {"User-Agent": "room"}}
+            status, reply = me.call("POST", f"/api/sandboxes/{sandbox['id']}/requests", request)
             elapsed = time.perf_counter() - started
             if status != 200 or reply["status"] != 200:
                 self.error(f"request {n}: {status} {str(reply)[:200]}")
@@ -116,7 +116,8 @@ class Room:
         while not self.done.is_set():
             name = names[n % len(names)]
             n += 1
-            status, sandbox = me.call("POST", "/api/sandboxes", {"files": {"app.py": HOSTILE[name]}})
+            files = {"app.py": HOSTILE[name]}
+            status, sandbox = me.call("POST", "/api/sandboxes", {"files": files})
             if status == 429:  # the run rate limit: wait as a visitor would be told to
                 time.sleep(3)
                 continue
@@ -136,11 +137,20 @@ def percentile(samples: list, p: float) -> float:
     return samples[min(len(samples) - 1, int(len(samples) * p))] if samples else float("nan")
 
 
+def figures(name: str, samples: list) -> str:
+    p50, p99, most = (x * 1000 for x in (percentile(samples, .5), percentile(samples, .99),
+                                         max(samples, default=float("nan"))))
+    return (f"  {name:<17} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {most:7.1f} ms"
+            f"   (n={len(samples)})")
+
+
 def memory_peaks(pid: int) -> tuple:
     """The host's peak RSS and the peak of all its children together (their cgroup), in MB."""
     status = Path(f"/proc/{pid}/status").read_text()
-    host = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
-    groups = list(Path("/sys/fs/cgroup/memory").glob(f"**/playground-{pid}-*/memory.max_usage_in_bytes"))
+    peak_kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    groups = list(Path("/sys/fs/cgroup/memory").glob(
+        f"**/playground-{pid}-*/memory.max_usage_in_bytes"))
+    host = int(peak_kib) / 1024
     children = int(groups[0].read_text()) / 1024 / 1024 if groups else float("nan")
     return host, children
 
@@ -150,13 +160,15 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=100)
     parser.add_argument("--requests", type=int, default=20, help="requests per visitor")
     parser.add_argument("--hostile", type=int, default=4, help="hostile visitors")
-    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which visitors arrive")
+    parser.add_argument("--ramp", type=float, default=30.0,
+                        help="seconds over which visitors arrive")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between requests")
     parser.add_argument("--attacks", type=lambda text: text.split(","), default=list(HOSTILE),
                         help="which attacks the hostile visitors take turns at (comma-separated)")
     args = parser.parse_args()
 
-    proc, url = start_server(env={"PLAYGROUND_MAX_SANDBOXES": str(args.visitors + args.hostile + 10)})
+    room_size = args.visitors + args.hostile + 10
+    proc, url = start_server(env={"PLAYGROUND_MAX_SANDBOXES": str(room_size)})
     room = Room(url, args)
     try:
         hostile = [threading.Thread(target=room.hostile, args=(i,), daemon=True)
@@ -175,15 +187,10 @@ def main() -> None:
     finally:
         stop_server(proc)
 
-    ms = 1000
     print(f"room: {args.visitors} visitors x {args.requests} requests (think {args.think:g} s, "
           f"ramp {args.ramp:g} s), {args.hostile} hostile visitors, {took:.0f} s")
-    print(f"  proxied requests  p50 {percentile(room.latencies, .5) * ms:7.1f} ms   "
-          f"p99 {percentile(room.latencies, .99) * ms:7.1f} ms   max {max(room.latencies) * ms:7.1f} ms"
-          f"   (n={len(room.latencies)})")
-    print(f"  run start-up      p50 {percentile(room.startups, .5) * ms:7.1f} ms   "
-          f"p99 {percentile(room.startups, .99) * ms:7.1f} ms   max {max(room.startups) * ms:7.1f} ms"
-          f"   (n={len(room.startups)})")
+    print(figures("proxied requests", room.latencies))
+    print(figures("run start-up", room.startups))
     print(f"  errors            {len(room.errors)}")
     for error in room.errors[:10]:
         print(f"    {error}")
@@ -192,7 +199,7 @@ def main() -> None:
         counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}
         print(f"  hostile: {name:<20} {counts}")
     print(f"  mean request rate {len(room.latencies) / took:.0f} per second; "
-          f"median latency {statistics.median(room.latencies) * ms:.1f} ms")
+          f"median latency {statistics.median(room.latencies) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -28,21 +28,25 @@ SETTINGS = {
     "LIMIT_FILE_BYTES": (16 * 1024 * 1024, "Largest file a child may write (RLIMIT_FSIZE)."),
     "LIMIT_DISK_BYTES": (64 * 1024 * 1024, "Size of a child's own writable files (tmpfs)."),
     "LIMIT_CPU_SHARE": (0.5, "Share of one CPU core a child may use at most (cgroup cpu quota)."),
-    "LIMIT_OUTPUT_BYTES": (4 * 1024 * 1024, "Bytes a child may print in one run; more and it is stopped."),
+    "LIMIT_OUTPUT_BYTES": (4 * 1024 * 1024, "Bytes a child may print in one run; more and it is "
+                           "stopped."),
     "LIMIT_ALL_SANDBOXES_MEMORY_BYTES": (None, "Memory of all children together (cgroup); half "
                                          "of the machine's when unset."),
     "SANDBOXES_CPU_WEIGHT": (256, "CPU weight of all children together (cgroup cpu.shares) "
                              "against each busy host thread's 1024: the host answers first."),
     "MAX_STARTING": (None, "Children starting at once (start-up is CPU-bound); further runs "
                      "wait for a turn. The machine's core count when unset."),
-    "START_QUEUE_TIMEOUT": (30.0, "Seconds a run waits for its turn before 'the playground is busy'."),
-    "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per minute."),
+    "START_QUEUE_TIMEOUT": (30.0, "Seconds a run waits for its turn before 'the playground is "
+                            "busy'."),
+    "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per "
+                             "minute."),
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
     "RATE_REQUESTS_PER_SECOND": (10, "Requests one visitor may send through the proxy per second."),
     "RATE_REQUEST_BURST": (30, "Requests a visitor may send at once before the rate applies."),
     "MAX_REQUEST_HEADERS": (100, "Headers in one request a visitor sends through the proxy."),
     "MAX_TARGET_BYTES": (8192, "Bytes of the path and query of a request sent through the proxy."),
-    "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, "Bytes of any request body the host reads (Flask's own)."),
+    "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, "Bytes of any request body the host reads (Flask's "
+                           "own)."),
     "HOST_THREADS": (512, "Connections `python -m playground` serves at once (WebSockets "
                      "included); more wait in the listen queue."),
     "TRUSTED_PROXIES": (0, "Reverse proxies in front of the host whose X-Forwarded-For, -Proto "

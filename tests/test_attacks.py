@@ -28,7 +28,8 @@ LIMITS = {
 # Generous for a 2-core machine shared with other work; an idle request takes a few ms.
 NORMAL_LATENCY = 1.0
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
-HELLO = 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n    return "hi"\n'
+HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
+         '    return "hi"\n')
 
 
 def route(body: str, name: str = "attack") -> str:
@@ -62,7 +63,8 @@ def probe():
     found["processes"] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            found["processes"][pid] = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                found["processes"][pid] = f.read().decode(errors="replace")
         except OSError as e:
             found["processes"][pid] = type(e).__name__
     found["seccomp"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("Seccomp:")]
@@ -240,7 +242,8 @@ def test_cpu_spin_in_a_route_times_out_then_meets_the_cpu_limit(attacker, bystan
 
 
 def test_sleep_forever_at_import(attacker, bystander):
-    error = start_failing(attacker, bystander, "import time\ntime.sleep(10 ** 6)\n", "START_TIMEOUT")
+    code = "import time\ntime.sleep(10 ** 6)\n"
+    error = start_failing(attacker, bystander, code, "START_TIMEOUT")
     assert (error["file"], error["line"]) == ("app.py", 2)
 
 
@@ -269,7 +272,8 @@ def test_printing_gigabytes(attacker, bystander):
 
 
 def test_endless_response_is_cut_at_the_body_limit(attacker, bystander):
-    code = route("def forever():\n    while True:\n        yield 'x' * 65536\nreturn app.response_class(forever())")
+    code = route("def forever():\n    while True:\n        yield 'x' * 65536\n"
+                 "return app.response_class(forever())")
     sandbox = attacker.start(code)
     reply = attacker.exchange(sandbox, "GET", "/attack")
     assert reply["truncated"] and reply["size"] == LIMITS["MAX_BODY_BYTES"]
@@ -284,8 +288,8 @@ def test_gigantic_response_is_cut_at_the_body_limit(attacker, bystander):
 
 
 def test_trickling_response_is_cut_at_the_request_timeout(attacker, bystander):
-    code = route("import time\ndef drip():\n    while True:\n        yield 'x'\n        time.sleep(0.2)\n"
-                 "return app.response_class(drip())")
+    code = route("import time\ndef drip():\n    while True:\n        yield 'x'\n"
+                 "        time.sleep(0.2)\nreturn app.response_class(drip())")
     sandbox = attacker.start(code)
     started = time.monotonic()
     reply = while_attacking(bystander, lambda: attacker.exchange(sandbox, "GET", "/attack"))
@@ -324,8 +328,9 @@ def test_host_secrets_are_not_in_the_environment(attacker, app, monkeypatch):
 
 def test_writing_outside_its_own_directory(attacker):
     escape = f"/tmp/escaped-{os.getpid()}"
-    targets = ["/usr/evil", "/etc/evil", "/opt/playground/snippet/evil", "/opt/playground/bootstrap.py",
-               str(PACKAGE_DIR / "evil.py"), "/proc/sys/kernel/hostname"]
+    targets = ["/usr/evil", "/etc/evil", "/opt/playground/snippet/evil",
+               "/opt/playground/bootstrap.py", str(PACKAGE_DIR / "evil.py"),
+               "/proc/sys/kernel/hostname"]
     code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
                  "        with open(name, 'w') as f:\n            f.write('x')\n"
                  "        found[name] = 'wrote'\n"
@@ -394,6 +399,7 @@ def test_ptrace_namespaces_and_mounts_are_denied(attacker):
 def test_another_visitors_sandbox_cannot_be_reached_through_the_api(attacker, bystander):
     base = f"/api/sandboxes/{bystander[1]['id']}"
     assert attacker.client.get(base).status_code == 404
-    assert attacker.client.post(f"{base}/requests", json={"method": "GET", "path": "/"}).status_code == 404
+    request = {"method": "GET", "path": "/"}
+    assert attacker.client.post(f"{base}/requests", json=request).status_code == 404
     assert attacker.client.delete(base).status_code == 404
     assert_host_serves(bystander)

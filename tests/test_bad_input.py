@@ -64,12 +64,14 @@ def assert_clear(response) -> None:
 
 def assert_host_up(echo) -> None:
     visitor, sandbox = echo
-    assert json.loads(visitor.exchange(sandbox, "GET", "/still/here")["body"])["path"] == "still/here"
+    reply = visitor.exchange(sandbox, "GET", "/still/here")
+    assert json.loads(reply["body"])["path"] == "still/here"
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (st.lists(inner, max_size=4)
+                   | st.dictionaries(st.text(max_size=10), inner, max_size=4)),
     max_leaves=10)
 header_names = st.text(max_size=30) | st.from_regex(r"\A[A-Za-z][A-Za-z0-9-]{0,20}\Z")
 header_values = st.text(max_size=100) | st.from_regex(r"\A[ -~]{0,60}\Z")

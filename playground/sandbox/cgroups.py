@@ -43,7 +43,8 @@ class Group:
         """`argv` started by a shell that first moves itself into the group, so that nothing
         the sandbox forks can start outside it."""
         procs = sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
-        script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+        script = ('while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; '
+                  'shift; exec "$@"')
         return ["/bin/sh", "-c", script, "sh", *procs, "--", *argv]
 
     def oom_killed(self) -> bool:

@@ -19,7 +19,8 @@ def _mb(n: int) -> str:
 
 # setting -> what the visitor reads, given the settings
 MESSAGES = {
-    "LIMIT_MEMORY_BYTES": lambda s: f"the app ran out of memory: it may use {_mb(s['LIMIT_MEMORY_BYTES'])}",
+    "LIMIT_MEMORY_BYTES": lambda s: "the app ran out of memory: it may use "
+                                    f"{_mb(s['LIMIT_MEMORY_BYTES'])}",
     "LIMIT_CPU_SECONDS": lambda s: f"the app used up its {s['LIMIT_CPU_SECONDS']} s of CPU time",
     "LIMIT_PROCESSES": lambda s: f"the app may run {s['LIMIT_PROCESSES']} processes and threads "
                                  "at once, and tried to start more",
@@ -27,7 +28,8 @@ MESSAGES = {
                                   "open at once, and tried to open more",
     "LIMIT_FILE_BYTES": lambda s: f"a file the app wrote grew past {_mb(s['LIMIT_FILE_BYTES'])}, "
                                   "the largest allowed",
-    "LIMIT_DISK_BYTES": lambda s: f"the app's directory is full: it may write {_mb(s['LIMIT_DISK_BYTES'])}",
+    "LIMIT_DISK_BYTES": lambda s: "the app's directory is full: it may write "
+                                  f"{_mb(s['LIMIT_DISK_BYTES'])}",
     "LIMIT_OUTPUT_BYTES": lambda s: f"the app printed more than {_mb(s['LIMIT_OUTPUT_BYTES'])} and "
                                     "was stopped",
     "START_TIMEOUT": lambda s: f"the app did not start serving within {s['START_TIMEOUT']:g} s: "

@@ -336,7 +336,7 @@ def signal_quietly(kill, pid: int) -> None:
 
 
 def kill_uids(uids) -> None:
-    """SIGKILL every process whose uid is in `uids` (each sandbox has its own), until none is left."""
+    """SIGKILL every process whose uid is in `uids` (each sandbox has its own) until none is left."""
     for _ in range(100):
         pids = []
         for entry in os.scandir("/proc"):
