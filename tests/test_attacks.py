@@ -328,7 +328,7 @@ def test_host_secrets_are_not_in_the_environment(attacker, app, monkeypatch):
 
 def test_writing_outside_its_own_directory(attacker):
     escape = f"/tmp/escaped-{os.getpid()}"
-    targets = ["/usr/evil", "/etc/evil", "/opt/playground/snippet/evil",
+    targets = ["/usr/evil", "/etc/evil", "/opt/snippet/evil",
                "/opt/playground/bootstrap.py", str(PACKAGE_DIR / "evil.py"),
                "/proc/sys/kernel/hostname"]
     code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"

@@ -364,7 +364,7 @@ def test_the_talks_1024_bit_certificate_is_refused_and_explained(visitor, client
 
 def test_the_match_order_follows_werkzeug_on_an_app_of_our_own():
     """The child's walk of Werkzeug's matcher, checked without a sandbox on tricky rules."""
-    from playground.sandbox.bootstrap import match_order
+    from playground.sandbox.child.flask_trace import match_order
 
     app = Flask(__name__)
     for rule in ["/<path:p>", "/<a>/<int:b>", "/<int:a>/<b>", "/x/", "/x", "/<float:f>",

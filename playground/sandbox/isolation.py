@@ -20,12 +20,14 @@ from . import seccomp
 
 log = logging.getLogger(__name__)
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+CHILD_DIR = Path(__file__).with_name("child")  # the child's own program: bootstrap + tracing
+BOOTSTRAP = CHILD_DIR / "bootstrap.py"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 # Inside the bubblewrap sandbox.
-SANDBOX_BOOTSTRAP = "/opt/playground/bootstrap.py"
-SANDBOX_SOURCE = "/opt/playground/snippet"
+SANDBOX_CHILD_DIR = "/opt/playground"
+SANDBOX_BOOTSTRAP = f"{SANDBOX_CHILD_DIR}/bootstrap.py"
+SANDBOX_SOURCE = "/opt/snippet"
 SANDBOX_WORKDIR = "/sandbox"
 
 CHILD_ENV = {
@@ -140,8 +142,8 @@ class Bubblewrap:
             # After /tmp: a venv may live under it and must not be hidden by the tmpfs.
             *self._python_binds(),
             "--perms", "0755", "--size", str(self.disk_bytes), "--tmpfs", SANDBOX_WORKDIR,
-            "--perms", "0755", "--dir", "/opt/playground",
-            "--ro-bind", str(BOOTSTRAP), SANDBOX_BOOTSTRAP,
+            "--perms", "0755", "--dir", "/opt",
+            "--ro-bind", str(CHILD_DIR), SANDBOX_CHILD_DIR,
             "--ro-bind", str(hostdir), SANDBOX_SOURCE,
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",

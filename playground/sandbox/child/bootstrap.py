@@ -1,0 +1,264 @@
+"""The child's own program: set up the sandbox, then run the visitor's app.py as __main__.
+
+This file runs *inside* the sandbox, before any visitor code, and imports nothing from the host
+package: it is its own program with a tiny contract. It talks to the host by writing JSON lines on
+an inherited pipe (the events fd):
+
+    {"type": "ready", "scheme", "routes"}        serving on the socket the host passed in
+    {"type": "failed", "error"}                  the app could not start serving
+    {"type": "request", "method", "path", "query", "status", "duration_ms", "remote_port",
+     "route", "trace"}
+    {"type": "exception", "method", "path", "remote_port", "error"}
+
+An error is {"type", "message", "file", "line", "traceback"}, trimmed to the visitor's own files.
+"routes" are the URL rules in the order Werkzeug tries them; "route" says which one answered a
+request (or why none did) and "trace" what Flask did for it, step by step (see flask_trace.py). Tracing
+uses Flask's signals and wraps the app's hooks: the visitor's source, their `g` and the bytes of
+each request and response are left as they are.
+"""
+import argparse
+import ctypes
+import faulthandler
+import json
+import os
+import resource
+import shutil
+import signal
+import sys
+import threading
+import traceback
+import types
+
+# python -I leaves this script's directory off sys.path; main() hands the slot to the visitor.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from flask_trace import TRACE, Trace, Tracer  # noqa: E402 - the module next to this one
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+RLIMITS = {
+    "memory": resource.RLIMIT_AS,
+    "cpu": resource.RLIMIT_CPU,
+    "processes": resource.RLIMIT_NPROC,
+    "open_files": resource.RLIMIT_NOFILE,
+    "file_size": resource.RLIMIT_FSIZE,
+    "core": resource.RLIMIT_CORE,
+}
+
+
+class Events:
+    """The pipe to the host: one JSON object per line, whole lines only."""
+
+    def __init__(self, fd: int):
+        os.set_inheritable(fd, False)  # the visitor's subprocesses don't get it
+        self._file = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def emit(self, kind: str, **fields) -> None:
+        line = json.dumps({"type": kind, **fields}, default=repr) + "\n"
+        with self._lock:
+            try:
+                self._file.write(line)
+                self._file.flush()
+            except (BrokenPipeError, ValueError):
+                pass  # the host is gone; we are about to be killed
+
+
+class Child:
+    def __init__(self, args: argparse.Namespace):
+        self.workdir = os.path.realpath(args.workdir)
+        self.socket_fd = args.socket_fd
+        self.events = Events(args.events_fd)
+        self.serving = False
+
+    # -- errors, in the visitor's terms -------------------------------------------------------
+
+    def _visitor_file(self, filename: str | None) -> str | None:
+        """`filename` relative to the snippet's root, or None if it is not the visitor's."""
+        if not filename:
+            return None
+        path = os.path.realpath(filename)
+        if path.startswith(self.workdir + os.sep):
+            return os.path.relpath(path, self.workdir)
+        return None
+
+    def describe(self, exc: BaseException) -> dict:
+        frames = []
+        for frame in traceback.extract_tb(exc.__traceback__):
+            name = self._visitor_file(frame.filename)
+            if name:
+                frames.append(traceback.FrameSummary(name, frame.lineno, frame.name, line=frame.line))
+        file = line = None
+        if frames:
+            file, line = frames[-1].filename, frames[-1].lineno
+        # A syntax error (Python's or Jinja's) names its own file and line; they beat the frames.
+        where = self._visitor_file(getattr(exc, "filename", None))
+        if where and isinstance(getattr(exc, "lineno", None), int):
+            file, line = where, exc.lineno
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        if isinstance(exc, SystemExit):
+            message = f"the app called sys.exit({exc.code!r}) before it started serving"
+        text = "Traceback (most recent call last):\n" if frames else ""
+        text += "".join(traceback.format_list(frames))
+        text += "".join(traceback.format_exception_only(type(exc), exc))
+        if isinstance(exc, SyntaxError) and exc.filename:
+            text = text.replace(exc.filename, where or exc.filename)
+        return {"type": type(exc).__name__, "message": message, "file": file, "line": line,
+                "traceback": text}
+
+    # -- serving -------------------------------------------------------------------------------
+
+    def traced(self, wsgi_app):
+        """Wrap the app's WSGI callable to report each request; the bytes are untouched."""
+        def app(environ, start_response):
+            trace = Trace()
+            token = TRACE.set(trace)
+            status = []
+
+            def recording_start_response(code, headers, exc_info=None):
+                status.append(int(code.split(" ", 1)[0]))
+                return start_response(code, headers, exc_info)
+
+            try:
+                return wsgi_app(environ, recording_start_response)
+            finally:
+                TRACE.reset(token)
+                self.events.emit(
+                    "request", method=environ.get("REQUEST_METHOD"),
+                    path=environ.get("PATH_INFO"), query=environ.get("QUERY_STRING", ""),
+                    status=status[-1] if status else 500, duration_ms=trace.now(),
+                    remote_port=environ.get("REMOTE_PORT"), route=trace.route,
+                    trace=trace.as_json())
+        return app
+
+    def serve(self, app, ssl_context=None) -> None:
+        """Serve `app` on the host's socket until the sandbox is stopped; never returns."""
+        from werkzeug.serving import make_server
+
+        if self.serving:
+            raise RuntimeError("app.run() was called while the app is already serving")
+        self.serving = True
+        tracer = Tracer(self, app)
+        tracer.install()
+        app.wsgi_app = self.traced(app.wsgi_app)
+        server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context,
+                             fd=self.socket_fd)
+        faulthandler.cancel_dump_traceback_later()
+        self.events.emit("ready", scheme="https" if ssl_context else "http",
+                         routes=tracer.routes())
+        server.serve_forever()
+
+    def take_over_run(self) -> None:
+        """Replace Flask.run: the talk's `app.run(host=..., port=...)` serves on our socket."""
+        import flask
+
+        child = self
+
+        def run(app, host=None, port=None, debug=None, load_dotenv=True, **options):
+            if debug is not None:
+                app.debug = bool(debug)  # templates reload etc.; the debugger is never started
+            child.serve(app, options.get("ssl_context"))
+
+        flask.Flask.run = run
+
+    def find_app(self, namespace: dict):
+        """Find the app as `flask run` does when the module never calls app.run()."""
+        import flask
+
+        for name in ("app", "application"):
+            if isinstance(namespace.get(name), flask.Flask):
+                return namespace[name]
+        apps = [v for v in namespace.values() if isinstance(v, flask.Flask)]
+        if len(apps) == 1:
+            return apps[0]
+        for name in ("create_app", "make_app"):
+            factory = namespace.get(name)
+            if callable(factory):
+                app = factory()
+                if isinstance(app, flask.Flask):
+                    return app
+        return None
+
+    def run_main(self) -> None:
+        path = os.path.join(self.workdir, "app.py")
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        module = types.ModuleType("__main__")
+        module.__file__ = path
+        module.__builtins__ = __builtins__
+        sys.modules["__main__"] = module
+        exec(compile(source, path, "exec"), module.__dict__)
+        app = self.find_app(module.__dict__)
+        if app is None:
+            raise NoAppFound("app.py finished without calling app.run() and defines no Flask app "
+                             "(looked for `app`, `application` and `create_app()`)")
+        self.serve(app)
+
+
+class NoAppFound(Exception):
+    pass
+
+
+def confine(args: argparse.Namespace) -> None:
+    """Limits first, then drop root for the sandbox's own uid; the visitor's code runs after."""
+    for name, value in json.loads(args.limits).items():
+        # CPU: SIGXCPU at the soft limit tells the host which limit it was; the kernel
+        # sends SIGKILL instead when soft and hard are equal.
+        hard = value + 1 if name == "cpu" else value
+        resource.setrlimit(RLIMITS[name], (value, hard))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if args.uid is not None and os.geteuid() == 0:
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        os.setgroups([])
+        os.setresgid(args.uid, args.uid, args.uid)
+        os.setresuid(args.uid, args.uid, args.uid)
+    # Set after the uid change, which clears it: the child never outlives the host.
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def prepare_workdir(args: argparse.Namespace) -> None:
+    """Copy the snippet into the sandbox's own (size-capped) directory, owned by its uid."""
+    if args.copy_from:
+        shutil.copytree(args.copy_from, args.workdir, dirs_exist_ok=True)
+    if args.uid is not None and os.geteuid() == 0:
+        # Bottom-up, the root last: once a directory is the uid's, root (without
+        # CAP_DAC_OVERRIDE) can no longer look inside it.
+        for root, dirs, files in os.walk(args.workdir, topdown=False):
+            for name in dirs + files:
+                os.chown(os.path.join(root, name), args.uid, args.uid, follow_symlinks=False)
+        os.chmod(args.workdir, 0o700)  # other sandboxes' uids stay out
+        os.chown(args.workdir, args.uid, args.uid)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--copy-from")
+    parser.add_argument("--socket-fd", type=int, required=True)
+    parser.add_argument("--events-fd", type=int, required=True)
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--limits", default="{}")
+    parser.add_argument("--start-timeout", type=float, default=0)
+    args = parser.parse_args()
+
+    faulthandler.enable()  # a segfault still tells the visitor where it happened
+    prepare_workdir(args)
+    confine(args)
+    os.chdir(args.workdir)
+    sys.path[0] = args.workdir  # this script's directory gives way to the visitor's own
+    sys.argv = ["app.py"]
+    child = Child(args)
+    if args.start_timeout > 0.5:
+        # Shortly before the host gives up, show where the code is stuck.
+        faulthandler.dump_traceback_later(args.start_timeout - 0.5)
+    try:
+        child.take_over_run()
+        child.run_main()
+    except BaseException as exc:  # noqa: B036 - everything, sys.exit included, is reported
+        child.events.emit("failed", error=child.describe(exc))
+        sys.stderr.flush()
+        os._exit(1)
+
+
+if __name__ == "__main__":
+    main()
