@@ -3,7 +3,6 @@
 import { load, save } from "./storage.js";
 
 const FONT_SIZES = [12, 13, 14, 16, 18, 20, 24, 28, 32];
-const DEFAULT_FONT_SIZE = 14;
 
 // Each resizer sets one property; `sign` says which way dragging grows the pane.
 const RESIZERS = {
@@ -21,11 +20,14 @@ export function setupLayout() {
     save("theme", root.dataset.theme);
   });
 
-  const fontSize = () => load("fontSize", DEFAULT_FONT_SIZE);
+  // Until the visitor picks a size, the stylesheet's default (larger on big screens) holds.
+  const fontSize = () => load("fontSize", null)
+    ?? parseFloat(getComputedStyle(root).getPropertyValue("--font-size"));
   const stepFont = (step) => {
-    const index = FONT_SIZES.indexOf(fontSize());
+    const current = fontSize();
+    const index = FONT_SIZES.findIndex((size) => size >= current);
     const next = FONT_SIZES[Math.max(0, Math.min(FONT_SIZES.length - 1,
-      (index < 0 ? FONT_SIZES.indexOf(DEFAULT_FONT_SIZE) : index) + step))];
+      (index < 0 ? FONT_SIZES.length - 1 : index) + step))];
     root.style.setProperty("--font-size", `${next}px`);
     save("fontSize", next);
   };

@@ -16,6 +16,12 @@ import { subtabs } from "./tabs.js";
 
 const MAX_SUBRESOURCES = 20;
 
+/** The preview grows with the page's text size (A+, a 4K projector), never below 100%. */
+function previewZoom() {
+  const size = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--font-size"));
+  return Math.max(1, size / 16);
+}
+
 const PREVIEW_CSP = "default-src 'none'; img-src data: blob:; media-src data: blob:; "
   + "style-src 'unsafe-inline' data:; font-src data:; script-src 'unsafe-inline'; "
   + "form-action 'none'; base-uri 'none'";
@@ -179,6 +185,7 @@ export class ResponseView {
       this.withSubresources(body, request.path).then((html) => {
         if (this.current !== response) return;
         frame.srcdoc = `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">`
+          + `<style>html { zoom: ${previewZoom()}; }</style>`
           + `<script>${navigationScript(request.path)}</script>${html}`;
       });
       return "html";

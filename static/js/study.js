@@ -56,7 +56,7 @@ export class Study {
     }
     const seen = items.filter((i) => this.seen.has(i.dataset.slug)).length;
     const ran = items.filter((i) => this.run.has(i.dataset.slug)).length;
-    this.progress.textContent = items.length ? `${seen}/${items.length}` : "";
+    this.progress.textContent = items.length ? `${seen}/${items.length} seen` : "";
     this.progress.title = `${seen} of ${items.length} snippets visited, ${ran} run`;
     this.prev.disabled = !this.slug || !this.neighbour(this.slug, -1);
     this.next.disabled = !this.slug || !this.neighbour(this.slug, 1);
