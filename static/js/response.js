@@ -185,7 +185,7 @@ export class ResponseView {
       this.withSubresources(body, request.path).then((html) => {
         if (this.current !== response) return;
         frame.srcdoc = `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">`
-          + `<style>html { zoom: ${previewZoom()}; }</style>`
+          + `<style data-playground>html { zoom: ${previewZoom()}; }</style>`
           + `<script>${navigationScript(request.path)}</script>${html}`;
       });
       return "html";
