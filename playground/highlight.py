@@ -4,6 +4,8 @@ Other modules pass plain text and a language; only this module knows lexers,
 formatters and styles (HTTPie keeps Pygments in one module the same way).
 """
 
+from functools import lru_cache
+
 from pygments import highlight as _pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_mimetype
@@ -31,6 +33,13 @@ THEME_STYLES = {"light": "default", "dark": "github-dark"}
 CSS_CLASS = "hl"
 
 
+# Building a formatter computes its whole stylesheet, and finding a lexer scans a registry:
+# both cost more than highlighting a request head, so they are made once. Neither keeps state
+# between calls, so threads may share them.
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@lru_cache(maxsize=64)
 def get_lexer(language):
     """A lexer for a language name or a MIME type, plain text when unknown."""
     language = (language or "").strip().lower()
@@ -50,7 +59,7 @@ def highlight(code, language):
     the result on newlines and get balanced HTML for each line (the editor
     repaints single lines while a fresh highlight is on its way).
     """
-    html = _pygments_highlight(code, get_lexer(language), HtmlFormatter(nowrap=True))
+    html = _pygments_highlight(code, get_lexer(language), _FORMATTER)
     # The formatter ends its last line with a newline even when the text does not.
     if not code.endswith("\n") and html.endswith("\n"):
         html = html[:-1]

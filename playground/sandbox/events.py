@@ -29,13 +29,23 @@ class EventLog:
 
     def after(self, seq: int) -> list:
         with self._changed:
-            return [e for e in self._events if e["seq"] > seq]
+            return self._newer_than(seq)
 
     def wait_after(self, seq: int, timeout: float) -> list:
         """Events after `seq`, waiting up to `timeout` seconds for the first one."""
         with self._changed:
             self._changed.wait_for(lambda: self._seq > seq, timeout)
-            return [e for e in self._events if e["seq"] > seq]
+            return self._newer_than(seq)
+
+    def _newer_than(self, seq: int) -> list:
+        """From the newest end: a listener usually wants the last few of thousands."""
+        newer = []
+        for event in reversed(self._events):
+            if event["seq"] <= seq:
+                break
+            newer.append(event)
+        newer.reverse()
+        return newer
 
     def wait_for(self, match, after: int, timeout: float) -> dict | None:
         """The first event after `after` for which `match(event)` is true, or None."""
