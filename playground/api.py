@@ -215,8 +215,9 @@ def relay(sandbox, data: dict) -> dict:
         result["events"] = served_events(sandbox, after, result.pop("local_port"))
         result.update(trace.from_child(result["events"]))
         target = proxy.redirect_target(result, sandbox.port)
-        if not data.get("follow_redirects") or target is None or len(redirects) >= proxy.MAX_REDIRECTS:
-            break
+        if (not data.get("follow_redirects") or target is None
+                or len(redirects) >= proxy.MAX_REDIRECTS or not proxy.TARGET.match(target)):
+            break  # not to be followed, or not a path we could send
         redirects.append({"status": result["status"], "location": target})
         if result["status"] in (301, 302, 303) and method != "HEAD":
             method, payload = "GET", None
@@ -267,6 +268,10 @@ def set_cookie(sandbox_id):
         raise PlaygroundError(400, "bad_cookie", "a cookie needs a name (a token) and a text value.")
     if proxy.BAD_VALUE.search(value) or ";" in value:
         raise PlaygroundError(400, "bad_cookie", "a cookie value cannot hold ';' or line breaks.")
+    if not (value + path).isascii():
+        # It would go out in a Cookie header, which is ASCII: every later request would fail.
+        raise PlaygroundError(400, "bad_cookie", "a cookie value is ASCII: percent-encode other "
+                              "characters (é is %C3%A9).")
     jar.set(name, value, path)
     return {"cookies": jar.list()}
 

@@ -20,6 +20,7 @@ SETTINGS = {
     "MAX_SANDBOXES_PER_VISITOR": (3, "Sandboxes one visitor may have at once."),
     "IDLE_TIMEOUT": (900.0, "Seconds without use after which a sandbox is stopped."),
     "LOG_LINES": (2000, "Events kept per sandbox (its log, requests, state changes)."),
+    "LOG_BYTES": (8 * 1024 * 1024, "Bytes of events kept per sandbox; the oldest go first."),
     "LOG_LINE_BYTES": (4096, "Bytes kept of one line of a child's output."),
     "LIMIT_MEMORY_BYTES": (1024 * 1024 * 1024, "Address space of a child (RLIMIT_AS)."),
     "LIMIT_CPU_SECONDS": (120, "CPU seconds a child may use in its whole life (RLIMIT_CPU)."),

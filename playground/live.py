@@ -19,8 +19,9 @@ def sandbox_events(ws, sandbox_id):
     if not visitors.same_origin():
         ws.close(reason=1008, message="calls from another site are refused")
         return
+    sandboxes = current_app.extensions["playground.sandboxes"]
     try:
-        sandbox = current_app.extensions["playground.sandboxes"].get(sandbox_id, visitors.current())
+        sandbox = sandboxes.get(sandbox_id, visitors.current())
     except PlaygroundError as error:
         ws.send(json.dumps({"type": "error", **error.to_json()["error"]}))
         ws.close(reason=1008, message=error.code)
@@ -29,6 +30,9 @@ def sandbox_events(ws, sandbox_id):
     while True:
         events = sandbox.events.wait_after(seen, KEEPALIVE_SECONDS)
         if not events:
+            if not sandboxes.holds(sandbox):  # deleted or reaped: its log says no more
+                ws.close(reason=1000, message="the sandbox was stopped")
+                return
             ws.send(json.dumps({"type": "keepalive"}))  # also notices a closed socket
         for event in events:
             ws.send(json.dumps(event))

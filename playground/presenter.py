@@ -110,7 +110,7 @@ class Room:
 
     def claim(self, visitor: str, token) -> None:
         if not isinstance(token, str) or not secrets.compare_digest(
-                token.encode(), self.settings["PRESENTER_TOKEN"].encode()):
+                token.encode("utf-8", "replace"), self.settings["PRESENTER_TOKEN"].encode()):
             raise PlaygroundError(403, "bad_token", "that is not the presenter token (python -m "
                                   "playground prints it at start-up).")
         with self._lock:

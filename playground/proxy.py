@@ -11,6 +11,7 @@ import http.client
 import re
 import socket
 import ssl
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -43,8 +44,11 @@ def _connect(scheme: str, port: int, timeout: float) -> http.client.HTTPConnecti
     if scheme == "https":
         # The child's certificate is the visitor's, usually self-signed: show it, don't judge it.
         context = ssl._create_unverified_context()
-        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
-    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.timed_out = False  # set by _shut when the whole exchange has run out of time
+    return conn
 
 
 def _decode(body: bytes, content_type: str) -> tuple[str, str | None]:
@@ -64,11 +68,16 @@ def _decode(body: bytes, content_type: str) -> tuple[str, str | None]:
 def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None, *,
              timeout: float, max_body: int) -> dict:
     """One request and response; raises PlaygroundError 502/504 when the child gives none."""
-    url = f"{sandbox.scheme}://127.0.0.1:{sandbox.port}{path if path != '*' else '/'}"
+    # Read once: a child that dies now turns the port to None, and None would mean port 80.
+    scheme, port = sandbox.scheme, sandbox.port
+    if not isinstance(port, int):
+        raise PlaygroundError(409, "not_running", "the app is not running any more: see its log, "
+                              "then press Run.")
+    url = f"{scheme}://127.0.0.1:{port}{path if path != '*' else '/'}"
     given = {name.lower() for name, _ in headers}
     sent = list(headers)
     if "host" not in given:
-        sent.insert(0, ("Host", f"127.0.0.1:{sandbox.port}"))
+        sent.insert(0, ("Host", f"127.0.0.1:{port}"))
     if body and not given & {"content-length", "transfer-encoding"}:
         sent.append(("Content-Length", str(len(body))))
     if "cookie" not in given:
@@ -78,9 +87,15 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
 
     started = time.perf_counter()
     deadline = time.monotonic() + timeout
-    conn = _connect(sandbox.scheme, sandbox.port, timeout)
+    conn = _connect(scheme, port, timeout)
     tap = trace.Wiretap(conn)
-    local_port = tls = None
+    local_port = tls = response = None
+    # The socket timeout bounds each read, not the exchange: a child trickling a byte at a time
+    # would hold this thread for ever. At the deadline the connection is shut under it.
+    watchdog = threading.Timer(timeout, _shut, (conn,))
+    watchdog.start()
+    too_slow = PlaygroundError(504, "child_timeout", f"the app did not answer within {timeout:g} s "
+                               "(is the route slow, or waiting forever?)")
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for name, value in sent:
@@ -89,18 +104,27 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
         local_port = conn.sock.getsockname()[1]
         tls = trace.session(conn.sock)
         response = conn.getresponse()
+        if conn.timed_out:  # cut off mid-head, which http.client takes for its end
+            raise too_slow
         data, truncated = _read_body(response, max_body, deadline)
+        truncated = truncated or conn.timed_out  # cut off mid-body: say so
     except (socket.timeout, TimeoutError):
-        raise PlaygroundError(504, "child_timeout", f"the app did not answer within {timeout:g} s "
-                              "(is the route slow, or waiting forever?)") from None
+        raise too_slow from None
     except ssl.SSLError as exc:
+        if conn.timed_out:
+            raise too_slow from None
         raise PlaygroundError(502, "child_tls", f"the TLS handshake with the app failed: {exc}") \
             from None
     except (ConnectionError, http.client.HTTPException, OSError) as exc:
+        if conn.timed_out:
+            raise too_slow from None
         raise PlaygroundError(502, "child_no_response", "the app closed the connection without "
                               f"answering ({type(exc).__name__}): did it crash? See the log.") \
             from None
     finally:
+        watchdog.cancel()
+        if response is not None:
+            response.close()  # a body cut short leaves it open
         conn.close()
     elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
 
@@ -122,6 +146,16 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
         "raw": {**tap.raw(response), "curl": trace.curl(url, method, sent, body)},
         "tls": tls,
     }
+
+
+def _shut(conn: http.client.HTTPConnection) -> None:
+    """Cut the connection from under a read that has gone on past the deadline."""
+    conn.timed_out = True
+    if conn.sock is not None:
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _read_body(response: http.client.HTTPResponse, max_body: int, deadline: float):
@@ -159,7 +193,11 @@ def redirect_target(result: dict, sandbox_port: int) -> str | None:
     if not location:
         return None
     parts = urlsplit(location)
-    if parts.netloc and parts.port != sandbox_port:
+    try:
+        elsewhere = parts.netloc and parts.port != sandbox_port
+    except ValueError:  # a port that is no port: not this app
+        return None
+    if elsewhere:
         return None  # another site: a browser would leave the app, we stop here
     path = parts.path or "/"
     if not path.startswith("/"):

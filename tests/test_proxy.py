@@ -2,8 +2,14 @@
 
 import base64
 import json
+import time
+import types
 
 import pytest
+
+from playground import proxy
+from playground.cookies import Jar
+from playground.errors import PlaygroundError
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
 ECHO = '''from flask import Flask, request, Response
@@ -184,3 +190,63 @@ def test_a_stopped_app_is_a_409(visitor, echo, client):
     client.put(f"/api/sandboxes/{echo['id']}", json={"files": {"app.py": "raise SystemExit(1)\n"}})
     response = visitor.send(echo, "GET", "/")
     assert response.status_code == 409 and response.json["error"]["code"] == "not_running"
+
+
+def test_a_head_trickled_byte_by_byte_still_ends_at_the_deadline(visitor, app):
+    sandbox = visitor.start('''from flask import Flask, request
+import time
+app = Flask(__name__)
+
+@app.route("/")
+def trickle():
+    sock = request.environ["werkzeug.socket"]  # past Werkzeug, straight onto the wire
+    sock.sendall(b"HTTP/1.1 200 OK\\r\\n")
+    while True:
+        sock.sendall(b"X-Drip: 1\\r\\n")
+        time.sleep(0.4)
+''')
+    started = time.monotonic()
+    response = visitor.send(sandbox, "GET", "/")
+    assert response.status_code == 504 and response.json["error"]["code"] == "child_timeout"
+    assert time.monotonic() - started < app.config["REQUEST_TIMEOUT"] + 2
+
+
+def test_no_port_means_no_request():
+    """A child that has just died has no port; None must never become port 80."""
+    gone = types.SimpleNamespace(scheme="http", port=None, jar=Jar())
+    with pytest.raises(PlaygroundError) as refused:
+        proxy.exchange(gone, "GET", "/", [], None, timeout=1, max_body=10)
+    assert refused.value.status == 409
+
+
+def test_what_the_app_writes_on_the_events_pipe_cannot_break_the_host(visitor, client):
+    sandbox = visitor.start('''from flask import Flask
+import os
+app = Flask(__name__)
+
+@app.route("/forge")
+def forge():
+    argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+    fd = int(argv[argv.index(b"--events-fd") + 1])
+    for junk in [b"[1, 2]", b"42", b"not json", b'{"type": "request", "kind": 1, "seq": -5}',
+                 b'{"type": "exception", "error": "no dict"}', b'{"type": "ready", "routes": 7}',
+                 b'{"type": "request", "' + b"x" * 300_000 + b'": 1}']:
+        os.write(fd, junk + b"\\n")
+    return "forged"
+
+@app.route("/")
+def home():
+    return "still here"
+''')
+    assert visitor.exchange(sandbox, "GET", "/forge")["body"] == "forged"
+    assert visitor.exchange(sandbox, "GET", "/")["body"] == "still here"
+    events = client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs)) and all(s > 0 for s in seqs)
+    assert all("kind" not in e for e in events)
+    assert client.delete(f"/api/sandboxes/{sandbox['id']}").json["state"] == "stopped"
+
+
+def test_a_cookie_the_proxy_could_not_send_is_refused(echo, client):
+    response = client.put(f"/api/sandboxes/{echo['id']}/cookies", json={"name": "c", "value": "€"})
+    assert response.status_code == 400 and response.json["error"]["code"] == "bad_cookie"

@@ -10,16 +10,24 @@ from collections import deque
 
 
 class EventLog:
-    def __init__(self, maxlen: int):
-        self._events = deque(maxlen=maxlen)
+    def __init__(self, maxlen: int, max_bytes: int):
+        self._events = deque()
+        self._maxlen = maxlen
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._seq = 0
         self._changed = threading.Condition()
 
-    def append(self, kind: str, **fields) -> dict:
+    def append(self, kind: str, size: int = 256, **fields) -> dict:
+        """Add an event of about `size` bytes; the oldest go when there are too many or too
+        many bytes, so a chatty child costs the host a bounded amount of memory."""
         with self._changed:
             self._seq += 1
             event = {"seq": self._seq, "time": time.time(), "type": kind, **fields}
-            self._events.append(event)
+            self._events.append((event, size))
+            self._bytes += size
+            while len(self._events) > self._maxlen or self._bytes > self._max_bytes:
+                self._bytes -= self._events.popleft()[1]
             self._changed.notify_all()
         return event
 
@@ -40,7 +48,7 @@ class EventLog:
     def _newer_than(self, seq: int) -> list:
         """From the newest end: a listener usually wants the last few of thousands."""
         newer = []
-        for event in reversed(self._events):
+        for event, _size in reversed(self._events):
             if event["seq"] <= seq:
                 break
             newer.append(event)

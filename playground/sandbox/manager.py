@@ -74,7 +74,7 @@ class SandboxManager:
             self._sandboxes[sandbox_id] = sandbox
         try:
             self.start(sandbox, files)
-        except PlaygroundError:
+        except BaseException:  # busy, or the disk refused its files: it must not hold a place
             self._remove(sandbox)
             raise
         return sandbox
@@ -97,6 +97,10 @@ class SandboxManager:
                                   "been stopped after being idle): press Run to start one.")
         sandbox.touch()
         return sandbox
+
+    def holds(self, sandbox: Sandbox) -> bool:
+        """Whether `sandbox` is still one of ours (not deleted, not reaped)."""
+        return self._sandboxes.get(sandbox.id) is sandbox
 
     def delete(self, sandbox_id: str, owner: str) -> None:
         sandbox = self.get(sandbox_id, owner)

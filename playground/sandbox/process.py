@@ -10,6 +10,7 @@ child dies of a limit the error names it (limits.py).
 """
 
 import json
+import logging
 import os
 import re
 import selectors
@@ -26,8 +27,18 @@ from ..cookies import Jar
 from . import limits
 from .events import EventLog
 
-CHILD_EVENTS = {"ready", "failed", "request", "exception"}
-MAX_EVENT_LINE = 1024 * 1024
+log = logging.getLogger(__name__)
+
+# What the bootstrap reports, and the fields each kind of event may carry (child/bootstrap.py).
+CHILD_EVENTS = {
+    "ready": ("scheme", "routes"),
+    "failed": ("error",),
+    "request": ("method", "path", "query", "status", "duration_ms", "remote_port", "route",
+                "trace"),
+    "exception": ("method", "path", "remote_port", "error"),
+}
+MAX_EVENT_LINE = 256 * 1024  # a request's trace is a few KB; the route map of a big app more
+MAX_LINE = 1024 * 1024  # a line of output without an end is cut here
 # faulthandler's dump of a stuck child: `  File "/sandbox/app.py", line 3 in <module>`
 STACK_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
@@ -38,7 +49,10 @@ class Child:
     def __init__(self, port: int):
         self.port = port
         self.proc = None
+        # Held while spawning and while killing: a stop finds no process or a whole one.
+        self.lock = threading.Lock()
         self.pid1 = None  # the sandbox's pid 1 (bubblewrap) whose death takes everything with it
+        self.info = b""  # bubblewrap's --info-fd JSON, which spans several lines
         self.settled = threading.Event()  # ready, failed or exited
         self.stopping = False
         self.timed_out = None  # the start-up deadline it missed, in seconds
@@ -59,7 +73,7 @@ class Sandbox:
         self.settings = settings
         self.uid = uid
         self.hostdir = hostdir
-        self.events = EventLog(settings["LOG_LINES"])
+        self.events = EventLog(settings["LOG_LINES"], settings["LOG_BYTES"])
         self.jar = Jar()
         self.last_used = time.monotonic()
         self.state = "stopped"
@@ -145,10 +159,12 @@ class Sandbox:
 
     def _kill(self, child: Child) -> None:
         """Kill the child's whole tree, daemons that called setsid() included."""
-        if child.pid1:
-            signal_quietly(os.kill, child.pid1)  # bubblewrap's pid 1: its namespace dies with it
-        if child.proc:
-            signal_quietly(os.killpg, child.proc.pid)  # started with start_new_session
+        with child.lock:
+            # Once reaped, its pids may belong to someone else: only signal a live child.
+            if child.proc and child.proc.poll() is None:
+                if child.pid1:
+                    signal_quietly(os.kill, child.pid1)  # bubblewrap's pid 1: the namespace dies
+                signal_quietly(os.killpg, child.proc.pid)  # started with start_new_session
         if child.group:
             child.group.kill()
         if self.uid is not None:
@@ -169,24 +185,32 @@ class Sandbox:
         passed = [fd for fd in (listener.fileno(), events_w, info_w, *launch.pass_fds)
                   if fd is not None]
         argv = launch.argv
+        readers = [fd for fd in (events_r, info_r) if fd is not None]
         try:
-            if self.cgroups:
-                child.group = self.cgroups.create(self.id, self.settings)
-                argv = child.group.wrap(argv)
-            child.proc = subprocess.Popen(
-                argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed,
-                start_new_session=True)
+            with child.lock:
+                if not child.stopping:  # stopped before it began: spawn nothing
+                    if self.cgroups:
+                        child.group = self.cgroups.create(self.id, self.settings)
+                        argv = child.group.wrap(argv)
+                    child.proc = subprocess.Popen(
+                        argv, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed,
+                        start_new_session=True)
         except OSError as exc:
             self.error = host_error("SandboxError", f"could not start the sandbox: {exc}")
-            self._exited(child, -1)
-            child.settled.set()
-            return
         finally:
             # Only the child holds the socket now: if it dies, connecting fails at once.
             listener.close()
             for fd in passed[1:]:
                 os.close(fd)
+        if child.proc is None:
+            for fd in readers:
+                os.close(fd)
+            if child.group:
+                child.group.remove()
+            self._exited(child, -1)
+            child.settled.set()
+            return
         streams = {child.proc.stdout.fileno(): "stdout", child.proc.stderr.fileno(): "stderr",
                    events_r: "events"}
         if info_r is not None:
@@ -215,7 +239,7 @@ class Sandbox:
                 data = os.read(fd, 65536)
                 if not data:
                     if pending[fd]:
-                        self._line(child, streams[fd], pending[fd])
+                        self._take(child, streams[fd], pending[fd])
                     selector.unregister(fd)
                     del pending[fd]
                     if streams[fd] in ("events", "info"):
@@ -223,16 +247,29 @@ class Sandbox:
                     continue
                 *lines, pending[fd] = (pending[fd] + data).split(b"\n")
                 for line in lines:
-                    self._line(child, streams[fd], line)
-                if len(pending[fd]) > MAX_EVENT_LINE:  # a line without end: take it as it is
-                    self._line(child, streams[fd], pending[fd])
+                    self._take(child, streams[fd], line)
+                if len(pending[fd]) > MAX_LINE:  # a line without end: take it as it is
+                    self._take(child, streams[fd], pending[fd])
                     pending[fd] = b""
         selector.close()
 
+    def _take(self, child: Child, stream: str, raw: bytes) -> None:
+        """One line from the child, which may be anything at all: nothing it writes may stop
+        the pump, or its output would go unread and its exit unnoticed."""
+        try:
+            self._line(child, stream, raw)
+        except Exception:  # noqa: BLE001 - logged, and the pump goes on
+            log.exception("sandbox %s: could not take a line from %s", self.id, stream)
+
     def _line(self, child: Child, stream: str, raw: bytes) -> None:
+        if stream == "info":  # bubblewrap's {"child-pid": N}, written before any visitor code runs
+            self._bubblewrap_info(child, raw)
+            return
+        if child.stopped_for:
+            return
+        if stream == "events" and len(raw) > MAX_EVENT_LINE:
+            return  # the bootstrap clips what it sends: this is the visitor writing on our pipe
         if stream in ("stdout", "stderr"):
-            if child.stopped_for:
-                return
             child.output_bytes += len(raw) + 1
             if child.output_bytes > self.settings["LIMIT_OUTPUT_BYTES"]:
                 # Reading, splitting and logging costs the host CPU for every line: stop it.
@@ -241,19 +278,19 @@ class Sandbox:
                 return
             line = raw.decode("utf-8", "replace")[: self.settings["LOG_LINE_BYTES"]]
             child.tail.append(line)
-            self.events.append("log", stream=stream, line=line)
+            self.events.append("log", size=len(line), stream=stream, line=line)
             return
         try:
             message = json.loads(raw)
         except ValueError:
             return
-        if stream == "info":  # bubblewrap's {"child-pid": N}, written before any visitor code runs
-            if child.pid1 is None and isinstance(message.get("child-pid"), int):
-                child.pid1 = message["child-pid"]
+        if not isinstance(message, dict) or child is not self._child:
             return
-        kind = message.pop("type", None)
-        if kind not in CHILD_EVENTS or child is not self._child:
+        kind = message.get("type")
+        if kind not in CHILD_EVENTS:
             return
+        # Only the fields the bootstrap sends: the visitor can write on this pipe too.
+        message = {name: message[name] for name in CHILD_EVENTS[kind] if name in message}
         if kind == "ready":
             self._set_state(child, "running", scheme=message.get("scheme"),
                             routes=message.get("routes") or [])
@@ -264,7 +301,18 @@ class Sandbox:
         else:
             if kind == "exception":
                 message["error"] = limits.explain(message.get("error"), self.settings)
-            self.events.append(kind, **message)
+            self.events.append(kind, size=len(raw), **message)
+
+    def _bubblewrap_info(self, child: Child, raw: bytes) -> None:
+        if child.pid1 is not None or len(child.info) > 4096:
+            return
+        child.info += raw + b"\n"
+        try:
+            pid = json.loads(child.info).get("child-pid")
+        except ValueError:
+            return  # not all of it yet
+        if isinstance(pid, int):
+            child.pid1 = pid
 
     def _exited(self, child: Child, status: int) -> None:
         limit = child.stopped_for or limits.for_exit(
