@@ -1,11 +1,17 @@
 """Flask Playground: run the examples of an introductory Flask talk as live, sandboxed apps."""
 
 import atexit
+import sys
 from pathlib import Path
 
 from flask import Flask
 
 from . import config, resources
+
+
+def _inside_python(path: Path) -> bool:
+    roots = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    return any(root == path.resolve() or root in path.resolve().parents for root in roots)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -17,6 +23,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["INSTANCE_PATH"]:
         app.instance_path = app.config["INSTANCE_PATH"]
+    elif _inside_python(Path(app.instance_path)):
+        # Installed (not editable), Flask would keep our files under sys.prefix, which every
+        # sandbox sees read-only: the shares of all visitors must not be among them.
+        app.instance_path = str(Path.home() / ".local" / "share" / "flask-playground")
 
     from . import api, download, live, presenter, security, shares, views, visitors
     from .sandbox.manager import SandboxManager

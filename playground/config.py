@@ -42,6 +42,9 @@ SETTINGS = {
     "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per "
                              "minute."),
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
+    "RATE_HIGHLIGHTS_PER_SECOND": (10, "Highlightings of the editor's text one visitor may ask "
+                                   "for per second."),
+    "RATE_HIGHLIGHT_BURST": (40, "Highlightings a visitor may ask for at once."),
     "RATE_REQUESTS_PER_SECOND": (10, "Requests one visitor may send through the proxy per second."),
     "RATE_REQUEST_BURST": (30, "Requests a visitor may send at once before the rate applies."),
     "MAX_REQUEST_HEADERS": (100, "Headers in one request a visitor sends through the proxy."),

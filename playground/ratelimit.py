@@ -65,4 +65,8 @@ def for_app(settings: dict) -> dict:
                           "minute"),
         "requests": RateLimit("requests", settings["RATE_REQUESTS_PER_SECOND"],
                               settings["RATE_REQUEST_BURST"], "second"),
+        # The editor asks after each pause in typing; a script asking in a loop would eat the
+        # host's CPU (highlighting holds the GIL).
+        "highlights": RateLimit("highlights", settings["RATE_HIGHLIGHTS_PER_SECOND"],
+                                settings["RATE_HIGHLIGHT_BURST"], "second"),
     }

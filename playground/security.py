@@ -9,7 +9,7 @@ snippet's own, and the preview's link handler) must be allowed. The frame has no
 cookies or API; the page itself builds its DOM from text, never from visitors' HTML.
 """
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, abort, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -59,6 +59,13 @@ def too_large(_error):
     return jsonify(error.to_json()), 413
 
 
+def refuse_the_debugger():
+    """`flask run --debugger` wraps the app in Werkzeug's debugger even with debug off: it
+    would run any Python a visitor types, on the host. Refuse to serve under it."""
+    if "werkzeug.debug.preserve_context" in request.environ:
+        abort(500, "the playground refuses to run under Werkzeug's debugger")
+
+
 def init_app(app: Flask) -> None:
     if app.debug:
         # Werkzeug's debugger runs any Python a visitor types, on the host.
@@ -67,5 +74,6 @@ def init_app(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.before_request(refuse_the_debugger)
     app.after_request(secure_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from . import highlight
+from . import highlight, security, visitors
+from .errors import PlaygroundError
 
 bp = Blueprint("views", __name__)
 
@@ -24,13 +25,18 @@ def index():
 
 @bp.post("/api/highlight")
 def highlight_code():
+    if not visitors.same_origin():
+        raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
+    security.rate_limit("highlights", visitors.current())
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
-        return _error(400, "bad_request", 'Send JSON like {"code": "...", "language": "python"}.')
+        raise PlaygroundError(400, "bad_request",
+                              'Send JSON like {"code": "...", "language": "python"}.')
     code = data["code"]
-    limit = current_app.config.get("MAX_BODY_BYTES", 1024 * 1024)
+    limit = current_app.config["MAX_BODY_BYTES"]  # a response body is the largest text shown
     if len(code) > limit:
-        return _error(413, "too_large", f"Only text up to {limit} characters is highlighted.")
+        raise PlaygroundError(413, "too_large", f"Only text up to {limit} characters is "
+                              "highlighted.")
     return jsonify(html=highlight.highlight(code, str(data.get("language") or "text")))
 
 
@@ -42,10 +48,6 @@ def highlight_css():
 @lru_cache(maxsize=1)
 def _highlight_css():
     return highlight.stylesheet()
-
-
-def _error(status, code, message):
-    return jsonify(error={"code": code, "message": message}), status
 
 
 def _file_hash(path: Path) -> str:

@@ -200,3 +200,22 @@ def test_the_host_serves_at_most_host_threads_connections_at_once():
         server.shutdown()
         server.server_close()
     assert most[0] == 2
+
+
+def test_the_werkzeug_debugger_is_refused_even_with_debug_off(app):
+    from werkzeug.debug import DebuggedApplication
+
+    debugged = DebuggedApplication(app.wsgi_app, evalex=True)
+    client = app.test_client()
+    client.application.wsgi_app, original = debugged, app.wsgi_app
+    try:
+        response = client.get("/")
+    finally:
+        app.wsgi_app = original
+    assert response.status_code == 500 and b"Flask Playground" not in response.data
+
+
+def test_highlight_refuses_other_sites(client):
+    response = client.post("/api/highlight", json={"code": "x = 1", "language": "python"},
+                           headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403 and response.json["error"]["code"] == "cross_origin"
