@@ -42,6 +42,8 @@ SETTINGS = {
     "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per "
                              "minute."),
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
+    "RATE_SHARES_PER_MINUTE": (10, "Shares one visitor may store per minute (kept for good)."),
+    "RATE_SHARE_BURST": (10, "Shares a visitor may store at once."),
     "RATE_HIGHLIGHTS_PER_SECOND": (10, "Highlightings of the editor's text one visitor may ask "
                                    "for per second."),
     "RATE_HIGHLIGHT_BURST": (40, "Highlightings a visitor may ask for at once."),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, url_for
 
-from . import api
+from . import api, security, visitors
 from .errors import PlaygroundError
 
 bp = Blueprint("shares", __name__)
@@ -71,6 +71,8 @@ def described(key: str) -> dict:
 
 @bp.post("/api/shares")
 def create_share():
+    # Each new share is kept for good: a visitor may not fill the host's disk with them.
+    security.rate_limit("shares", visitors.current())
     data = api.body()
     files = api.checked_files(data)
     size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
