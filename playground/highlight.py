@@ -9,6 +9,8 @@ from functools import lru_cache
 from pygments import highlight as _pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_mimetype
+from pygments.lexers.python import PythonTracebackLexer
+from pygments.token import Generic
 from pygments.util import ClassNotFound
 
 #: The lexers the page may ask for by name; anything else is plain text.
@@ -39,10 +41,31 @@ CSS_CLASS = "hl"
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
+class TracebackLexer(PythonTracebackLexer):
+    """Pygments' traceback lexer, without its endless loop.
+
+    Its root state enters a traceback on a look-ahead for `  File "x", line 5`, and its
+    traceback state pops straight back out of a line it cannot read, such as the half-printed
+    `  File "x", line 5,` that a live log shows: round and round, for ever, at the same place.
+    A visitor can print that line. Here the look-ahead asks for a whole File line.
+    """
+
+    tokens = {
+        **PythonTracebackLexer.tokens,
+        "root": [
+            (r'^(?=  File "[^"]+", line \d+(, in .+)?\n)', Generic.Traceback, "intb")
+            if isinstance(rule[0], str) and rule[0].startswith("^(?=  File") else rule
+            for rule in PythonTracebackLexer.tokens["root"]
+        ],
+    }
+
+
 @lru_cache(maxsize=64)
 def get_lexer(language):
     """A lexer for a language name or a MIME type, plain text when unknown."""
     language = (language or "").strip().lower()
+    if language == "pytb":
+        return TracebackLexer(stripnl=False, ensurenl=False)
     if language in LANGUAGES:
         return get_lexer_by_name(LANGUAGES[language], stripnl=False, ensurenl=False)
     mimetype = language.split(";", 1)[0].strip()

@@ -1,5 +1,7 @@
 """highlight.py: lexer choice, one line of HTML per line of text, the themed stylesheet."""
 
+import signal
+
 import pytest
 
 from playground import highlight
@@ -44,3 +46,39 @@ def test_stylesheet_has_both_themes():
     css = highlight.stylesheet()
     assert "html[data-theme=light] .hl .k" in css
     assert "html[data-theme=dark] .hl .k" in css
+
+
+TRACEBACK = '''Traceback (most recent call last):
+  File "/usr/lib/python3/site-packages/flask/app.py", line 1511, in wsgi_app
+    response = self.full_dispatch_request()
+               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "app.py", line 11, in session_example
+    g["number_of_calls"] += 1
+    ~^^^^^^^^^^^^^^^^^^
+TypeError: '_AppCtxGlobals' object is not subscriptable
+'''
+
+
+class Endless(Exception):
+    pass
+
+
+@pytest.fixture
+def deadline():
+    """Fail, instead of hanging the suite, if highlighting takes more than a second."""
+    def expire(signum, frame):
+        raise Endless("highlighting did not finish")
+    previous = signal.signal(signal.SIGALRM, expire)
+    yield lambda: signal.alarm(1)
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("language", sorted(set(highlight.LANGUAGES)))
+def test_every_prefix_of_a_traceback_finishes(deadline, language):
+    """Pygments' own traceback lexer loops for ever on `  File "x", line 5,` (a line the live
+    log shows half printed, or any visitor can print): each prefix must finish."""
+    for cut in range(len(TRACEBACK) + 1):
+        deadline()
+        highlight.highlight(TRACEBACK[:cut], language)
+    assert '<span class="gt">Traceback' in highlight.highlight(TRACEBACK, "pytb")
