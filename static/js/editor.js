@@ -134,10 +134,13 @@ class FileView {
       return;
     }
     this.tabLeaves = false;
-    if (event.key === "Enter" && !event.isComposing
-        && !(event.ctrlKey || event.metaKey || event.altKey || event.shiftKey)) {
+    const plain = !event.isComposing
+      && !(event.ctrlKey || event.metaKey || event.altKey || event.shiftKey);
+    if (event.key === "Enter" && plain) {
       event.preventDefault();
       this.newline();
+    } else if (event.key === "Backspace" && plain) {
+      this.backspace(event);
     }
   }
 
@@ -198,8 +201,26 @@ class FileView {
     const { selectionStart, selectionEnd, value } = this.textarea;
     const line = value.slice(value.lastIndexOf("\n", selectionStart - 1) + 1, selectionStart);
     let indent = line.match(/^[ \t]*/)[0];
-    if (this.language === "python" && /:\s*(#.*)?$/.test(line)) indent += INDENT;
+    if (this.language === "python") {
+      if (/:\s*(#.*)?$/.test(line)) indent += INDENT;
+      // After the last statement of a block, the next line leaves it, as in Python editors.
+      else if (/^\s*(return|pass|raise|break|continue)\b/.test(line)) {
+        indent = indent.slice(0, Math.max(0, indent.length - INDENT.length));
+      }
+    }
     this.replace(selectionStart, selectionEnd, "\n" + indent);
+  }
+
+  /** Backspace in a line's leading spaces takes back a whole level of indent. */
+  backspace(event) {
+    const { selectionStart, selectionEnd, value } = this.textarea;
+    if (selectionStart !== selectionEnd) return;
+    const lineStart = value.lastIndexOf("\n", selectionStart - 1) + 1;
+    const before = value.slice(lineStart, selectionStart);
+    if (!before || !/^ +$/.test(before)) return;
+    event.preventDefault();
+    const width = (before.length - 1) % INDENT.length + 1;
+    this.replace(selectionStart - width, selectionStart, "");
   }
 
   markLine(line, message) {
@@ -292,6 +313,10 @@ export class Editor {
       tab.setAttribute("aria-selected", String(tab.dataset.path === path));
     }
     this.active = view;
+  }
+
+  focus() {
+    this.active?.textarea.focus();
   }
 
   showIndex(index) {

@@ -207,6 +207,7 @@ async function run() {
   if (!snippet) return;
   hideStartError();
   study.ran();
+  response.markStale();
   try {
     await sandbox.run(editor.files);
   } catch {
@@ -336,6 +337,11 @@ document.addEventListener("keydown", (event) => {
   } else if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
     event.preventDefault();
     study.go(event.key === "ArrowUp" ? -1 : 1, open);
+  } else if (event.altKey && (event.code === "KeyP" || event.code === "KeyE")) {
+    // Straight to the request's path, or back to the editor, without tabbing through the page.
+    event.preventDefault();
+    if (event.code === "KeyP") $("request-path").focus();
+    else editor.focus();
   } else if (!mod && !event.altKey && !isTyping(event.target)) {
     if (event.key === "/") {
       event.preventDefault();
@@ -346,6 +352,10 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+$("tour-again").addEventListener("click", () => {
+  $("help").hidePopover();
+  study.tour(0);
+});
 $("run-button").addEventListener("click", run);
 $("stop-button").addEventListener("click", () => sandbox.stop());
 $("reset-button").addEventListener("click", resetSnippet);

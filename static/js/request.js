@@ -175,6 +175,7 @@ export class RequestPanel {
     const url = path.match(/^https?:\/\/[^/?#]*(.*)$/i);
     if (url) path = url[1] || "/";
     if (!path.startsWith("/")) path = `/${path}`;
+    path = asRequestTarget(path);
     const mode = this.mode;
     let body = null;
     if (mode === "raw" || mode === "json") body = this.body.value;
@@ -197,10 +198,10 @@ export class RequestPanel {
     } else if (type.includes("json")) {
       this.body.value = body;
       this.setMode("json");
-    } else if (type.includes("x-www-form-urlencoded")) {
+    } else if (type.includes("x-www-form-urlencoded") && isFormEncoded(body)) {
       this.formFields.set([...new URLSearchParams(body)]);
       this.setMode("form");
-    } else {
+    } else {  // curl -d "{}" says form-encoded too: keep such a body exactly as written
       this.body.value = body;
       this.setMode("raw");
     }
@@ -225,6 +226,7 @@ export class RequestPanel {
       const expect = suggestion.expect ?? {};
       chip.title = [suggestion.label, expect.status && `expect ${expect.status}`,
         expect.body_contains && `with “${expect.body_contains}” in the body`].filter(Boolean).join(" — ");
+      chip.dataset.expected = chip.title;
       chip.addEventListener("click", () => {
         this.fill(suggestion);
         this.onSend(this.current(), { chip, expect });
@@ -238,8 +240,15 @@ export class RequestPanel {
   static judge(origin, response) {
     if (!origin?.chip) return;
     const { status, body_contains: contains } = origin.expect;
-    const ok = (!status || response.status === status) && (!contains || response.body.includes(contains));
-    origin.chip.dataset.result = ok ? "pass" : "fail";
+    const statusOk = !status || response.status === status;
+    const bodyOk = !contains || response.body.includes(contains);
+    origin.chip.dataset.result = statusOk && bodyOk ? "pass" : "fail";
+    // Say what differed: often the cookie jar carries state from earlier requests.
+    const why = [!statusOk && `got ${response.status}, the talk expects ${status}`,
+      !bodyOk && `the body lacks “${contains}”`].filter(Boolean).join("; ");
+    origin.chip.title = [origin.chip.dataset.expected ?? origin.chip.title, why
+      && `Last time: ${why}. Cookies from earlier requests (see Cookies) can change the answer.`]
+      .filter(Boolean).join("\n");
   }
 
   /** The app's routes, in the order Flask tries them. */
@@ -315,4 +324,16 @@ export class RequestPanel {
     this.historyList.replaceChildren();
     this.updateCounts();
   }
+}
+
+
+/** A body that form fields give back unchanged (`a=1&b=2`), unlike `{}` or `a b`. */
+function isFormEncoded(body) {
+  return new URLSearchParams(body).toString() === body;
+}
+
+/** What a browser's address bar would send: spaces and non-ASCII percent-encoded, the rest
+ *  (already encoded sequences included) as typed. */
+function asRequestTarget(path) {
+  return path.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
 }

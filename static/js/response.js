@@ -128,7 +128,16 @@ export class ResponseView {
     this.meta.textContent = message;
   }
 
+  /** The app was run again: what is shown came from the code before. */
+  markStale() {
+    if (!this.current) return;
+    this.root.classList.add("stale");
+    this.root.title = "This answer came from the previous run: send again to see the new code's.";
+  }
+
   show(response, request) {
+    this.root.classList.remove("stale");
+    this.root.removeAttribute("title");
     this.current = response;
     const { status, reason, headers, elapsed_ms: elapsed, size, content_type: type } = response;
     this.status.textContent = `${status} ${reason}`;

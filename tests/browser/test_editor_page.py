@@ -216,3 +216,39 @@ def test_redirect_follow_and_a_form_posted_from_the_preview(page):
     expect(page.get_by_test_id("request-method")).to_have_value("POST")
     expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
     expect(page.locator("#redirect-location")).to_contain_text("/auth/login")
+
+
+def test_a_route_typed_after_a_return_leaves_the_function(page):
+    """Enter after `return` dedents, as Python editors do; Backspace takes a whole level."""
+    editor = open_snippet(page, "hello")
+    editor.click()
+    editor.evaluate("""(ta) => {
+        const end = ta.value.indexOf("return \\"I'm a home page\\"") + 24;
+        ta.setSelectionRange(end, end);
+    }""")
+    page.keyboard.press("Enter")
+    page.keyboard.type('@app.route("/about")\ndef about():\nreturn "About us"\n')
+    page.keyboard.type("    ")
+    page.keyboard.press("Backspace")  # the four spaces, in one go
+    page.keyboard.type("x = 1")
+    expect(editor).to_have_value(re.compile(
+        r'page"\n@app.route\("/about"\)\ndef about\(\):\n    return "About us"\nx = 1\n'))
+    run(page)
+    page.get_by_test_id("request-path").fill("/about")
+    page.get_by_test_id("send-button").click()
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    expect(page.get_by_test_id("response-body")).to_contain_text("About us")
+
+
+def test_paths_are_encoded_like_a_browser_and_curl_bodies_kept_as_typed(page):
+    open_snippet(page, "routes")
+    run(page)
+    page.get_by_test_id("request-path").fill("/hello world/")
+    page.get_by_test_id("send-button").click()
+    expect(page.get_by_test_id("response-body")).to_contain_text("echo hello world")
+    expect(page.get_by_test_id("history-item").first).to_contain_text("/hello%20world/")
+    # The talk's `curl -X POST -d "{}"`: form-encoded by name, but two bytes as written.
+    chip = page.get_by_test_id("suggested-request").filter(has_text="POST")
+    chip.first.click()
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    expect(page.get_by_test_id("request-body")).to_have_value("{}")
