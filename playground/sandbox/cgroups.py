@@ -21,7 +21,10 @@ import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-CPU_PERIOD_US = 100_000
+
+# A long period lets a start-up burst (Flask imports in ~150 ms of CPU) run unthrottled, while
+# a child that spins still gets LIMIT_CPU_SHARE of a core over any second. (1 s is the most.)
+CPU_PERIOD_US = 1_000_000
 
 WARNING = ("no usable cgroups (memory, pids, cpu): sandboxes are held by rlimits alone, which "
            "count each process on its own. Run the host where it may create cgroups.")
