@@ -161,9 +161,13 @@ function isTracebackGlue(line) {
     || line.startsWith("Traceback (most recent call last):");
 }
 
-function describeState({ state, port, scheme, error, exit_status: exit }) {
-  if (state === "running") return `● running on ${scheme ?? "http"} port ${port}`;
+function describeState({ state, port, scheme, error }) {
+  // The port is the sandbox's own: app.run(port=5000) is taken over, so say so once here.
+  if (state === "running") {
+    return `● running on ${scheme ?? "http"} port ${port} (the playground's port for your app.run)`;
+  }
   if (state === "failed") return `✖ failed${error ? `: ${error.type}: ${error.message}` : ""}`;
-  if (state === "stopped") return `■ stopped${exit !== null && exit !== undefined ? ` (exit status ${exit})` : ""}`;
+  // Stopping kills the app on purpose: its exit status (-9) would only look like a crash.
+  if (state === "stopped") return "■ stopped";
   return `… ${state}`;
 }
