@@ -17,6 +17,8 @@ SETTINGS = {
     "MAX_FILE_BYTES": (256 * 1024, "Bytes in one file of a snippet."),
     "MAX_SNIPPET_BYTES": (1024 * 1024, "Bytes in all files of a snippet."),
     "MAX_SANDBOXES": (150, "Sandboxes running at once, all visitors together."),
+    "MAX_SOCKETS_PER_VISITOR": (24, "WebSockets one visitor may hold open at once (each holds a "
+                                "host thread): a few per open tab."),
     "MAX_SANDBOXES_PER_VISITOR": (3, "Sandboxes one visitor may have at once."),
     "IDLE_TIMEOUT": (900.0, "Seconds without use after which a sandbox is stopped."),
     "LOG_LINES": (2000, "Events kept per sandbox (its log, requests, state changes)."),

@@ -22,7 +22,7 @@ from flask import Blueprint, current_app, request
 from . import api, visitors
 from .cookies import Jar
 from .errors import PlaygroundError
-from .live import KEEPALIVE_SECONDS, sock
+from .live import CHECK_SECONDS, KEEPALIVE_SECONDS, sock
 from .ratelimit import RateLimit
 
 bp = Blueprint("presenter", __name__)
@@ -270,6 +270,15 @@ def present(ws):
     if not visitors.same_origin() or not room().is_presenter(visitor):
         ws.close(reason=1008, message="only the presenter may present")
         return
+    try:
+        with visitors.socket_slot():
+            relay_presenter(ws, visitor)
+    except PlaygroundError as error:
+        ws.send(json.dumps({"type": "error", **error.to_json()["error"]}))
+    ws.close(reason=1000, message="you are no longer the presenter")
+
+
+def relay_presenter(ws, visitor: str) -> None:
     while room().is_presenter(visitor):
         message = ws.receive(timeout=KEEPALIVE_SECONDS)
         if message is None:
@@ -283,7 +292,6 @@ def present(ws):
             ws.send(json.dumps({"type": "error", "code": "bad_json", "message": "send JSON."}))
         except PlaygroundError as error:
             ws.send(json.dumps({"type": "error", **error.to_json()["error"]}))
-    ws.close(reason=1000, message="you are no longer the presenter")
 
 
 @sock.route("/ws/follow", bp=bp)
@@ -293,25 +301,39 @@ def follow(ws):
     if not visitors.same_origin():
         ws.close(reason=1008, message="calls from another site are refused")
         return
-    here = room()
-    following = not request.args.get("presence")
-    if following:
-        log, first = here.hub, here.snapshot()
-    else:
-        log = here.presence
-        first = {"type": "live", "seq": log.last_seq, "live": here.presenter is not None}
+    try:
+        with visitors.socket_slot():
+            mirror(ws, room(), following=not request.args.get("presence"))
+    except PlaygroundError as error:
+        ws.send(json.dumps({"type": "error", **error.to_json()["error"]}))
+        ws.close(reason=1008, message=error.code)
+
+
+def mirror(ws, here: Room, following: bool) -> None:
+    """Send the whole picture, then each change; the whole picture again if we fell behind."""
+    log = here.hub if following else here.presence
+
+    def picture() -> dict:
+        if following:
+            return here.snapshot()
+        return {"type": "live", "seq": log.last_seq, "live": here.presenter is not None}
+
     counted = 1 if following else 0  # the presenter's follower count leaves badges out
     here.watching(counted)
     try:
+        first = picture()
         ws.send(json.dumps(first))
-        seen = first["seq"]
-        while True:
-            frames = log.wait_after(seen, KEEPALIVE_SECONDS)
+        seen, quiet = first["seq"], 0.0
+        while ws.connected:  # checked each second, so a closed tab frees its thread at once
+            frames = log.wait_after(seen, CHECK_SECONDS)
             if frames is None:  # missed some: start again from the whole picture
-                snapshot = here.snapshot()
-                frames = [(snapshot["seq"], "snapshot", None, json.dumps(snapshot))]
+                again = picture()
+                frames = [(again["seq"], again["type"], None, json.dumps(again))]
             elif not frames:
-                ws.send('{"type": "keepalive"}')  # also notices a closed socket
+                quiet += CHECK_SECONDS
+                if quiet >= KEEPALIVE_SECONDS:
+                    ws.send('{"type": "keepalive"}')  # keeps proxies from timing out
+                    quiet = 0.0
             for seq, _kind, _path, text in latest(frames):
                 ws.send(text)
             if frames:

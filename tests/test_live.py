@@ -1,10 +1,13 @@
 """The WebSocket: a real client on a real server receives a sandbox's events as they happen."""
 
 import json
+import time
 import urllib.request
 
 import pytest
 from simple_websocket import Client, ConnectionClosed
+
+from tests.servers import start_server, stop_server
 
 HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
          '    print("hello from the view")\n    return "hi"\n')
@@ -77,3 +80,27 @@ def test_websocket_of_someone_elses_sandbox_is_refused(live_server):
         assert ws.close_reason == 1008
     finally:
         owner.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
+
+
+def test_one_visitor_cannot_hold_every_host_thread_with_websockets():
+    proc, url = start_server(env={"PLAYGROUND_MAX_SOCKETS_PER_VISITOR": "2"})
+    try:
+        visitor = Api(url)
+        visitor.call("GET", "/api/presenter")  # their visitor cookie
+        assert visitor.cookie
+        held = [visitor.websocket("/ws/follow?presence=1") for _ in range(2)]
+        for ws in held:
+            assert json.loads(ws.receive(timeout=10))["type"] == "live"
+        third = visitor.websocket("/ws/follow?presence=1")
+        event = json.loads(third.receive(timeout=10))
+        assert event["type"] == "error" and event["code"] == "too_many_sockets"
+        held.pop().close()  # one closed: a place is free again
+        for _ in range(50):
+            again = visitor.websocket("/ws/follow?presence=1")
+            if json.loads(again.receive(timeout=10))["type"] == "live":
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("a closed socket never gave its place back")
+    finally:
+        stop_server(proc)
