@@ -76,7 +76,8 @@ def test_unknown_things_are_json_404s(client):
 
 
 def test_events_are_readable_after_the_fact(visitor):
-    sandbox = visitor.start(HELLO.replace('return "hi"', 'print("printed!")\n    return "hi"'))
+    sandbox = visitor.start(HELLO.replace(
+        'return "hi"', 'print("\\x1b[1mprinted!\\x1b[0m")\n    return "hi"'))  # colours go
     visitor.exchange(sandbox)
     for _ in range(100):  # output lines arrive on their own pipe, a moment later
         events = visitor.client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]

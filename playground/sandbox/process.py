@@ -39,6 +39,7 @@ CHILD_EVENTS = {
 }
 MAX_EVENT_LINE = 256 * 1024  # a request's trace is a few KB; the route map of a big app more
 MAX_LINE = 1024 * 1024  # a line of output without an end is cut here
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # faulthandler's dump of a stuck child: `  File "/sandbox/app.py", line 3 in <module>`
 STACK_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
@@ -276,7 +277,9 @@ class Sandbox:
                 child.stopped_for = "LIMIT_OUTPUT_BYTES"
                 self._kill(child)
                 return
-            line = raw.decode("utf-8", "replace")[: self.settings["LOG_LINE_BYTES"]]
+            # Terminal colours (Werkzeug 3.1.9 colours its access log) mean nothing in a page.
+            line = ANSI_ESCAPE.sub("", raw.decode("utf-8", "replace"))
+            line = line[: self.settings["LOG_LINE_BYTES"]]
             child.tail.append(line)
             self.events.append("log", size=len(line), stream=stream, line=line)
             return
