@@ -5,9 +5,10 @@ import time
 import urllib.request
 
 import pytest
-from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionClosed
 
 from tests.servers import start_server, stop_server
+from tests.wsclient import Client
 
 HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
          '    print("hello from the view")\n    return "hi"\n')

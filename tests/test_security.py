@@ -11,11 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionClosed
 
 from playground import create_app
 from playground.serving import BoundedServer
 from tests.servers import sandbox_processes, start_server, stop_server
+from tests.wsclient import Client
 from tests.test_sandbox import HELLO, host_uids
 
 
