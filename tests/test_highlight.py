@@ -65,11 +65,11 @@ class Endless(Exception):
 
 @pytest.fixture
 def deadline():
-    """Fail, instead of hanging the suite, if highlighting takes more than a second."""
+    """Fail, instead of hanging the suite, if highlighting one text takes seconds (a loop)."""
     def expire(signum, frame):
         raise Endless("highlighting did not finish")
     previous = signal.signal(signal.SIGALRM, expire)
-    yield lambda: signal.alarm(1)
+    yield lambda: signal.alarm(5)
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
 
