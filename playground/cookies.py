@@ -17,6 +17,11 @@ from flask.json.tag import TaggedJSONSerializer
 # Flask's default session cookie name; a snippet may change it, so any value that looks like a
 # signed Flask session is decoded, whatever its name.
 _SERIALIZER = TaggedJSONSerializer()
+# A browser's limits (RFC 6265 asks for at least these): what a child sets beyond them is
+# dropped, so a snippet cannot grow the host's memory, or every answer, without end.
+MAX_COOKIES = 180
+MAX_COOKIE_BYTES = 4096
+MAX_SESSION_BYTES = 1 << 20  # a compressed session decompressed: no zip bomb in the host
 
 
 class Jar:
@@ -35,6 +40,7 @@ class Jar:
         """Take the Set-Cookie headers of `response` (an http.client.HTTPResponse) for `url`."""
         with self._lock:
             self._jar.extract_cookies(response, urllib.request.Request(url))
+            self._trim()
 
     def list(self) -> list:
         with self._lock:
@@ -63,6 +69,13 @@ class Jar:
             None, None, {})
         with self._lock:
             self._jar.set_cookie(cookie)
+            self._trim()
+
+    def _trim(self) -> None:
+        """Keep to a browser's limits (lock held)."""
+        for i, c in enumerate(list(self._jar)):
+            if i >= MAX_COOKIES or len(c.name) + len(c.value or "") > MAX_COOKIE_BYTES:
+                self._jar.clear(c.domain, c.path, c.name)
 
 
 def describe(cookie: http.cookiejar.Cookie) -> dict:
@@ -105,15 +118,20 @@ def decode_flask_session(value: str) -> dict | None:
     try:
         data = _b64decode(payload)
         if compressed:
-            data = zlib.decompress(data)
+            inflate = zlib.decompressobj()
+            data = inflate.decompress(data, MAX_SESSION_BYTES)
+            if inflate.unconsumed_tail:
+                return None
         session = _SERIALIZER.loads(data.decode("utf-8"))
         timestamp = int.from_bytes(_b64decode(stamp), "big")
-    except (ValueError, zlib.error, UnicodeDecodeError, TypeError, KeyError):
+        signed_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+        if not isinstance(session, dict):
+            return None
+        # Tagged values (bytes, datetimes, tuples...) shown as JSON can show them.
+        payload = json.loads(json.dumps(session, default=str))
+    # Any child can set any value, and Flask's tag decoder, gmtime and json raise all sorts
+    # (KeyError, StopIteration, OverflowError, RecursionError...): such a cookie is no session.
+    except Exception:
         return None
-    if not isinstance(session, dict):
-        return None
-    # Tagged values (bytes, datetimes, tuples...) shown as JSON can show them.
-    payload = json.loads(json.dumps(session, default=str))
     return {"payload": payload, "compressed": compressed, "timestamp": timestamp,
-            "signed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp)),
-            "signature": signature}
+            "signed_at": signed_at, "signature": signature}

@@ -60,7 +60,7 @@ def _decode(body: bytes, content_type: str) -> tuple[str, str | None]:
     if b"\x00" not in body:
         try:
             return body.decode(charset), None
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError):  # UnicodeError: codecs such as "undefined", "idna"
             pass
     return "", base64.b64encode(body).decode("ascii")
 
@@ -94,7 +94,7 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
     # would hold this thread for ever. At the deadline the connection is shut under it.
     watchdog = threading.Timer(timeout, _shut, (conn,))
     watchdog.start()
-    too_slow = PlaygroundError(504, "child_timeout", f"the app did not answer within {timeout:g} s "
+    too_slow = PlaygroundError(504, "child_timeout", f"the app did not answer within {timeout:.3g} s "
                                "(is the route slow, or waiting forever?)")
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
@@ -118,6 +118,10 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
     except (ConnectionError, http.client.HTTPException, OSError) as exc:
         if conn.timed_out:
             raise too_slow from None
+        if type(exc) in (http.client.HTTPException, http.client.LineTooLong):
+            # http.client's own bounds on a head: 100 headers, 64 KiB in a line
+            raise PlaygroundError(502, "child_bad_response", "the app answered beyond what the "
+                                  f"playground reads: {exc}.") from None
         raise PlaygroundError(502, "child_no_response", "the app closed the connection without "
                               f"answering ({type(exc).__name__}): did it crash? See the log.") \
             from None

@@ -12,6 +12,7 @@ import shlex
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
@@ -129,9 +130,17 @@ def session(sock) -> dict | None:
 
 
 def certificate(cert: x509.Certificate) -> dict:
-    key = cert.public_key()
+    """What the TLS panel shows. A visitor's file may use algorithms cryptography does not
+    know: those fields are None rather than an error."""
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        key = None
+    try:
+        digest = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        digest = None
     now = datetime.datetime.now(datetime.timezone.utc)
-    digest = cert.signature_hash_algorithm
     return {
         "subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
         "self_signed": cert.subject == cert.issuer,
@@ -145,7 +154,9 @@ def certificate(cert: x509.Certificate) -> dict:
     }
 
 
-def _key_type(key) -> str:
+def _key_type(key) -> str | None:
+    if key is None:
+        return None
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA"
     if isinstance(key, ec.EllipticCurvePublicKey):

@@ -396,7 +396,7 @@ export class Inspector {
     return el("div", { className: "certificate" }, el("h4", {}, heading), pairsTable([
       ["subject", cert.subject], ["issuer", cert.self_signed ? `${cert.issuer} (self-signed)` : cert.issuer],
       ["valid", `${cert.not_before} → ${cert.not_after}${cert.valid_now ? "" : " (not valid now)"}`],
-      ["key", `${cert.key_type}${cert.key_size ? `, ${cert.key_size} bits` : ""}`],
+      ["key", `${cert.key_type ?? "?"}${cert.key_size ? `, ${cert.key_size} bits` : ""}`],
       ["signature", cert.signature_hash ?? "?"], ["SHA-256", cert.sha256],
     ], ""));
   }
