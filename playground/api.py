@@ -2,6 +2,7 @@
 
 import posixpath
 import re
+import time
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -12,6 +13,7 @@ from .errors import PlaygroundError
 bp = Blueprint("api", __name__, url_prefix="/api")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NAME_MAX = 255  # bytes in one file or folder name, the filesystem's own limit
+PATH_MAX = 1024  # bytes in a whole path: well within the system's 4096 with our folders added
 
 
 def manager():
@@ -103,6 +105,8 @@ def path_problem(path: str) -> str | None:
         return "is not valid UTF-8"
     if any(len(part.encode("utf-8")) > NAME_MAX for part in path.split("/")):
         return f"has a name longer than {NAME_MAX} bytes"
+    if len(path.encode("utf-8")) > PATH_MAX:
+        return f"is longer than {PATH_MAX} bytes"
     return None
 
 
@@ -207,17 +211,19 @@ def relay(sandbox, data: dict) -> dict:
                               "press Run first.")
 
     redirects = []
+    deadline = time.monotonic() + current_app.config["REQUEST_TIMEOUT"]  # for all the hops
     while True:
         after = sandbox.events.last_seq
         result = proxy.exchange(sandbox, method, path, headers, payload,
-                                timeout=current_app.config["REQUEST_TIMEOUT"],
+                                timeout=max(deadline - time.monotonic(), 0.01),
                                 max_body=current_app.config["MAX_BODY_BYTES"])
         result["events"] = served_events(sandbox, after, result.pop("local_port"))
         result.update(trace.from_child(result["events"]))
         target = proxy.redirect_target(result, sandbox.port)
         if (not data.get("follow_redirects") or target is None
-                or len(redirects) >= proxy.MAX_REDIRECTS or not proxy.TARGET.match(target)):
-            break  # not to be followed, or not a path we could send
+                or len(redirects) >= proxy.MAX_REDIRECTS or not proxy.TARGET.match(target)
+                or time.monotonic() >= deadline):
+            break  # not to be followed, not a path we could send, or no time left to
         redirects.append({"status": result["status"], "location": target})
         if result["status"] in (301, 302, 303) and method != "HEAD":
             method, payload = "GET", None
@@ -286,7 +292,10 @@ def tamper_session(sandbox_id, name):
         raise PlaygroundError(404, "no_such_cookie", f"there is no cookie {name!r} in the jar.")
     if not isinstance(payload, dict):
         raise PlaygroundError(400, "bad_payload", '"payload" must be a JSON object.')
-    value = cookies.tamper_flask_session(cookie["value"], payload)
+    try:
+        value = cookies.tamper_flask_session(cookie["value"] or "", payload)
+    except RecursionError:
+        raise PlaygroundError(400, "bad_payload", '"payload" is nested too deeply.') from None
     if value is None:
         raise PlaygroundError(400, "not_a_session", f"{name} is not a Flask session cookie.")
     jar.set(name, value, cookie["path"])

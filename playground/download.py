@@ -75,7 +75,7 @@ def archive(files: dict, folder: str, title: str) -> io.BytesIO:
 
 def zipped(files: dict, name: str, title: str):
     """The download response: `<name>.zip`, unpacking into a folder `<name>/`."""
-    folder = FOLDER.sub("-", name).strip(".-") or "flask-app"
+    folder = FOLDER.sub("-", name)[:100].strip(".-") or "flask-app"  # zip names are short
     return send_file(archive(files, folder, title), mimetype="application/zip",
                      as_attachment=True, download_name=f"{folder}.zip")
 
@@ -84,7 +84,7 @@ def zipped(files: dict, name: str, title: str):
 def download_files():
     data = api.body()
     files = api.checked_files(data)
-    name = data.get("name") if isinstance(data.get("name"), str) else "flask-app"
+    name = data.get("name")[:200] if isinstance(data.get("name"), str) else "flask-app"
     return zipped(files, name, name)
 
 

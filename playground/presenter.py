@@ -12,6 +12,7 @@ and a rate limit; they can never change the presenter's code.
 
 import itertools
 import json
+import math
 import secrets
 import threading
 import time
@@ -156,7 +157,7 @@ class Room:
     def receive(self, visitor: str, message: dict) -> None:
         """One message from the presenter's page: what they opened, typed or looked at."""
         kind = message.get("type")
-        if kind not in PRESENTER_MESSAGES:
+        if not isinstance(kind, str) or kind not in PRESENTER_MESSAGES:
             raise PlaygroundError(400, "bad_message", f"unknown message type {kind!r}.")
         parse = {"open": self._open, "edit": self._edit, "view": self._edit, "watch": self._watch}
         fields = parse[kind](kind, message)
@@ -182,9 +183,9 @@ class Room:
         scroll = message.get("scroll") or {}
         if (not isinstance(path, str) or not isinstance(cursor, list) or len(cursor) != 2
                 or not all(isinstance(c, int) for c in cursor) or not isinstance(scroll, dict)
-                or not all(isinstance(v, (int, float)) for v in scroll.values())):
+                or not all(finite(v) for v in scroll.values())):
             raise PlaygroundError(400, "bad_message", "an edit needs a path, a cursor [start, end] "
-                                  "and a scroll {top, left}.")
+                                  "and a scroll {top, left} of finite numbers.")
         fields = {"path": path, "cursor": cursor,
                   "scroll": {k: float(scroll.get(k) or 0) for k in ("top", "left")}}
         if kind == "edit":
@@ -234,6 +235,17 @@ class Room:
     def watching(self, step: int) -> None:
         with self._lock:
             self.watchers += step
+
+
+def finite(value) -> bool:
+    """A JSON number a follower's page can parse back: JSON has no Infinity, and Python's
+    ints have no bound (10**400 is no float)."""
+    if not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def room() -> Room:

@@ -10,6 +10,7 @@ cookies or API; the page itself builds its DOM from text, never from visitors' H
 """
 
 from flask import Flask, abort, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -66,10 +67,22 @@ def refuse_the_debugger():
         abort(500, "the playground refuses to run under Werkzeug's debugger")
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with JSON nested deeper than Python's stack refused as bad JSON: the
+    `get_json(silent=True)` callers expect a ValueError, not a RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+
+
 def init_app(app: Flask) -> None:
     if app.debug:
         # Werkzeug's debugger runs any Python a visitor types, on the host.
         raise RuntimeError("the playground must never run in debug mode (FLASK_DEBUG, --debug)")
+    app.json = JSONProvider(app)
     app.extensions["playground.ratelimits"] = ratelimit.for_app(app.config)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:

@@ -81,7 +81,7 @@ def create_share():
         raise PlaygroundError(413, "share_too_large", f"the files add up to {size} bytes; a share "
                               f"holds at most {limit}. Download them instead.")
     slug = data.get("slug")
-    if slug is not None and api.catalog().get(slug) is None:
+    if not isinstance(slug, str) or api.catalog().get(slug) is None:
         slug = None  # only a snippet of the catalog is worth remembering as the origin
     return described(store().put(files, slug)), 201
 

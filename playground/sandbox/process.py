@@ -24,6 +24,7 @@ from collections import deque
 from pathlib import Path
 
 from ..cookies import Jar
+from ..errors import PlaygroundError
 from . import limits
 from .events import EventLog
 
@@ -84,6 +85,7 @@ class Sandbox:
         self.routes = []
         self._child = None
         self._lock = threading.Lock()  # one start or stop at a time
+        self._removed = False  # stopped for good: a start still queued must not revive it
 
     # -- what the API shows ----------------------------------------------------------------------
 
@@ -116,6 +118,9 @@ class Sandbox:
     def start(self, files: dict) -> dict:
         """(Re)start the app with `files`; answer once it serves, has failed or timed out."""
         with self._lock:
+            if self._removed:
+                raise PlaygroundError(404, "no_such_sandbox", "this sandbox was stopped while "
+                                      "it waited for its turn to start: press Run again.")
             self._stop_child()
             self._write_files(files)
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -137,7 +142,9 @@ class Sandbox:
         return self.snapshot()
 
     def stop(self) -> None:
+        """Stop for good (the manager no longer holds this sandbox)."""
         with self._lock:
+            self._removed = True
             self._stop_child()
             shutil.rmtree(self.hostdir, ignore_errors=True)
 
@@ -152,11 +159,15 @@ class Sandbox:
 
     def _write_files(self, files: dict) -> None:
         shutil.rmtree(self.hostdir, ignore_errors=True)
-        self.hostdir.mkdir(parents=True)
-        for name, text in files.items():
-            path = self.hostdir / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        try:
+            self.hostdir.mkdir(parents=True)
+            for name, text in files.items():
+                path = self.hostdir / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+        except OSError as error:  # the host's disk is full, or a name the API let through
+            raise PlaygroundError(507, "files_not_written", "the playground could not write "
+                                  f"the snippet's files: {error.strerror}.") from None
 
     def _kill(self, child: Child) -> None:
         """Kill the child's whole tree, daemons that called setsid() included."""
