@@ -154,7 +154,11 @@ export class FollowMode {
         return;
       case "live":
         state.live = event.live;
-        if (!event.live) this.setStatus("the presenter stopped");
+        if (!event.live) {
+          this.setStatus("the presenter stopped");
+          this.el.run.textContent = "Nobody is presenting now: their app is no longer shared.";
+          this.el.run.dataset.state = "stopped";
+        }
         return;
       case "open":
         Object.assign(state, event);

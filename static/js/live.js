@@ -6,6 +6,7 @@ import { paintHighlighted } from "./api.js";
 
 const MAX_LINES = 2000;
 const RETRY_MS = [500, 1000, 2000, 5000];
+const TRACEBACK_SETTLE_MS = 80; // a traceback's lines come together: colour it once they stop
 
 export class LiveLog {
   /** onEvent(event) gets each new event; onLost(id) when the sandbox no longer exists. */
@@ -121,7 +122,7 @@ export class LiveLog {
       const block = this.addLine(stream, "", time);
       const pre = document.createElement("pre");
       pre.className = "hl traceback";
-      block.append(pre);
+      block.querySelector("span").replaceWith(pre); // the whole width beside the time
       this.traceback = { stream, pre, text: "" };
       this.appendToTraceback(line);
       return;
@@ -132,9 +133,15 @@ export class LiveLog {
   }
 
   appendToTraceback(line) {
+    // Plain at once; coloured once the lines stop coming: one highlight per traceback, not
+    // one per line (which would spend the visitor's highlight rate on a single error).
     const tb = this.traceback;
     tb.text += (tb.text ? "\n" : "") + line;
-    paintHighlighted(tb.pre, tb.text, "pytb").then(() => this.scroll());
+    tb.pre.textContent = tb.text;
+    this.scroll();
+    clearTimeout(tb.timer);
+    tb.timer = setTimeout(() => paintHighlighted(tb.pre, tb.text, "pytb").then(() => this.scroll()),
+      TRACEBACK_SETTLE_MS);
   }
 
   addLine(kind, text, time = Date.now() / 1000) {

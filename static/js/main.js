@@ -152,6 +152,7 @@ function show(data) {
   snippet = data;
   picker.select(data.key);
   sandbox.discard();
+  live.clear(); // the log was the previous snippet's app
   hideStartError();
   const edits = Object.fromEntries(Object.entries(loadEdits(data.key)).filter(([p]) => p in data.files));
   editor.open({ ...data.files, ...edits }, data.files);

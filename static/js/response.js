@@ -113,6 +113,7 @@ export class ResponseView {
     this.headers.tBodies[0].replaceChildren();
     this.headersCount.textContent = "";
     this.route.textContent = "";
+    this.tabs.select("preview"); // a new snippet starts from its answer, not the last tab looked at
   }
 
   pending(request) {

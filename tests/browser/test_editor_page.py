@@ -252,3 +252,34 @@ def test_paths_are_encoded_like_a_browser_and_curl_bodies_kept_as_typed(page):
     chip.first.click()
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     expect(page.get_by_test_id("request-body")).to_have_value("{}")
+
+
+def test_a_traceback_in_the_log_is_one_highlighted_block_and_goes_with_its_snippet(page):
+    refused = []
+    page.on("response", lambda r: refused.append(r.url) if r.status == 429 else None)
+    open_snippet(page, "missing-endif")
+    run(page)
+    page.get_by_test_id("suggested-request").first.click()
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^500"))
+    block = page.locator("[data-testid=log-panel] pre.traceback")
+    expect(block).to_contain_text("TemplateSyntaxError")
+    expect(block.locator(".gt").first).to_be_visible()  # coloured by Pygments' traceback lexer
+    widths = page.evaluate("""() => [document.querySelector('#log-lines pre.traceback').offsetWidth,
+                                     document.querySelector('#log-lines').clientWidth]""")
+    assert widths[0] > 0.7 * widths[1], f"the traceback is squeezed: {widths}"
+    assert refused == [], f"one error spent the highlight rate limit: {refused}"
+
+    page.locator("[data-testid=snippet-item][data-slug='hello']").click()
+    expect(page.locator("#log-lines .log-line")).to_have_count(0)  # the old app's log is gone
+
+
+def test_at_1024_px_with_larger_text_the_top_bar_stays_on_screen(page):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_snippet(page, "missing-argument")
+    run(page)  # the badge "running on port N" is the widest the bar gets
+    for _ in range(2):
+        page.locator("#font-up").click()
+    for control in ("#font-up", "#theme-toggle", "[popovertarget=help]", "#run-button"):
+        box = page.locator(control).bounding_box()
+        assert box and box["x"] + box["width"] <= 1024, f"{control} is off screen: {box}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
