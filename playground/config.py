@@ -46,9 +46,10 @@ SETTINGS = {
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
     "RATE_SHARES_PER_MINUTE": (10, "Shares one visitor may store per minute (kept for good)."),
     "RATE_SHARE_BURST": (10, "Shares a visitor may store at once."),
-    "RATE_HIGHLIGHTS_PER_SECOND": (10, "Highlightings of the editor's text one visitor may ask "
+    "RATE_HIGHLIGHTS_PER_SECOND": (20, "Highlightings of the editor's text one visitor may ask "
                                    "for per second."),
-    "RATE_HIGHLIGHT_BURST": (40, "Highlightings a visitor may ask for at once."),
+    "RATE_HIGHLIGHT_BURST": (60, "Highlightings a visitor may ask for at once (one exchange "
+                             "asks for several: body, heads, traceback)."),
     "RATE_REQUESTS_PER_SECOND": (10, "Requests one visitor may send through the proxy per second."),
     "RATE_REQUEST_BURST": (30, "Requests a visitor may send at once before the rate applies."),
     "MAX_REQUEST_HEADERS": (100, "Headers in one request a visitor sends through the proxy."),
