@@ -87,6 +87,26 @@ def test_without_app_run_the_app_is_found_like_flask_run(visitor):
     assert nothing["error"]["type"] == "NoAppFound"
 
 
+def log_lines(visitor, sandbox) -> list:
+    events = visitor.client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
+    return [e["line"] for e in events if e["type"] == "log"]
+
+
+def test_code_after_app_run_is_pointed_out_as_never_running(visitor):
+    """As in the talk, app.run() serves for ever: a route added below it is a 404, and the log
+    says why."""
+    about = '@app.route("/about")\ndef about():\n    return "about"\n'
+    sandbox = visitor.start(HELLO + SERVE + about)
+    assert visitor.exchange(sandbox, "GET", "/about")["status"] == 404
+    [hint] = [line for line in log_lines(visitor, sandbox) if line.startswith("playground:")]
+    assert "app.run() on line 7" in hint and "lines 8-10 of app.py never run" in hint
+
+    guarded = HELLO + 'if __name__ == "__main__":\n    app.run()\n'
+    sandbox = visitor.start(guarded)
+    assert visitor.exchange(sandbox)["body"] == "hi"
+    assert not [line for line in log_lines(visitor, sandbox) if line.startswith("playground:")]
+
+
 def test_debug_true_never_exposes_the_debugger(visitor):
     sandbox = visitor.start(HELLO + '@app.route("/boom")\ndef boom():\n    1/0\n'
                             'app.run(host="0.0.0.0", port=5000, debug=True)\n')

@@ -17,6 +17,7 @@ uses Flask's signals and wraps the app's hooks: the visitor's source, their `g` 
 each request and response are left as they are.
 """
 import argparse
+import ast
 import ctypes
 import faulthandler
 import json
@@ -157,9 +158,28 @@ class Child:
         def run(app, host=None, port=None, debug=None, load_dotenv=True, **options):
             if debug is not None:
                 app.debug = bool(debug)  # templates reload etc.; the debugger is never started
+            child.warn_of_code_after_run(sys._getframe(1))
             child.serve(app, options.get("ssl_context"))
 
         flask.Flask.run = run
+
+    def warn_of_code_after_run(self, caller) -> None:
+        """app.run() serves until the sandbox stops, as in the talk: what app.py declares after
+        it never runs. A learner who adds a route at the end gets a 404 with no clue why."""
+        code = caller.f_code
+        if code.co_name != "<module>" or self._visitor_file(code.co_filename) != "app.py":
+            return
+        with open(os.path.join(self.workdir, "app.py"), encoding="utf-8") as f:
+            statements = ast.parse(f.read()).body
+        for i, statement in enumerate(statements):
+            if statement.lineno <= caller.f_lineno <= statement.end_lineno and statements[i + 1:]:
+                after = statements[i + 1]
+                first = min([after.lineno] + [d.lineno for d in getattr(after, "decorator_list", [])])
+                last = statements[-1].end_lineno
+                print(f"playground: app.run() on line {caller.f_lineno} serves until the app is "
+                      f"stopped, so lines {first}-{last} of app.py never run (a route declared "
+                      "there is a 404): move them above app.run().", file=sys.stderr, flush=True)
+                return
 
     def find_app(self, namespace: dict):
         """Find the app as `flask run` does when the module never calls app.run()."""
