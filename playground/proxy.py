@@ -11,18 +11,19 @@ import http.client
 import re
 import socket
 import ssl
-import threading
 import time
 from urllib.parse import urlsplit
 
 from . import trace
 from .errors import PlaygroundError
+from .watchdog import Watchdog
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token: methods, header names
 BAD_VALUE = re.compile(r"[\x00\r\n]")
 TARGET = re.compile(r"^(/[\x21-\x7e]*|\*)$")  # visible ASCII only: already percent-encoded
 REDIRECTS = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 10
+WATCHDOG = Watchdog()
 
 
 def validate(method: str, path: str, headers: list) -> None:
@@ -90,10 +91,9 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
     conn = _connect(scheme, port, timeout)
     tap = trace.Wiretap(conn)
     local_port = tls = response = None
-    # The socket timeout bounds each read, not the exchange: a child trickling a byte at a time
-    # would hold this thread for ever. At the deadline the connection is shut under it.
-    watchdog = threading.Timer(timeout, _shut, (conn,))
-    watchdog.start()
+    # The socket timeout bounds each read, not the exchange: at the deadline the connection is
+    # shut under it.
+    cutoff = WATCHDOG.after(timeout, lambda: _shut(conn))
     too_slow = PlaygroundError(504, "child_timeout", f"the app did not answer within {timeout:.3g} s "
                                "(is the route slow, or waiting forever?)")
     try:
@@ -126,7 +126,7 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
                               f"answering ({type(exc).__name__}): did it crash? See the log.") \
             from None
     finally:
-        watchdog.cancel()
+        WATCHDOG.cancel(cutoff)
         if response is not None:
             response.close()  # a body cut short leaves it open
         conn.close()
