@@ -53,6 +53,10 @@ function ms(value) {
   return value === null || value === undefined ? "?" : `${value < 1 ? value.toFixed(2) : value.toFixed(1)} ms`;
 }
 
+function clearViewMarks() {
+  document.querySelectorAll(".view-mark").forEach((mark) => mark.remove());
+}
+
 export class Inspector {
   /**
    * editor: the page's Editor, to show a view function; sandboxId(): the running sandbox;
@@ -88,8 +92,10 @@ export class Inspector {
   setSandbox(info) {
     this.routes = info.routes ?? [];
     // Kept until the next run: the log's state events carry the error without the explanation.
-    if (info.state === "starting") this.startError = null;
-    else if (info.error?.explanation) this.startError = info.error;
+    if (info.state === "starting") {
+      this.startError = null;
+      clearViewMarks(); // the view that answered belongs to the code that was running
+    } else if (info.error?.explanation) this.startError = info.error;
     this.renderRoutes();
     this.renderTls();
   }
@@ -169,7 +175,7 @@ export class Inspector {
   showView() {
     const index = this.current?.route?.rule?.index;
     const view = index === undefined || index === null ? null : this.routes[index]?.view;
-    document.querySelectorAll(".view-mark").forEach((mark) => mark.remove());
+    clearViewMarks();
     const path = view?.file && this.editor.pathFor(view.file);
     if (!path) return;
     this.editor.show(path);
