@@ -6,6 +6,7 @@ every process). So nothing here runs visitor code before the `isolated` fixture 
 a harmless probe in a real sandbox, that the sandbox is isolated; if it cannot, every test fails.
 """
 
+import errno
 import json
 import os
 import socket
@@ -58,6 +59,7 @@ def probe():
         found["net"] = "reached"
     except OSError as e:
         found["net"] = e.errno
+    found["interfaces"] = [line.split(":")[0].strip() for line in open("/proc/net/dev")][2:]
     found["host_file"] = os.path.exists(HOST_FILE)
     found["shadow"] = os.path.exists("/etc/shadow")
     found["processes"] = {}
@@ -90,8 +92,8 @@ def isolated(app):
         problems.append(f"runs as uid {found['uid']}")
     if found["pid"] > 10:  # bwrap's init is 1, the bootstrap 2: not the host's numbering
         problems.append(f"not in a pid namespace of its own (pid {found['pid']})")
-    if found["net"] != 101:  # ENETUNREACH: no network namespace of ours
-        problems.append(f"network: {found['net']}")
+    if found["net"] != errno.EPERM or found["interfaces"] != ["lo"]:  # seccomp, and a netns
+        problems.append(f"network: {found['net']}, interfaces {found['interfaces']}")
     if found["host_file"] or found["shadow"]:
         problems.append("sees the host's files")
     if len(found["processes"]) > 10 or any("pytest" in c for c in found["processes"].values()):
@@ -354,7 +356,40 @@ def test_connecting_out(attacker, bystander):
                      "    except OSError as e:\n        found.append(e.errno)\n"
                      "return json.dumps(found)")
         found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
-    assert found == [101, 101, 111, 111]  # unreachable beyond its loopback, refused on it
+    assert found == [errno.EPERM] * 4  # seccomp refuses connect() itself
+
+
+def test_the_sockets_the_host_passes_in_cannot_be_turned_around(attacker, bystander):
+    """The listener and each connection come from the host's network namespace: connect() with
+    AF_UNSPEC would make one a fresh socket there, able to reach the host's own port or another
+    sandbox's (a reviewer did, before seccomp refused connect, bind, listen and Fast Open)."""
+    with socket.socket() as host_port:
+        host_port.bind(("127.0.0.1", 0))
+        host_port.listen()
+        target = ("127.0.0.1", host_port.getsockname()[1])
+        code = route(f"""import ctypes, json, os, socket
+from flask import request
+found = {{}}
+mine = socket.socket(fileno=os.dup(request.environ["werkzeug.socket"].fileno()))
+libc = ctypes.CDLL(None, use_errno=True)
+unspec = (ctypes.c_char * 16)()  # a sockaddr of family AF_UNSPEC: 'disconnect'
+found["disconnect"] = 0 if libc.connect(mine.fileno(), unspec, 16) == 0 else ctypes.get_errno()
+attempts = {{"connect": lambda: mine.connect({target!r}), "bind": lambda: mine.bind(("127.0.0.1", 0)),
+            "listen": lambda: mine.listen(),
+            "fastopen": lambda: mine.sendto(b"x", socket.MSG_FASTOPEN, {target!r})}}
+for name, attempt in attempts.items():
+    try:
+        attempt()
+        found[name] = 0
+    except OSError as e:
+        found[name] = e.errno
+mine.detach()
+return json.dumps(found)""")
+        found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
+        host_port.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            host_port.accept()  # nothing reached the host
+    assert found == dict.fromkeys(["disconnect", "connect", "bind", "listen", "fastopen"], errno.EPERM)
 
 
 def test_signalling_other_processes(attacker, bystander):

@@ -1,5 +1,6 @@
 """Starting, failing and stopping children: errors that teach, isolation, nothing left behind."""
 
+import errno
 import json
 import os
 import subprocess
@@ -218,6 +219,7 @@ def probe():
         found["net"] = "reached"
     except OSError as e:
         found["net"] = e.errno
+    found["interfaces"] = [line.split(":")[0].strip() for line in open("/proc/net/dev")][2:]
     try:
         open("/usr/evil", "w")
         found["write"] = "wrote"
@@ -238,7 +240,8 @@ def test_bubblewrap_isolation(visitor, app):
     assert found["/etc/shadow"] == "FileNotFoundError"
     assert found["/root"] == "FileNotFoundError" or ".pyenv" in str(found["/root"])
     assert found["/proc/1/environ"] in ("PermissionError", "FileNotFoundError")
-    assert found["net"] == 101  # ENETUNREACH: no network at all
+    assert found["net"] == errno.EPERM  # seccomp: no connect() at all (see test_attacks.py)
+    assert found["interfaces"] == ["lo"]  # and a network namespace of its own behind it
     assert found["write"] in ("PermissionError", "OSError")
     assert "PLAYGROUND_SECRET_KEY" not in found["env"] and "PATH" in found["env"]
     assert found["cwd"] == "/sandbox"

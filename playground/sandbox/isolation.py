@@ -129,7 +129,7 @@ class Bubblewrap:
     def workdir(self, hostdir: Path) -> str:
         return SANDBOX_WORKDIR
 
-    def launch(self, hostdir: Path, child_args: list, info_fd=None) -> Launch:
+    def launch(self, hostdir: Path, child_args: list, info_fd=None, filtered=True) -> Launch:
         argv = [
             "bwrap",
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -162,7 +162,7 @@ class Bubblewrap:
         if info_fd is not None:
             argv += ["--info-fd", str(info_fd)]
         pass_fds = ()
-        if self.seccomp:
+        if self.seccomp and filtered:
             pass_fds = (seccomp.pipe_with(self.seccomp),)
             argv += ["--seccomp", str(pass_fds[0])]
         argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, "--workdir", SANDBOX_WORKDIR,
@@ -171,7 +171,8 @@ class Bubblewrap:
 
     def works(self) -> bool:
         """A harmless probe: does Python start in the sandbox, with no way out to the network
-        and no way to the host's own ports?"""
+        and no way to the host's own ports? Without the seccomp filter, which would refuse the
+        connect() before the namespace is put to the test."""
         if not shutil.which("bwrap"):
             return False
         with socket.socket() as host_port:
@@ -182,7 +183,7 @@ class Bubblewrap:
                      "    try:\n        socket.create_connection(address, timeout=2)\n"
                      "        print('reached', address)\n"
                      "    except OSError as e:\n        print(e.errno)\n")
-            launch = self.launch(Path("/tmp"), [])
+            launch = self.launch(Path("/tmp"), [], filtered=False)
             argv = launch.argv[:launch.argv.index("--") + 1] + [sys.executable, "-I", "-c", probe]
             try:
                 done = subprocess.run(argv, capture_output=True, text=True, timeout=20,

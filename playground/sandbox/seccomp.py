@@ -27,11 +27,20 @@ DENIED = (
     # kernel attack surface no Flask app needs
     "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
     "io_uring_register", "keyctl", "add_key", "request_key", "fanotify_init", "lookup_dcookie",
+    # sockets that go somewhere: the listener and each connection the host passes in belong to
+    # the host's network namespace, and connect(AF_UNSPEC) turns one back into a fresh socket
+    # there (so one could reach the host's own port and other sandboxes'). New sockets are in
+    # the sandbox's empty namespace, where these calls would reach nothing anyway.
+    "connect", "bind", "listen", "sendmmsg",
     # the machine itself
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
     "swapon", "swapoff", "acct", "quotactl", "syslog", "settimeofday", "clock_settime",
     "clock_adjtime", "adjtimex", "iopl", "ioperm", "vhangup", "uselib", "personality",
 )
+
+# sendto()/sendmsg() with this flag connect a TCP socket as they send (TCP Fast Open).
+MSG_FASTOPEN = 0x20000000
+FLAGS_ARGUMENT = {"sendto": 3, "sendmsg": 2}
 
 # clone() with any of these flags makes a new namespace.
 CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
@@ -55,6 +64,9 @@ def compile_filter() -> bytes | None:
                 rules.add_rule(denied, name)
             except (ValueError, RuntimeError, OSError):
                 pass  # not a system call on this architecture
+        for name, argument in FLAGS_ARGUMENT.items():
+            rules.add_rule(denied, name, seccomp.Arg(argument, seccomp.MASKED_EQ, MSG_FASTOPEN,
+                                                     MSG_FASTOPEN))
         for flag in CLONE_NEW.values():
             rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
         # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to
