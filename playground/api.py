@@ -168,7 +168,9 @@ def rerun_sandbox(sandbox_id):
 
 @bp.delete("/sandboxes/<sandbox_id>")
 def delete_sandbox(sandbox_id):
+    sandbox = manager().get(sandbox_id, visitors.current())
     manager().delete(sandbox_id, visitors.current())
+    room().stopped(sandbox)
     return {"id": sandbox_id, "state": "stopped"}
 
 

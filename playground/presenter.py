@@ -146,6 +146,8 @@ class Room:
         elif kind in ("run", "exchange", "watch"):
             self.state[kind] = fields
         else:  # open, view
+            if kind == "open" and fields["slug"] != self.state.get("slug"):
+                self.state.pop("exchange", None)  # another snippet's answer: nothing to compare
             self.state.update(fields)
         self.hub.append(kind, **fields)
 
@@ -206,8 +208,13 @@ class Room:
             return
         with self._lock:
             self.sandbox = sandbox
-            run = {k: v for k, v in sandbox.snapshot().items() if k != "id"}
-            self._publish("run", **run)
+            self._publish("run", **_run(sandbox))
+
+    def stopped(self, sandbox) -> None:
+        """The API deleted a sandbox: if it was the presenter's app on show, it is no more."""
+        with self._lock:
+            if self.sandbox is sandbox:
+                self._publish("run", **_run(sandbox))
 
     def exchanged(self, sandbox, result: dict) -> None:
         """The presenter sent a request and got `result`: show both to followers."""
@@ -237,6 +244,11 @@ class Room:
             self.watchers += step
 
 
+def _run(sandbox) -> dict:
+    """A run as followers see it: the sandbox's state, error and routes, not its id."""
+    return {k: v for k, v in sandbox.snapshot().items() if k != "id"}
+
+
 def finite(value) -> bool:
     """A JSON number a follower's page can parse back: JSON has no Infinity, and Python's
     ints have no bound (10**400 is no float)."""
@@ -260,6 +272,9 @@ def presenter_status():
 @bp.post("/api/presenter")
 def start_presenting():
     room().claim(visitors.current(), api.body().get("token"))
+    running = api.manager().newest_running(visitors.current())
+    if running is not None:  # presenting again, or from another tab: their app is the one shown
+        room().ran(running)
     return room().status(visitors.current())
 
 

@@ -150,6 +150,17 @@ def test_each_follower_has_their_own_cookie_jar_and_a_rate_limit(presenter, serv
     assert status == 409 and answer["error"]["code"] == "presenter_not_running"
 
 
+def test_presenting_again_shows_the_app_that_is_running(presenter, server):
+    """Stopping and starting presenting (or presenting from a new tab) keeps the app on show."""
+    sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
+    presenter.call("DELETE", "/api/presenter")
+    presenter.call("POST", "/api/presenter", {"token": TOKEN})
+    follower = Api(server)
+    ask = {"method": "GET", "path": "/"}
+    assert follower.call("POST", "/api/presenter/requests", ask)["body"] == "1"
+    presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
+
+
 @pytest.mark.parametrize("frames, kept", [
     ([(1, "edit", "a", ""), (2, "edit", "a", ""), (3, "edit", "a", "")], [3]),
     ([(1, "edit", "a", ""), (2, "edit", "b", ""), (3, "edit", "a", "")], [2, 3]),

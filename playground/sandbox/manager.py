@@ -98,6 +98,12 @@ class SandboxManager:
         sandbox.touch()
         return sandbox
 
+    def newest_running(self, owner: str) -> Sandbox | None:
+        """The owner's running sandbox they used last, if any."""
+        mine = [s for s in list(self._sandboxes.values())
+                if s.state == "running" and secrets.compare_digest(s.owner, owner)]
+        return max(mine, key=lambda s: s.last_used, default=None)
+
     def holds(self, sandbox: Sandbox) -> bool:
         """Whether `sandbox` is still one of ours (not deleted, not reaped)."""
         return self._sandboxes.get(sandbox.id) is sandbox
