@@ -10,6 +10,7 @@ import { renderDiff } from "./watch.js";
 const HIGHLIGHT_DELAY_MS = 120;
 const RETRY_MS = [500, 1000, 2000, 5000];
 const SIZES = [14, 16, 20, 24, 30, 36, 44]; // px: the last ones are for a projector
+const FOLLOWING = "playground:following"; // sessionStorage: this tab follows, across reloads
 
 function socketUrl(path) {
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
@@ -76,6 +77,8 @@ export class FollowMode {
     });
     this.presence = new Presence((live) => {
       this.live = live;
+      // Following when the page was reloaded: follow again (this tab only).
+      if (live && sessionStorage.getItem(FOLLOWING) && !this.following && !this.presenting) this.follow();
       this.renderButton();
     });
   }
@@ -107,6 +110,7 @@ export class FollowMode {
   }
 
   follow() {
+    sessionStorage.setItem(FOLLOWING, "1");
     this.root.hidden = false;
     this.attempt = 0;
     this.connect();
@@ -114,6 +118,7 @@ export class FollowMode {
   }
 
   unfollow() {
+    sessionStorage.removeItem(FOLLOWING);
     const socket = this.socket;
     this.socket = null;
     socket?.close();
@@ -154,13 +159,15 @@ export class FollowMode {
         return;
       case "live":
         state.live = event.live;
-        if (!event.live) {
+        if (event.live) this.setStatus("live");
+        else {
           this.setStatus("the presenter stopped");
           this.el.run.textContent = "Nobody is presenting now: their app is no longer shared.";
           this.el.run.dataset.state = "stopped";
         }
         return;
       case "open":
+        if (event.slug !== state.slug) delete state.exchange; // another snippet's answer
         Object.assign(state, event);
         this.renderAll();
         return;
@@ -202,7 +209,8 @@ export class FollowMode {
     this.el.tabs.replaceChildren(...Object.keys(files).map((p) => {
       const tab = document.createElement("span");
       tab.className = "file-tab";
-      tab.textContent = p;
+      tab.textContent = p.split("/").pop(); // as the editor labels them; the path on hover
+      tab.title = p;
       tab.setAttribute("aria-selected", String(p === path));
       return tab;
     }));
@@ -228,8 +236,14 @@ export class FollowMode {
     this.el.caret.style.setProperty("--line", before.length - 1);
     this.el.caret.style.setProperty("--column", before.at(-1).length);
     const lineHeight = this.el.text.scrollHeight / Math.max(1, (files[path] ?? "").split("\n").length + 1);
-    this.el.scroll.scrollTop = (scroll.top ?? 0) * lineHeight;
-    this.el.scroll.scrollLeft = (scroll.left ?? 0) * 0.6 * this.size;
+    const view = this.el.scroll;
+    view.scrollTop = (scroll.top ?? 0) * lineHeight;
+    view.scrollLeft = (scroll.left ?? 0) * 0.6 * this.size;
+    // At a bigger size than the presenter's, their top line may leave their caret out of sight.
+    const caretTop = (before.length - 1) * lineHeight;
+    if (caretTop < view.scrollTop || caretTop + lineHeight > view.scrollTop + view.clientHeight) {
+      view.scrollTop = caretTop - view.clientHeight / 2;
+    }
   }
 
   renderRun() {
@@ -270,15 +284,16 @@ export class FollowMode {
       this.el.ownStatus.textContent = error.message;
       this.el.ownStatus.dataset.class = "error";
       this.el.ownBody.textContent = "";
+      this.el.ownCookies.textContent = "";
     }
   }
 
   /** The presenter's code, now the visitor's own: their editor, their sandbox. */
-  fork() {
+  async fork() {
     const { files, slug, title } = this.state;
     if (!files) return;
+    if (!(await this.onFork({ ...files }, { slug, title }))) return; // they kept their own edits
     this.forked = true;
     this.unfollow();
-    this.onFork({ ...files }, { slug, title });
   }
 }

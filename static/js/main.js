@@ -45,6 +45,8 @@ const sandbox = new Sandbox({
   onChange: sandboxChanged,
 });
 
+window.addEventListener("pagehide", () => sandbox.release());
+
 const live = new LiveLog({
   lines: $("log-lines"),
   status: $("log-status"),
@@ -171,7 +173,8 @@ function show(data) {
   presenter.opened();
 }
 
-/** The presenter's code becomes the visitor's own edits of that snippet, and runs. */
+/** The presenter's code becomes the visitor's own edits of that snippet, and runs; false when
+ * the visitor would rather keep their own edits of it. */
 async function fork(files, { slug, title }) {
   const base = slug && !slug.startsWith("share:") ? await fetchSnippet(slug) : null;
   if (!base) {
@@ -180,12 +183,13 @@ async function fork(files, { slug, title }) {
     const edits = Object.fromEntries(Object.entries(files).filter(([p, t]) => p in base.files && base.files[p] !== t));
     const mine = loadEdits(slug);
     const replacing = Object.keys(mine).length && JSON.stringify(mine) !== JSON.stringify(edits);
-    if (replacing && !confirm(`Replace your own changes to “${base.title}” with the presenter's code?`)) return;
+    if (replacing && !confirm(`Replace your own changes to “${base.title}” with the presenter's code?`)) return false;
     saveEdits(slug, edits);
     picker.markModified(slug, Object.keys(edits).length > 0);
     await open(slug, { force: true });
   }
-  await run();
+  run(); // the follow view closes while it starts
+  return true;
 }
 
 function resetSnippet() {

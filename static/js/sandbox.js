@@ -96,6 +96,12 @@ export class Sandbox {
     this.onChange(this.info);
   }
 
+  /** The page is going away (a reload, a closed tab): its app would only hold one of the
+   * visitor's few places until the idle reaper came. `keepalive` lets the request outlive us. */
+  release() {
+    if (this.id) fetch(`/api/sandboxes/${encodeURIComponent(this.id)}`, { method: "DELETE", keepalive: true });
+  }
+
   /** Merges a sandbox object or a `state` event into what we know. */
   apply(update) {
     const { type, seq, time, ...fields } = update;

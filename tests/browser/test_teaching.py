@@ -125,6 +125,48 @@ def test_presenter_and_follower(server, visitor):
     expect(follower.get_by_test_id("follow-live-button")).to_be_hidden()
 
 
+def test_followers_keep_in_step_through_reloads_switches_and_restarts(server, visitor):
+    presenter, follower = visitor(server), visitor(server)
+    # The follower has edits of their own in the snippet the presenter will show.
+    type_at_end(follower, open_snippet(follower, "sessions"), "\n# my own note")
+    open_snippet(presenter, "sessions")
+    presenter.get_by_test_id("present-button").click()
+    presenter.get_by_test_id("present-token").fill(TOKEN)
+    presenter.get_by_test_id("present-submit").click()
+    run(presenter)
+    follower.get_by_test_id("follow-live-button").click()
+    status, ran = follower.get_by_test_id("follow-status"), follower.get_by_test_id("follow-run")
+    expect(ran).to_contain_text("running")
+
+    # Forking over their own edits asks first; saying no keeps them following.
+    with follower.expect_event("dialog") as asked:
+        follower.get_by_test_id("fork-button").click()
+    asked.value.dismiss()
+    expect(follower.get_by_test_id("follow-view")).to_be_visible()
+    expect(follower.get_by_test_id("fork-button")).to_be_enabled()  # the fork has given up
+
+    follower.reload()  # a reload keeps this tab following
+    expect(follower.get_by_test_id("follow-view")).to_be_visible()
+    expect(ran).to_contain_text("running")
+
+    open_snippet(presenter, "hello")  # the sessions app is gone with it
+    expect(ran).to_contain_text("stopped")
+    presenter.get_by_test_id("present-button").click()  # stop presenting...
+    expect(status).to_have_text("the presenter stopped")
+    presenter.get_by_test_id("present-button").click()  # ...and start again
+    presenter.get_by_test_id("present-token").fill(TOKEN)
+    presenter.get_by_test_id("present-submit").click()
+    expect(status).to_have_text("live")
+
+    # A reloaded page gives its app back, so reloading never uses up the visitor's places.
+    for _ in range(4):
+        run(presenter)
+        presenter.reload()
+    run(presenter)
+    expect(ran).to_contain_text("running")
+    presenter.get_by_test_id("present-button").click()
+
+
 def test_watch_mode_reruns_and_shows_what_changed(server, visitor):
     page = visitor(server)
     editor = open_snippet(page, "hello")
