@@ -39,11 +39,13 @@ class Presence {
 }
 
 export class FollowMode {
-  /** onFork(files, {slug, title}) opens the presenter's code in the visitor's own editor. */
-  constructor({ root, button, onFork }) {
+  /** onFork(files, {slug, title}) opens the presenter's code in the visitor's own editor (false
+   * if the visitor said no); onFollow() when the mirror opens. */
+  constructor({ root, button, onFork, onFollow }) {
     this.root = root;
     this.button = button;
     this.onFork = onFork;
+    this.onFollow = onFollow;
     const $ = (id) => root.querySelector(`#${id}`);
     this.el = {
       title: $("follow-title"), status: $("follow-status"), tabs: $("follow-tabs"),
@@ -52,6 +54,7 @@ export class FollowMode {
       responseStatus: $("follow-response-status"), response: $("follow-response"),
       exchange: $("follow-exchange"), method: $("follow-method"), path: $("follow-path"),
       ownStatus: $("follow-own-status"), ownCookies: $("follow-own-cookies"), ownBody: $("follow-own-body"),
+      watch: $("follow-watch"),
     };
     this.diff = document.createElement("div");
     this.diff.className = "response-diff";
@@ -111,6 +114,7 @@ export class FollowMode {
 
   follow() {
     sessionStorage.setItem(FOLLOWING, "1");
+    this.onFollow();
     this.root.hidden = false;
     this.attempt = 0;
     this.connect();
@@ -189,7 +193,11 @@ export class FollowMode {
         this.renderExchange(event, state.exchange);
         state.exchange = event;
         return;
-      default: // keepalive, watch
+      case "watch":
+        state.watch = event;
+        this.renderWatch();
+        return;
+      default: // keepalive
     }
   }
 
@@ -199,6 +207,7 @@ export class FollowMode {
     if (live === false) this.setStatus("no presenter right now");
     this.renderCode();
     this.renderRun();
+    this.renderWatch();
     this.diff.hidden = true;
     if (this.state.exchange) this.renderExchange(this.state.exchange, null);
     else this.el.exchange.hidden = true;
@@ -244,6 +253,10 @@ export class FollowMode {
     if (caretTop < view.scrollTop || caretTop + lineHeight > view.scrollTop + view.clientHeight) {
       view.scrollTop = caretTop - view.clientHeight / 2;
     }
+  }
+
+  renderWatch() {
+    this.el.watch.hidden = !this.state.watch?.on;
   }
 
   renderRun() {

@@ -295,7 +295,9 @@ const watch = new Watch({
   onToggle: () => presenter.sendWatch(),
 });
 
-const follow = new FollowMode({ root: $("follow-view"), button: $("follow-live-button"), onFork: fork });
+const follow = new FollowMode({
+  root: $("follow-view"), button: $("follow-live-button"), onFork: fork, onFollow: () => study.endTour(),
+});
 
 const presenter = new PresenterMode({
   button: $("present-button"),

@@ -69,6 +69,11 @@ export class Study {
     this.tour(0);
   }
 
+  /** Ends the tour where it is (following the presenter hides what it points at). */
+  endTour() {
+    this.tour(TOUR.length);
+  }
+
   /** One step: a bar under the top bar (never over the page) and the part it is about outlined. */
   tour(step) {
     document.querySelector(".tour-bar")?.remove();
@@ -87,7 +92,7 @@ export class Study {
     bar.querySelector(".count").textContent = `${step + 1}/${TOUR.length}`;
     bar.querySelector(".text").textContent = text;
     bar.querySelector(".next").textContent = step + 1 < TOUR.length ? "Next" : "Done";
-    bar.querySelector(".skip").addEventListener("click", () => this.tour(TOUR.length));
+    bar.querySelector(".skip").addEventListener("click", () => this.endTour());
     bar.querySelector(".next").addEventListener("click", () => this.tour(step + 1));
     document.querySelector(".topbar").after(bar);
   }

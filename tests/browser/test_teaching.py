@@ -134,14 +134,20 @@ def test_followers_keep_in_step_through_reloads_switches_and_restarts(server, vi
     presenter.get_by_test_id("present-token").fill(TOKEN)
     presenter.get_by_test_id("present-submit").click()
     run(presenter)
+    expect(follower.get_by_test_id("tour")).to_be_visible()  # a first visit
     follower.get_by_test_id("follow-live-button").click()
+    expect(follower.get_by_test_id("tour")).to_have_count(0)  # it pointed at what the mirror hides
     status, ran = follower.get_by_test_id("follow-status"), follower.get_by_test_id("follow-run")
     expect(ran).to_contain_text("running")
+    presenter.get_by_test_id("watch-toggle").check()
+    expect(follower.get_by_test_id("follow-watch")).to_be_visible()
+    presenter.get_by_test_id("watch-toggle").uncheck()
+    expect(follower.get_by_test_id("follow-watch")).to_be_hidden()
 
     # Forking over their own edits asks first; saying no keeps them following.
-    with follower.expect_event("dialog") as asked:
+    follower.once("dialog", lambda dialog: dialog.dismiss())  # answered as it opens
+    with follower.expect_event("dialog"):  # and it did open
         follower.get_by_test_id("fork-button").click()
-    asked.value.dismiss()
     expect(follower.get_by_test_id("follow-view")).to_be_visible()
     expect(follower.get_by_test_id("fork-button")).to_be_enabled()  # the fork has given up
 
