@@ -225,7 +225,7 @@ def relay(sandbox, data: dict) -> dict:
         if (not data.get("follow_redirects") or target is None
                 or len(redirects) >= proxy.MAX_REDIRECTS or not proxy.TARGET.match(target)
                 or time.monotonic() >= deadline):
-            break  # not to be followed, not a path we could send, or no time left to
+            break  # not to be followed, not a path we could send, or no time for another hop
         redirects.append({"status": result["status"], "location": target})
         if result["status"] in (301, 302, 303) and method != "HEAD":
             method, payload = "GET", None
