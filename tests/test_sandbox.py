@@ -204,6 +204,16 @@ def test_ssl_context_as_a_tuple_of_paths(visitor, certificate, ssl_app):
     assert sandbox["scheme"] == "https" and visitor.exchange(sandbox)["status"] == 200
 
 
+# Inside a probe route: does connect() fail (seccomp), and is the only interface a loopback
+# (a network namespace of its own)? Shared with test_attacks.py's isolation check.
+NETWORK_PROBE = '''    try:
+        socket.create_connection(("192.0.2.1", 80), timeout=2)
+        found["net"] = "reached"
+    except OSError as e:
+        found["net"] = e.errno
+    found["interfaces"] = [line.split(":")[0].strip() for line in open("/proc/net/dev")][2:]
+'''
+
 PROBE = HELLO + '''
 import os, socket
 @app.route("/probe")
@@ -214,12 +224,7 @@ def probe():
             found[name] = bool(open(name).read(1)) if os.path.isfile(name) else os.listdir(name)
         except OSError as e:
             found[name] = type(e).__name__
-    try:
-        socket.create_connection(("192.0.2.1", 80), timeout=2)
-        found["net"] = "reached"
-    except OSError as e:
-        found["net"] = e.errno
-    found["interfaces"] = [line.split(":")[0].strip() for line in open("/proc/net/dev")][2:]
+''' + NETWORK_PROBE + '''
     try:
         open("/usr/evil", "w")
         found["write"] = "wrote"
