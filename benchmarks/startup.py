@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import APP, free_port, summary  # noqa: E402
 
 from playground import create_app  # noqa: E402
+from playground.services import services_of
 
 
 def plain_python(folder: Path) -> float:
@@ -53,7 +54,7 @@ def main() -> None:
     # One visitor runs them all: lift the per-visitor rate limit for the measurement.
     app = create_app({"RATE_RUNS_PER_MINUTE": 1_000_000, "RATE_RUN_BURST": 1_000_000})
     client = app.test_client()
-    isolation = app.extensions["playground.sandboxes"].isolation.name
+    isolation = services_of(app).sandboxes.isolation.name
     print(f"start-up to first response, {rounds} rounds each, interleaved (isolation: {isolation})")
     plain, sandboxed = [], []
     with tempfile.TemporaryDirectory() as folder:
@@ -63,7 +64,7 @@ def main() -> None:
     base = summary("plain `python app.py`", plain)
     ours = summary("playground Run (sandbox + proxy)", sandboxed)
     print(f"  ratio playground / plain python: {ours / base:.2f}x  (target <= 1.5x)")
-    app.extensions["playground.sandboxes"].shutdown()
+    services_of(app).sandboxes.shutdown()
 
 
 if __name__ == "__main__":

@@ -28,27 +28,32 @@ def create_app(test_config: dict | None = None) -> Flask:
         # sandbox sees read-only: the shares of all visitors must not be among them.
         app.instance_path = str(Path.home() / ".local" / "share" / "flask-playground")
 
-    from . import api, download, live, presenter, security, shares, views, visitors
+    from . import (api, download, errors, live, presenter, ratelimit, security, services,
+                   shares, views, visitors)
+    from .cookies import Jars
+    from .room import Room
     from .sandbox.manager import SandboxManager
+    from .share_store import ShareStore
     from .snippets import Catalog
+    from .sockets import sock
 
     security.init_app(app)  # first: it refuses debug mode before any child can start
-
-    app.extensions["playground.snippets"] = Catalog.load(
-        Path(app.config["SNIPPETS_DIR"] or resources.path("snippets")))
-    sandboxes = SandboxManager(app.config)
-    app.extensions["playground.sandboxes"] = sandboxes
+    errors.init_app(app)
+    settings = app.config
+    sandboxes = SandboxManager(settings)
     atexit.register(sandboxes.shutdown)
-    app.extensions["playground.room"] = presenter.Room(app.config)
-    app.extensions["playground.shares"] = shares.ShareStore(
-        Path(app.instance_path) / "shares.sqlite3")
+    services.init_app(app, services.Services(
+        catalog=Catalog.load(Path(settings["SNIPPETS_DIR"] or resources.path("snippets"))),
+        sandboxes=sandboxes,
+        jars=Jars(settings["MAX_SANDBOXES_PER_VISITOR"]),
+        room=Room(settings),
+        shares=ShareStore(Path(app.instance_path) / "shares.sqlite3"),
+        limits=ratelimit.for_app(settings),
+        sockets=visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"]),
+    ))
 
-    app.register_blueprint(api.bp)
-    app.register_blueprint(views.bp)
-    live.sock.init_app(app)
-    app.register_blueprint(live.bp)
-    app.register_blueprint(presenter.bp)
-    app.register_blueprint(shares.bp)
-    app.register_blueprint(download.bp)
+    sock.init_app(app)
+    for blueprint in (api.bp, views.bp, live.bp, presenter.bp, shares.bp, download.bp):
+        app.register_blueprint(blueprint)
     app.after_request(visitors.remember)
     return app

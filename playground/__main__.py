@@ -6,23 +6,26 @@ import signal
 import sys
 
 from . import create_app
+from .services import services_of
 from .serving import BoundedServer
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="flask-playground", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=5000, help="port (0 picks a free one)")
-    parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "process"), default="auto",
-                        help="how to isolate snippets (auto: bubblewrap where it works)")
+    parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "process"),
+                        help="how to isolate snippets (auto: bubblewrap where it works); "
+                        "PLAYGROUND_SANDBOX_MODE when not given, else auto")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    app = create_app({"SANDBOX_MODE": args.sandbox})
-    server = BoundedServer(args.host, args.port, app, app.config["HOST_THREADS"])
-    sandboxes = app.extensions["playground.sandboxes"]
+    app = create_app({"SANDBOX_MODE": args.sandbox} if args.sandbox else None)
+    server = BoundedServer(args.host, args.port, app, app.config["HOST_THREADS"],
+                           app.config["HEADER_TIMEOUT"])
+    sandboxes = services_of(app).sandboxes
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)

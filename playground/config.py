@@ -33,6 +33,13 @@ SETTINGS = {
     "LIMIT_CPU_SHARE": (0.5, "Share of one CPU core a child may use at most (cgroup cpu quota)."),
     "LIMIT_OUTPUT_BYTES": (4 * 1024 * 1024, "Bytes a child may print in one run; more and it is "
                            "stopped."),
+    "LIMIT_EVENT_BYTES_PER_SECOND": (256 * 1024, "Bytes a second a child may write on its events "
+                                     "pipe (request traces, exceptions); faster and it is "
+                                     "stopped."),
+    "LIMIT_EVENT_BURST_BYTES": (4 * 1024 * 1024, "Bytes a child may write on its events pipe at "
+                                "once before LIMIT_EVENT_BYTES_PER_SECOND applies."),
+    "EVENT_WAIT_SECONDS": (0.5, "Seconds an exchange waits for the child's own account of it "
+                           "(its request event) after the response has been read."),
     "LIMIT_ALL_SANDBOXES_MEMORY_BYTES": (None, "Memory of all children together (cgroup); half "
                                          "of the machine's when unset."),
     "SANDBOXES_CPU_WEIGHT": (256, "CPU weight of all children together (cgroup cpu.shares) "
@@ -56,8 +63,14 @@ SETTINGS = {
     "MAX_TARGET_BYTES": (8192, "Bytes of the path and query of a request sent through the proxy."),
     "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, "Bytes of any request body the host reads (Flask's "
                            "own)."),
-    "HOST_THREADS": (512, "Connections `python -m playground` serves at once (WebSockets "
+    "HOST_THREADS": (2048, "Connections `python -m playground` serves at once (WebSockets "
                      "included); more wait in the listen queue."),
+    "MAX_SOCKETS": (1536, "WebSockets open at once, all visitors together: each holds a host "
+                    "thread, so they may take only a share of HOST_THREADS (a visitor needs about "
+                    "3: 500 people fit)."),
+    "HEADER_TIMEOUT": (10.0, "Seconds a client has to send a request's head (python -m "
+                       "playground); idle keep-alive connections are closed after it."),
+    "BODY_TIMEOUT": (30.0, "Seconds a client has to send a request's body once its head is in."),
     "TRUSTED_PROXIES": (0, "Reverse proxies in front of the host whose X-Forwarded-For, -Proto "
                         "and -Host are believed (so Origin checks see https://the.public.name)."),
     "SANDBOX_UID_BASE": (200000, "First uid given to a sandbox when the host runs as root."),

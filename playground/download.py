@@ -7,11 +7,12 @@ import zipfile
 
 from flask import Blueprint, send_file
 
-from . import api
+from .files import checked
 from .errors import PlaygroundError
+from .security import body
+from .services import services
 
 bp = Blueprint("download", __name__, url_prefix="/api")
-bp.before_request(api.guard)
 REQUIREMENTS = "flask>=3.1\n"
 FOLDER = re.compile(r"[^A-Za-z0-9._-]+")
 APP_OBJECT = re.compile(r"^(\w+)\s*=\s*Flask\(", re.M)
@@ -82,15 +83,15 @@ def zipped(files: dict, name: str, title: str):
 
 @bp.post("/download")
 def download_files():
-    data = api.body()
-    files = api.checked_files(data)
+    data = body()
+    wanted = checked(data)
     name = data.get("name")[:200] if isinstance(data.get("name"), str) else "flask-app"
-    return zipped(files, name, name)
+    return zipped(wanted, name, name)
 
 
 @bp.get("/snippets/<slug>/download")
 def download_snippet(slug):
-    snippet = api.catalog().get(slug)
+    snippet = services().catalog.get(slug)
     if snippet is None:
         raise PlaygroundError(404, "no_such_snippet", f"there is no snippet {slug!r}.")
     return zipped(snippet["files"], slug, snippet["title"])

@@ -1,4 +1,7 @@
-"""Send a visitor's request to a child, byte for byte, and describe what came back.
+"""One hop on the wire: send a visitor's request to a child, byte for byte, and read its answer.
+
+exchange.py builds what the visitor sees from one or more hops (redirects) and the child's own
+account of them.
 
 http.client does the wire work: `putrequest` with skip_host/skip_accept_encoding sends the method,
 target and headers exactly as given, in order. The only headers we add are the ones any client must:
@@ -12,21 +15,31 @@ import re
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import trace
+from .cookies import Jar
 from .errors import PlaygroundError
-from .watchdog import Watchdog
+from .watchdog import WATCHDOG
 
 TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token: methods, header names
 BAD_VALUE = re.compile(r"[\x00\r\n]")
 TARGET = re.compile(r"^(/[\x21-\x7e]*|\*)$")  # visible ASCII only: already percent-encoded
 REDIRECTS = {301, 302, 303, 307, 308}
-MAX_REDIRECTS = 10
-WATCHDOG = Watchdog()
 
 
-def validate(method: str, path: str, headers: list) -> None:
+@dataclass(frozen=True)
+class Request:
+    """A request as the visitor wrote it: sent exactly so, in this order."""
+
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes | None
+
+
+def validate(method: object, path: object, headers: list) -> None:
     if not isinstance(method, str) or not TOKEN.match(method):
         raise PlaygroundError(400, "bad_method", f"{method!r} is not an HTTP method: use letters "
                               "like GET or PATCH (any token is allowed, no spaces).")
@@ -52,7 +65,7 @@ def _connect(scheme: str, port: int, timeout: float) -> http.client.HTTPConnecti
     return conn
 
 
-def _decode(body: bytes, content_type: str) -> tuple[str, str | None]:
+def decode(body: bytes, content_type: str) -> tuple[str, str | None]:
     """(text, None) for a text body, ("", base64) for anything else."""
     charset = "utf-8"
     match = re.search(r"charset=([\w-]+)", content_type or "", re.I)
@@ -66,23 +79,43 @@ def _decode(body: bytes, content_type: str) -> tuple[str, str | None]:
     return "", base64.b64encode(body).decode("ascii")
 
 
-def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None, *,
-             timeout: float, max_body: int) -> dict:
+@dataclass(frozen=True)
+class Hop:
+    """One request as sent (with the headers any client adds) and the answer read."""
+
+    request: Request
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool  # cut at max_body or at the deadline
+    elapsed_ms: float
+    local_port: int  # the port the child saw the request come from
+    tls: dict | None
+    set_cookies: list[dict]  # what the Set-Cookie headers did to the jar
+    raw: dict  # the heads on the wire, and curl
+
+    @property
+    def content_type(self) -> str:
+        return next((v for k, v in self.headers if k.lower() == "content-type"), "")
+
+    def location(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "location"), None)
+
+
+def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
+         max_body: int) -> Hop:
     """One request and response; raises PlaygroundError 502/504 when the child gives none."""
-    # Read once: a child that dies now turns the port to None, and None would mean port 80.
-    scheme, port = sandbox.scheme, sandbox.port
-    if not isinstance(port, int):
-        raise PlaygroundError(409, "not_running", "the app is not running any more: see its log, "
-                              "then press Run.")
+    method, path, body = request.method, request.path, request.body
     url = f"{scheme}://127.0.0.1:{port}{path if path != '*' else '/'}"
-    given = {name.lower() for name, _ in headers}
-    sent = list(headers)
+    given = {name.lower() for name, _ in request.headers}
+    sent = list(request.headers)
     if "host" not in given:
         sent.insert(0, ("Host", f"127.0.0.1:{port}"))
     if body and not given & {"content-length", "transfer-encoding"}:
         sent.append(("Content-Length", str(len(body))))
     if "cookie" not in given:
-        cookie = sandbox.jar.header_for(url)
+        cookie = jar.header_for(url)
         if cookie:
             sent.append(("Cookie", cookie))
 
@@ -132,24 +165,14 @@ def exchange(sandbox, method: str, path: str, headers: list, body: bytes | None,
         conn.close()
     elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
 
-    before = sandbox.jar.names()
-    sandbox.jar.update(url, response)
-    after = sandbox.jar.names()
-    content_type = response.getheader("Content-Type", "")
-    text, b64 = _decode(data, content_type)
-    return {
-        "status": response.status, "reason": response.reason,
-        "headers": [[name, value] for name, value in response.getheaders()],
-        "body": text, "body_base64": b64, "truncated": truncated, "elapsed_ms": elapsed_ms,
-        "size": len(data), "content_type": content_type,
-        "cookies": sandbox.jar.list(),
-        "set_cookies": _set_cookies(response, before, after),
-        "request": {"method": method, "path": path, "headers": [list(h) for h in sent],
-                    "body": (body or b"").decode("utf-8", "replace")},
-        "local_port": local_port,
-        "raw": {**tap.raw(response), "curl": trace.curl(url, method, sent, body)},
-        "tls": tls,
-    }
+    before = jar.names()
+    jar.update(url, response)
+    return Hop(
+        request=Request(method, path, sent, body), status=response.status,
+        reason=response.reason, headers=response.getheaders(), body=data, truncated=truncated,
+        elapsed_ms=elapsed_ms, local_port=local_port, tls=tls,
+        set_cookies=_set_cookies(response, before, jar.names()),
+        raw={**tap.raw(response), "curl": trace.curl(url, method, sent, body)})
 
 
 def _shut(conn: http.client.HTTPConnection) -> None:
@@ -189,22 +212,22 @@ def _set_cookies(response, before: set, after: set) -> list:
     return changes
 
 
-def redirect_target(result: dict, sandbox_port: int) -> str | None:
-    """The path to follow for a redirect to the same app, or None."""
-    if result["status"] not in REDIRECTS:
-        return None
-    location = next((v for k, v in result["headers"] if k.lower() == "location"), None)
+def redirect_target(hop: Hop, port: int) -> str | None:
+    """The path to follow for a redirect to the same app (on `port`), or None: a browser would
+    leave the app for another site, and so do we."""
+    location = hop.location() if hop.status in REDIRECTS else None
     if not location:
         return None
     parts = urlsplit(location)
     try:
-        elsewhere = parts.netloc and parts.port != sandbox_port
+        elsewhere = parts.netloc and parts.port != port
     except ValueError:  # a port that is no port: not this app
         return None
     if elsewhere:
-        return None  # another site: a browser would leave the app, we stop here
+        return None
     path = parts.path or "/"
     if not path.startswith("/"):
-        base = result["request"]["path"].split("?", 1)[0]
+        base = hop.request.path.split("?", 1)[0]
         path = base.rsplit("/", 1)[0] + "/" + path
-    return path + (f"?{parts.query}" if parts.query else "")
+    target = path + (f"?{parts.query}" if parts.query else "")
+    return target if TARGET.match(target) else None

@@ -50,7 +50,7 @@ class RateLimit:
         per_unit = self.rate * (60 if self.per == "minute" else 1)
         raise PlaygroundError(429, "rate_limited", f"slow down: you may send {per_unit:g} "
                               f"{self.what} a {self.per} (and {self.burst} at once). Try again "
-                              f"in {wait:.1f} s.")
+                              f"in {wait:.1f} s.", retry_after=round(wait, 1))
 
     def _forget_full(self, now: float) -> None:
         """Drop the buckets that have refilled: they hold nothing a new bucket would not."""
@@ -58,7 +58,7 @@ class RateLimit:
                          if b.tokens + (now - b.stamp) * self.rate < self.burst}
 
 
-def for_app(settings: dict) -> dict:
+def for_app(settings: dict) -> dict[str, RateLimit]:
     """The playground's limits, by what they count."""
     return {
         "runs": RateLimit("runs", settings["RATE_RUNS_PER_MINUTE"] / 60, settings["RATE_RUN_BURST"],

@@ -1,5 +1,7 @@
-"""The host's own web defences: security headers on every response, the per-visitor rate limits,
-no debug mode, and (behind TRUSTED_PROXIES reverse proxies) the public scheme and host name.
+"""The host's own web defences: the guard on every call that changes something (same origin,
+JSON), the one on every WebSocket, security headers on every response, the per-visitor rate
+limits, no debug mode, and (behind TRUSTED_PROXIES reverse proxies) the public scheme and host
+name.
 
 The Content-Security-Policy keeps host pages to the host's own scripts, styles and connections,
 and lets no other site frame them. One concession: a child's HTML is previewed in an
@@ -9,13 +11,19 @@ snippet's own, and the preview's link handler) must be allowed. The frame has no
 cookies or API; the page itself builds its DOM from text, never from visitors' HTML.
 """
 
-from flask import Flask, abort, current_app, jsonify, request
+import socket
+import threading
+
+from flask import Flask, Response, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import ratelimit
+from . import errors, visitors
 from .errors import PlaygroundError
+from .watchdog import WATCHDOG
+
+CHANGING = ("POST", "PUT", "DELETE", "PATCH")
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -40,7 +48,53 @@ HEADERS = {
 }
 
 
-def secure_headers(response):
+def guard() -> None:
+    """before_request: a call that changes something comes from our own page, and a body
+    arrives within BODY_TIMEOUT (a client trickling it would hold a host thread)."""
+    if request.method in CHANGING and not visitors.same_origin():
+        raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
+    connection = request.environ.get("werkzeug.socket")  # python -m playground's own server
+    if connection is not None and (request.content_length or request.environ.get(
+            "wsgi.input_terminated")):
+        timeout = current_app.config["BODY_TIMEOUT"]
+        late = threading.Event()
+        cutoff = WATCHDOG.after(timeout, lambda: (late.set(), shut(connection)))
+        try:
+            request.get_data(cache=True)
+        except ClientDisconnected:
+            if not late.is_set():
+                raise
+        finally:
+            WATCHDOG.cancel(cutoff)
+        if late.is_set():
+            raise PlaygroundError(408, "request_timeout", "the request's body did not arrive "
+                                  f"within {timeout:g} s (BODY_TIMEOUT).")
+
+
+def shut(connection: socket.socket) -> None:
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def body() -> dict:
+    """The request's JSON object: a 415 for another type, a 400 for anything but an object."""
+    if request.content_length and not request.is_json:
+        raise PlaygroundError(415, "json_required", "send JSON (Content-Type: application/json).")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise PlaygroundError(400, "bad_json", "the request body must be a JSON object.")
+    return data
+
+
+def check_socket() -> None:
+    """The guard of a WebSocket: only our own page may open one."""
+    if not visitors.same_origin():
+        raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
+
+
+def secure_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if response.mimetype == "text/html":
@@ -48,19 +102,14 @@ def secure_headers(response):
     return response
 
 
-def rate_limit(what: str, visitor: str) -> None:
-    """Count one of `what` ("runs", "requests") for `visitor`; a 429 when they go too fast."""
-    current_app.extensions["playground.ratelimits"][what].take(visitor)
-
-
-def too_large(_error):
+def too_large(_error: RequestEntityTooLarge) -> Response:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    error = PlaygroundError(413, "request_too_large", f"the request is larger than {limit} bytes, "
-                            "the most the playground reads (MAX_CONTENT_LENGTH).")
-    return jsonify(error.to_json()), 413
+    return errors.answer(PlaygroundError(413, "request_too_large", f"the request is larger than "
+                                         f"{limit} bytes, the most the playground reads "
+                                         "(MAX_CONTENT_LENGTH)."))
 
 
-def refuse_the_debugger():
+def refuse_the_debugger() -> None:
     """`flask run --debugger` wraps the app in Werkzeug's debugger even with debug off: it
     would run any Python a visitor types, on the host. Refuse to serve under it."""
     if "werkzeug.debug.preserve_context" in request.environ:
@@ -71,7 +120,7 @@ class JSONProvider(DefaultJSONProvider):
     """Flask's JSON, with JSON nested deeper than Python's stack refused as bad JSON: the
     `get_json(silent=True)` callers expect a ValueError, not a RecursionError (a 500)."""
 
-    def loads(self, s, **kwargs):
+    def loads(self, s: str | bytes, **kwargs: object) -> object:
         try:
             return super().loads(s, **kwargs)
         except RecursionError:
@@ -83,10 +132,10 @@ def init_app(app: Flask) -> None:
         # Werkzeug's debugger runs any Python a visitor types, on the host.
         raise RuntimeError("the playground must never run in debug mode (FLASK_DEBUG, --debug)")
     app.json = JSONProvider(app)
-    app.extensions["playground.ratelimits"] = ratelimit.for_app(app.config)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.before_request(refuse_the_debugger)
+    app.before_request(guard)
     app.after_request(secure_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)

@@ -1,21 +1,51 @@
-"""The server of `python -m playground`: Werkzeug's threaded server with a bound on threads.
+"""The server of `python -m playground`: Werkzeug's threaded server with a bound on threads, and a
+deadline on each request's head.
 
 Werkzeug starts a thread for every connection, however many come. Here at most HOST_THREADS
-connections are served at once (a WebSocket holds one for its whole life); the next ones wait
-in the kernel's listen queue, so a flood slows the host down instead of exhausting it.
+connections are served at once (a WebSocket holds one for its whole life: sockets.py lets them
+take only a share); the next ones wait in the kernel's listen queue, so a flood slows the host
+down instead of exhausting it. A client must send a request's head within `header_timeout`
+(idle keep-alive connections included), so slow clients cannot hold the threads either; the
+body's deadline is the guard's (security.py).
 """
 
+import socket
 import threading
 
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+from .watchdog import WATCHDOG
+
+
+class Handler(WSGIRequestHandler):
+    server: "BoundedServer"
+
+    def handle_one_request(self) -> None:
+        self._cutoff = WATCHDOG.after(self.server.header_timeout, self._cut)
+        try:
+            super().handle_one_request()
+        finally:
+            WATCHDOG.cancel(self._cutoff)
+
+    def parse_request(self) -> bool:
+        """The head is in: the deadline is met."""
+        WATCHDOG.cancel(self._cutoff)
+        return super().parse_request()
+
+    def _cut(self) -> None:
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 class BoundedServer(ThreadedWSGIServer):
-    def __init__(self, host: str, port: int, app, threads: int):
-        super().__init__(host, port, app)
+    def __init__(self, host: str, port: int, app, threads: int, header_timeout: float = 10.0):
+        super().__init__(host, port, app, handler=Handler)
+        self.header_timeout = header_timeout
         self._slots = threading.BoundedSemaphore(threads)
 
-    def process_request(self, request, client_address):
+    def process_request(self, request, client_address) -> None:
         self._slots.acquire()
         try:
             super().process_request(request, client_address)
@@ -23,7 +53,7 @@ class BoundedServer(ThreadedWSGIServer):
             self._slots.release()
             raise
 
-    def process_request_thread(self, request, client_address):
+    def process_request_thread(self, request, client_address) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:

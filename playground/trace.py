@@ -16,8 +16,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-from . import highlight
-
 MAX_CERTIFICATE_FILE = 64 * 1024  # PEM files larger than this are not certificates worth showing
 
 # OpenSSL's reasons for refusing a certificate or key as the app loads it, in a visitor's words.
@@ -60,12 +58,11 @@ class Wiretap:
         conn.response_class = RecordingResponse
 
     def raw(self, response: "RecordingResponse") -> dict:
-        """The two heads as text (latin-1: byte for byte), and highlighted as HTTP."""
+        """The two heads as text (latin-1: byte for byte). The page highlights them when it
+        shows them: an exchange does only the work its answer needs."""
         head = bytes(self.sent).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-        request, answer = head.decode("latin-1"), response.raw_head.decode("latin-1")
-        return {"request": request, "response": answer,
-                "request_html": highlight.highlight(request, "http"),
-                "response_html": highlight.highlight(answer, "http")}
+        return {"request": head.decode("latin-1"),
+                "response": response.raw_head.decode("latin-1")}
 
 
 class RecordingResponse(http.client.HTTPResponse):
@@ -197,11 +194,3 @@ def certificates_in(folder: Path) -> list:
             continue
         found.append({"file": path.relative_to(folder).as_posix(), **certificate(cert)})
     return found
-
-
-# -- the child's account --------------------------------------------------------------------------
-
-def from_child(events: list) -> dict:
-    """The "route" and "trace" the child reported for this exchange (None when it did not)."""
-    served = next((e for e in events if e["type"] == "request"), {})
-    return {"route": served.get("route"), "trace": served.get("trace")}

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from . import highlight, security, visitors
+from . import highlight
 from .errors import PlaygroundError
+from .services import services
+from .visitors import current
 
 bp = Blueprint("views", __name__)
 
@@ -25,9 +27,7 @@ def index():
 
 @bp.post("/api/highlight")
 def highlight_code():
-    if not visitors.same_origin():
-        raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
-    security.rate_limit("highlights", visitors.current())
+    services().limits["highlights"].take(current())
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
         raise PlaygroundError(400, "bad_request",

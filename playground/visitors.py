@@ -1,14 +1,16 @@
-"""Who is asking: a random visitor id in a signed host cookie (never named `session`).
+"""Who is asking: a random visitor id in a signed host cookie (never named `session`), and how
+many live connections each visitor holds.
 
-The cookie is set on a visitor's first API call; sandboxes are owned by that id.
+The cookie comes with the first answer a visitor gets; sandboxes are owned by that id.
 """
 
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .errors import PlaygroundError
@@ -31,8 +33,21 @@ def current() -> str:
     return g.visitor
 
 
-def remember(response):
-    """after_request: give a new visitor their cookie."""
+def known() -> str:
+    """The visitor id of a request that must come from a page the host served (a WebSocket):
+    a client without a valid cookie is refused rather than made a new visitor."""
+    visitor = current()
+    if g.get("new_visitor"):
+        raise PlaygroundError(403, "unknown_visitor", "open the playground's page first: it "
+                              "gives your browser the cookie this connection needs.")
+    return visitor
+
+
+def remember(response: Response) -> Response:
+    """after_request: give a new visitor their cookie with whatever they asked for first (the
+    page, an API call), so that the sockets their page opens next come from a known visitor."""
+    if request.endpoint != "static":
+        current()
     if g.get("new_visitor"):
         response.set_cookie(COOKIE, _serializer().dumps(g.visitor), httponly=True,
                             samesite="Strict", max_age=30 * 24 * 3600)
@@ -45,23 +60,31 @@ def same_origin() -> bool:
     return origin is None or origin == request.host_url.rstrip("/")
 
 
-@contextmanager
-def socket_slot():
-    """Hold one of the visitor's WebSockets for as long as the block runs: each holds a host
-    thread for its whole life, so one visitor may not open hundreds."""
-    visitor = current()
-    held, lock = current_app.extensions.setdefault(
-        "playground.sockets", (Counter(), threading.Lock()))
-    limit = current_app.config["MAX_SOCKETS_PER_VISITOR"]
-    with lock:
-        if held[visitor] >= limit:
-            raise PlaygroundError(429, "too_many_sockets", f"you have {limit} live connections "
-                                  "open already: close some tabs of the playground.")
-        held[visitor] += 1
-    try:
-        yield
-    finally:
-        with lock:
-            held[visitor] -= 1
-            if not held[visitor]:
-                del held[visitor]
+class Slots:
+    """How many sockets are open, in all and per visitor."""
+
+    def __init__(self, total: int, per_visitor: int):
+        self.total = total
+        self.per_visitor = per_visitor
+        self._held: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, visitor: str) -> Iterator[None]:
+        with self._lock:
+            if self._held.total() >= self.total:
+                raise PlaygroundError(503, "too_many_sockets", "the playground has as many live "
+                                      "connections as it can hold: try again in a minute.",
+                                      retry_after=60)
+            if self._held[visitor] >= self.per_visitor:
+                raise PlaygroundError(429, "too_many_sockets", f"you have {self.per_visitor} "
+                                      "live connections open already: close some tabs of the "
+                                      "playground.")
+            self._held[visitor] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held[visitor] -= 1
+                if not self._held[visitor]:
+                    del self._held[visitor]

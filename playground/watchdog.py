@@ -1,4 +1,5 @@
-"""One thread that acts at deadlines: the proxy's cut-off for exchanges that run too long.
+"""One thread that acts at deadlines: the proxy's cut-off for exchanges that run too long, and
+the server's for clients too slow to send a request.
 
 A socket timeout bounds each read, not a whole exchange, so a child trickling a byte at a time
 would hold a host thread for ever; at the exchange's deadline its connection is shut. A
@@ -49,3 +50,6 @@ class Watchdog:
                     action()
                 except Exception:  # one failed action must not stop every later deadline
                     log.exception("a watchdog action failed")
+
+
+WATCHDOG = Watchdog()  # the host's one: the proxy's exchanges, slow clients' heads and bodies

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from playground import create_app
+from playground.services import services_of
 from tests.servers import sandbox_processes, start_server, stop_server
 
 
@@ -17,7 +18,7 @@ def app():
     app = create_app({"TESTING": True, "START_TIMEOUT": 8.0, "REQUEST_TIMEOUT": 3.0,
                       "MAX_SANDBOXES_PER_VISITOR": 5})
     yield app
-    app.extensions["playground.sandboxes"].shutdown()
+    services_of(app).sandboxes.shutdown()
 
 
 @pytest.fixture
@@ -37,9 +38,9 @@ def no_leaked_children(request):
     yield
     if "app" not in request.fixturenames:
         return
-    manager = request.getfixturevalue("app").extensions["playground.sandboxes"]
-    for sandbox in list(manager._sandboxes.values()):
-        manager.delete(sandbox.id, sandbox.owner)
+    manager = services_of(request.getfixturevalue("app")).sandboxes
+    for sandbox in manager.all():
+        manager.remove(sandbox)
     if os.geteuid() == 0:
         assert sandbox_processes(manager.uids) == [], "a sandbox's processes outlived it"
 

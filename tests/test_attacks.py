@@ -16,6 +16,7 @@ import time
 import pytest
 
 from playground import create_app
+from playground.services import services_of
 from playground.sandbox.isolation import PACKAGE_DIR
 from tests.conftest import Visitor
 from tests.servers import sandbox_processes
@@ -47,7 +48,7 @@ def app():
                       "MAX_SANDBOXES_PER_VISITOR": 50, "RATE_RUN_BURST": 1000,
                       "RATE_REQUEST_BURST": 1000, **LIMITS})
     yield app
-    app.extensions["playground.sandboxes"].shutdown()
+    services_of(app).sandboxes.shutdown()
 
 
 PROBE = HELLO + '''
@@ -73,7 +74,7 @@ def probe():
 @pytest.fixture(scope="module")
 def isolated(app):
     """Prove the sandbox is isolated with a harmless probe, or fail every attack test."""
-    manager = app.extensions["playground.sandboxes"]
+    manager = services_of(app).sandboxes
     if manager.isolation.name != "bubblewrap":
         pytest.fail("bubblewrap does not work here: refusing to run attacks outside a sandbox")
     visitor = Visitor(app.test_client())
@@ -126,11 +127,11 @@ def no_leaked_children(request):
     if "attacker" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
-    manager = app.extensions["playground.sandboxes"]
-    for sandbox in list(manager._sandboxes.values()):
+    manager = services_of(app).sandboxes
+    for sandbox in manager.all():
         if sandbox.id not in BYSTANDERS:
-            manager.delete(sandbox.id, sandbox.owner)
-    alive = {s.uid for s in manager._sandboxes.values()}
+            manager.remove(sandbox)
+    alive = {s.uid for s in manager.all()}
     if os.geteuid() == 0:
         assert [p for p in sandbox_processes(manager.uids) if _uid(p) not in alive] == []
 
@@ -305,7 +306,7 @@ def test_segfault_in_a_route(attacker, bystander):
 # -- escaping -------------------------------------------------------------------------------------
 
 def test_reading_the_hosts_files(attacker, bystander, app):
-    other = app.extensions["playground.sandboxes"].basedir / bystander[1]["id"] / "app.py"
+    other = services_of(app).sandboxes.basedir / bystander[1]["id"] / "app.py"
     targets = ["/etc/shadow", str(PACKAGE_DIR / "config.py"), str(PACKAGE_DIR / "__init__.py"),
                "/proc/1/environ", str(other), str(other.parent.parent), "/root", "/home"]
     code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
@@ -406,8 +407,8 @@ def test_double_fork_and_setsid_do_not_survive_stop(attacker, app):
             "        while True:\n            time.sleep(1)\n    os._exit(0)\n" + HELLO + SERVE)
     sandbox = attacker.start(code)
     assert sandbox["state"] == "running", sandbox["error"]
-    manager = app.extensions["playground.sandboxes"]
-    uid = manager._sandboxes[sandbox["id"]].uid
+    manager = services_of(app).sandboxes
+    uid = next(s for s in manager.all() if s.id == sandbox["id"]).uid
     if os.geteuid() == 0:
         assert len(sandbox_processes(range(uid, uid + 1))) >= 2  # the daemon is there
     assert attacker.client.delete(f"/api/sandboxes/{sandbox['id']}").status_code == 200

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from playground import api, create_app
+from playground import create_app
+from playground.files import checked as checked_files
+from playground.services import services_of
 from playground.errors import PlaygroundError
 from tests.conftest import Visitor
 
@@ -37,7 +39,7 @@ def app():
     app = create_app({"TESTING": True, "REQUEST_TIMEOUT": 3.0, "RATE_RUN_BURST": 1000,
                       "RATE_REQUEST_BURST": 100_000, "RATE_REQUESTS_PER_SECOND": 100_000})
     yield app
-    app.extensions["playground.sandboxes"].shutdown()
+    services_of(app).sandboxes.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,7 @@ def test_files_are_refused_clearly_or_can_be_written(app, files):
     """Whatever checked_files accepts, the sandbox can write to its directory."""
     with app.test_request_context():
         try:
-            accepted = api.checked_files({"files": files})
+            accepted = checked_files({"files": files})
         except PlaygroundError as error:
             assert 400 <= error.status < 500 and len(error.message) > 10
             return

@@ -18,8 +18,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from playground import cookies
+from playground.services import services_of
 from playground.errors import PlaygroundError
-from playground.presenter import Room
+from playground.room import Room
+from playground.sandbox.errors import NoSuchSandbox
+from playground.errors import from_sandbox
 from tests.servers import sandbox_processes
 
 SHA256_WITH_RSA = bytes.fromhex("06092a864886f70d01010b")  # the DER of OID 1.2.840.113549.1.1.11
@@ -112,13 +115,13 @@ def test_a_certificate_with_an_algorithm_we_do_not_know_is_still_described(clien
 
 def test_a_start_that_comes_after_its_stop_is_refused(visitor, client, app):
     """A PUT queued behind other visitors' starts, then a DELETE: the PUT must not revive it."""
-    manager = app.extensions["playground.sandboxes"]
+    manager = services_of(app).sandboxes
     sandbox = visitor.start(route("return 'hi'"))
-    held = manager._sandboxes[sandbox["id"]]
+    held = next(s for s in manager.all() if s.id == sandbox["id"])
     assert client.delete(f"/api/sandboxes/{sandbox['id']}").status_code == 200
-    with pytest.raises(PlaygroundError) as refused:
+    with pytest.raises(NoSuchSandbox) as refused:
         held.start({"app.py": route("return 'revived'")})
-    assert refused.value.status == 404
+    assert from_sandbox(refused.value).status == 404
     assert held.state == "stopped" and not held.hostdir.exists()
     assert sandbox_processes(range(held.uid, held.uid + 1)) == []
 

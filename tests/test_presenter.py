@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from simple_websocket import ConnectionClosed
 
-from playground.presenter import Hub, latest
+from playground.room import latest
+from playground.sandbox.events import EventLog, Frame
 from tests.servers import start_server, stop_server
 from tests.test_live import Api, receive_until
 
@@ -65,6 +66,7 @@ def test_only_the_presenter_stops_presenting(presenter, server):
 def test_followers_see_typing_runs_and_exchanges(presenter, server):
     follower, watcher = Api(server), Api(server)
     follower.call("GET", "/api/snippets")
+    watcher.call("GET", "/api/snippets")  # sockets are for visitors the page has met
     ws = follower.websocket("/ws/follow")
     badge = watcher.websocket("/ws/follow?presence=1")
     up = presenter.websocket("/ws/present")
@@ -170,13 +172,13 @@ def test_presenting_again_shows_the_app_that_is_running(presenter, server):
     ([(1, "edit", "a", ""), (2, "view", "a", "")], [1, 2]),
 ])
 def test_a_follower_behind_gets_only_the_latest_keystrokes(frames, kept):
-    assert [frame[0] for frame in latest(frames)] == kept
+    assert [frame.seq for frame in latest([Frame(*f) for f in frames])] == kept
 
 
 def test_the_hub_says_when_a_follower_is_too_far_behind():
-    hub = Hub(3)
+    hub = EventLog(3, 1 << 20)
     for n in range(5):
-        hub.append("edit", path="app.py", text=str(n))
-    assert [json.loads(f[3])["text"] for f in hub.wait_after(2, 0)] == ["2", "3", "4"]
+        hub.append("edit", key="app.py", path="app.py", text=str(n))
+    assert [json.loads(f.text)["text"] for f in hub.wait_after(2, 0)] == ["2", "3", "4"]
     assert hub.wait_after(1, 0) is None  # the second event is gone: time for a snapshot
     assert hub.wait_after(5, 0.01) == []

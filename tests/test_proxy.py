@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from playground import proxy
+from playground import exchange, proxy
 from playground.cookies import Jar
 from playground.errors import PlaygroundError
 from playground.watchdog import Watchdog
@@ -215,9 +215,10 @@ def trickle():
 
 def test_no_port_means_no_request():
     """A child that has just died has no port; None must never become port 80."""
-    gone = types.SimpleNamespace(scheme="http", port=None, jar=Jar())
+    gone = types.SimpleNamespace(scheme="http", port=None, state="running")
     with pytest.raises(PlaygroundError) as refused:
-        proxy.exchange(gone, "GET", "/", [], None, timeout=1, max_body=10)
+        exchange.send_to(gone, Jar(), proxy.Request("GET", "/", [], None), False,
+                         {"REQUEST_TIMEOUT": 1, "MAX_BODY_BYTES": 10})
     assert refused.value.status == 409
 
 

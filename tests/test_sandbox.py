@@ -11,6 +11,7 @@ import pytest
 
 from tests.servers import sandbox_processes, start_server, stop_server
 from playground.config import SETTINGS
+from playground.services import services_of
 from playground.sandbox.hostblock import UID_BLOCKS, UIDS_PER_HOST
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
@@ -130,12 +131,12 @@ def test_stop_leaves_no_process_and_no_directory(visitor, client, app):
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
         "        time.sleep(600)\n    os._exit(0)\n" + HELLO + SERVE)
     assert sandbox["state"] == "running", sandbox["error"]
-    hostdir = app.extensions["playground.sandboxes"].basedir / sandbox["id"]
+    hostdir = services_of(app).sandboxes.basedir / sandbox["id"]
     assert hostdir.exists()
     assert client.delete(f"/api/sandboxes/{sandbox['id']}").json["state"] == "stopped"
     assert not hostdir.exists()
     if os.geteuid() == 0:
-        assert sandbox_processes(app.extensions["playground.sandboxes"].uids) == []
+        assert sandbox_processes(services_of(app).sandboxes.uids) == []
     assert client.get(f"/api/sandboxes/{sandbox['id']}").status_code == 404
 
 
@@ -238,7 +239,7 @@ def probe():
 
 
 def test_bubblewrap_isolation(visitor, app):
-    if app.extensions["playground.sandboxes"].isolation.name != "bubblewrap":
+    if services_of(app).sandboxes.isolation.name != "bubblewrap":
         pytest.fail("bubblewrap does not work on this machine: install the bubblewrap package")
     found = visitor.exchange(visitor.start(PROBE), "GET", "/probe")
     found = json.loads(found["body"])

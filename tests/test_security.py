@@ -14,6 +14,7 @@ import pytest
 from simple_websocket import ConnectionClosed
 
 from playground import create_app
+from playground.services import services_of
 from playground.serving import BoundedServer
 from tests.servers import sandbox_processes, start_server, stop_server
 from tests.wsclient import Client
@@ -32,7 +33,7 @@ def make_app():
 
     yield make
     for app in made:
-        app.extensions["playground.sandboxes"].shutdown()
+        services_of(app).sandboxes.shutdown()
 
 
 def test_host_pages_have_a_content_security_policy(client):
@@ -103,13 +104,13 @@ def test_starts_take_turns_and_a_long_queue_is_refused(make_app):
     thread = threading.Thread(target=lambda: results.append(
         app.test_client().post("/api/sandboxes", json={"files": {"app.py": slow}})))
     thread.start()
-    while not app.extensions["playground.sandboxes"]._sandboxes:
+    while not services_of(app).sandboxes.all():
         pass
     refused = app.test_client().post("/api/sandboxes", json={"files": {"app.py": HELLO}})
     thread.join()
     assert refused.status_code == 503 and refused.json["error"]["code"] == "playground_busy"
     assert results[0].status_code == 201 and results[0].json["state"] == "running"
-    assert len(app.extensions["playground.sandboxes"]._sandboxes) == 1  # the refused one is gone
+    assert len(services_of(app).sandboxes.all()) == 1  # the refused one is gone
 
 
 def _start_sandbox(url: str) -> dict:

@@ -13,6 +13,7 @@ import zipfile
 import pytest
 
 from playground import create_app
+from playground.services import services_of
 from tests.servers import start_server, stop_server
 from tests.test_live import Api
 
@@ -26,7 +27,7 @@ def shares_app(tmp_path):
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                       "MAX_SHARE_BYTES": 1000})
     yield app
-    app.extensions["playground.sandboxes"].shutdown()
+    services_of(app).sandboxes.shutdown()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ requests; this file looks closer at what the engine must get right for them."""
 
 import pytest
 
+from playground.services import services_of
+
 
 @pytest.fixture
 def talk(visitor, client):
@@ -26,7 +28,7 @@ def test_hello_world(visitor, talk):
 
 def test_isolation_is_reported(talk, app):
     sandbox = talk("hello")
-    expected = app.extensions["playground.sandboxes"].isolation.name
+    expected = services_of(app).sandboxes.isolation.name
     assert sandbox["isolation"] == expected
     assert (sandbox["warning"] is None) == (expected == "bubblewrap")
 

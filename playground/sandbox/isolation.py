@@ -201,12 +201,15 @@ class Bubblewrap:
         return True
 
 
+Isolation = Process | Bubblewrap
+
+
 def _traversable(path: Path) -> bool:
     """Whether every directory down to `path` lets other users through."""
     return all(os.stat(p).st_mode & 0o001 for p in [path.resolve(), *path.resolve().parents])
 
 
-def choose(mode: str, disk_bytes: int):
+def choose(mode: str, disk_bytes: int) -> Isolation:
     """The isolation for `mode` (auto, bubblewrap or process)."""
     if mode not in ("auto", "bubblewrap", "process"):
         raise ValueError(f"unknown sandbox mode {mode!r}: use auto, bubblewrap or process")
@@ -219,3 +222,4 @@ def choose(mode: str, disk_bytes: int):
         raise RuntimeError("--sandbox bubblewrap was asked for, but bubblewrap does not work here")
     log.warning(PROCESS_WARNING)
     return Process()
+

@@ -32,6 +32,10 @@ MESSAGES = {
                                   f"{_mb(s['LIMIT_DISK_BYTES'])}",
     "LIMIT_OUTPUT_BYTES": lambda s: f"the app printed more than {_mb(s['LIMIT_OUTPUT_BYTES'])} and "
                                     "was stopped",
+    "LIMIT_EVENT_BYTES_PER_SECOND": lambda s: "the app wrote on the playground's events pipe "
+                                              "faster than "
+                                              f"{s['LIMIT_EVENT_BYTES_PER_SECOND'] // 1024} KB a "
+                                              "second and was stopped",
     "START_TIMEOUT": lambda s: f"the app did not start serving within {s['START_TIMEOUT']:g} s: "
                                "is something at import time waiting forever?",
 }

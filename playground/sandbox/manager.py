@@ -14,11 +14,12 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import PlaygroundError
 from . import isolation
 from .cgroups import Cgroups
+from .errors import NoSuchSandbox, PlaygroundBusy, PlaygroundFull, ShuttingDown, TooManySandboxes
 from .hostblock import UIDS_PER_HOST, HostBlock
-from .process import Sandbox, kill_uids
+from .kill import kill_uids
+from .sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,8 @@ class SandboxManager:
         self.isolation = isolation.choose(settings["SANDBOX_MODE"], settings["LIMIT_DISK_BYTES"])
         if self.isolation.warning:
             log.warning("!" * 20 + " %s " + "!" * 20, self.isolation.warning)
-        self._sandboxes = {}
-        self._uids = set()
+        self._sandboxes: dict[str, Sandbox] = {}
+        self._uids: set[int] = set()
         self._uid_counter = -1
         self.block = HostBlock(settings["SANDBOX_UID_BASE"])
         self.uids = self.block.uids
@@ -45,7 +46,7 @@ class SandboxManager:
         self._closed = threading.Event()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
 
-    def _next_uid(self):
+    def _next_uid(self) -> int | None:
         """A uid of its own for each live sandbox, so limits and kills apply to it alone."""
         if os.geteuid() != 0 or not self.isolation.separate_uid:
             return None
@@ -57,20 +58,22 @@ class SandboxManager:
                 self._uids.add(uid)
                 return uid
 
-    def create(self, owner: str, files: dict) -> Sandbox:
+    def create(self, owner: str, files: dict, label: str | None = None) -> Sandbox:
         with self._lock:
             if self._closed.is_set():
-                raise PlaygroundError(503, "shutting_down", "the playground is shutting down.")
-            mine = sum(1 for s in self._sandboxes.values() if s.owner == owner)
-            if mine >= self.settings["MAX_SANDBOXES_PER_VISITOR"]:
-                raise PlaygroundError(429, "too_many_sandboxes", f"you already have {mine} "
-                                      "sandboxes running: stop one (DELETE) before starting another.")
+                raise ShuttingDown("the playground is shutting down.")
+            mine = self.owned_by(owner)
+            if len(mine) >= self.settings["MAX_SANDBOXES_PER_VISITOR"]:
+                raise TooManySandboxes(
+                    f"you already have {len(mine)} apps running: stop one before starting "
+                    "another.", sandboxes=[{"id": s.id, "label": s.label, "state": s.state}
+                                           for s in mine])
             if len(self._sandboxes) >= self.settings["MAX_SANDBOXES"]:
-                raise PlaygroundError(503, "playground_full",
-                                      "the playground is full, try again in a minute.")
+                raise PlaygroundFull("the playground is full, try again in a minute.",
+                                     retry_after=60)
             sandbox_id = secrets.token_urlsafe(12)
             sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
-                              self.basedir / sandbox_id, self.cgroups)
+                              self.basedir / sandbox_id, self.cgroups, label)
             self._sandboxes[sandbox_id] = sandbox
         try:
             self.start(sandbox, files)
@@ -80,10 +83,11 @@ class SandboxManager:
         return sandbox
 
     def start(self, sandbox: Sandbox, files: dict) -> dict:
-        """(Re)start `sandbox` once it is its turn; 503 if the queue does not move in time."""
+        """(Re)start `sandbox` once it is its turn; PlaygroundBusy if the queue does not move in
+        time."""
         if not self._starting.acquire(timeout=self.settings["START_QUEUE_TIMEOUT"]):
-            raise PlaygroundError(503, "playground_busy", "the playground is busy starting other "
-                                  "visitors' apps: try again in a few seconds.")
+            raise PlaygroundBusy("the playground is busy starting other visitors' apps: try "
+                                 "again in a few seconds.", retry_after=5)
         try:
             return sandbox.start(files)
         finally:
@@ -93,10 +97,19 @@ class SandboxManager:
         """The visitor's own sandbox; anyone else's looks exactly like a missing one."""
         sandbox = self._sandboxes.get(sandbox_id)
         if sandbox is None or not secrets.compare_digest(sandbox.owner, owner):
-            raise PlaygroundError(404, "no_such_sandbox", "there is no such sandbox (it may have "
-                                  "been stopped after being idle): press Run to start one.")
+            raise NoSuchSandbox("there is no such sandbox (it may have been stopped after being "
+                                "idle): press Run to start one.")
         sandbox.touch()
         return sandbox
+
+    def owned_by(self, owner: str) -> list[Sandbox]:
+        """The owner's sandboxes, oldest first."""
+        return [s for s in list(self._sandboxes.values())
+                if secrets.compare_digest(s.owner, owner)]
+
+    def all(self) -> list[Sandbox]:
+        """Every sandbox held, all visitors together."""
+        return list(self._sandboxes.values())
 
     def newest_running(self, owner: str) -> Sandbox | None:
         """The owner's running sandbox they used last, if any."""
@@ -110,6 +123,10 @@ class SandboxManager:
 
     def delete(self, sandbox_id: str, owner: str) -> None:
         sandbox = self.get(sandbox_id, owner)
+        self._remove(sandbox)
+
+    def remove(self, sandbox: Sandbox) -> None:
+        """Stop `sandbox` for good, whoever owns it (the reaper, shutdown, tests)."""
         self._remove(sandbox)
 
     def _remove(self, sandbox: Sandbox) -> None:

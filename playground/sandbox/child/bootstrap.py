@@ -1,20 +1,10 @@
 """The child's own program: set up the sandbox, then run the visitor's app.py as __main__.
 
 This file runs *inside* the sandbox, before any visitor code, and imports nothing from the host
-package: it is its own program with a tiny contract. It talks to the host by writing JSON lines on
-an inherited pipe (the events fd):
-
-    {"type": "ready", "scheme", "routes"}        serving on the socket the host passed in
-    {"type": "failed", "error"}                  the app could not start serving
-    {"type": "request", "method", "path", "query", "status", "duration_ms", "remote_port",
-     "route", "trace"}
-    {"type": "exception", "method", "path", "remote_port", "error"}
-
-An error is {"type", "message", "file", "line", "traceback"}, trimmed to the visitor's own files.
-"routes" are the URL rules in the order Werkzeug tries them; "route" says which one answered a
-request (or why none did) and "trace" what Flask did for it, step by step (see flask_trace.py). Tracing
-uses Flask's signals and wraps the app's hooks: the visitor's source, their `g` and the bytes of
-each request and response are left as they are.
+package: it is its own program, and tells the host what happens as JSON lines on an inherited
+pipe (the events fd) in the format protocol.py holds. Tracing (flask_trace.py) uses Flask's
+signals and wraps the app's hooks: the visitor's source, their `g` and the bytes of each request
+and response are left as they are.
 """
 import argparse
 import ast
@@ -22,6 +12,7 @@ import ctypes
 import faulthandler
 import json
 import os
+import platform
 import resource
 import shutil
 import signal
@@ -32,7 +23,8 @@ import types
 
 # python -I leaves this script's directory off sys.path; main() hands the slot to the visitor.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flask_trace import TRACE, Trace, Tracer  # noqa: E402 - the module next to this one
+import protocol  # noqa: E402 - the modules next to this one
+from flask_trace import TRACE, Trace, Tracer  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -56,7 +48,7 @@ class Events:
         self._lock = threading.Lock()
 
     def emit(self, kind: str, **fields) -> None:
-        line = json.dumps({"type": kind, **fields}, default=repr) + "\n"
+        line = protocol.encode(kind, **fields)
         with self._lock:
             try:
                 self._file.write(line)
@@ -65,7 +57,9 @@ class Events:
                 pass  # the host is gone; we are about to be killed
 
 
-class Child:
+class Runner:
+    """Runs the visitor's app: serves it on the host's socket, reports what happens."""
+
     def __init__(self, args: argparse.Namespace):
         self.workdir = os.path.realpath(args.workdir)
         self.socket_fd = args.socket_fd
@@ -139,27 +133,28 @@ class Child:
         if self.serving:
             raise RuntimeError("app.run() was called while the app is already serving")
         self.serving = True
-        tracer = Tracer(self, app)
+        tracer = Tracer(app, emit=self.events.emit, describe=self.describe,
+                        visitor_file=self._visitor_file)
         tracer.install()
         app.wsgi_app = self.traced(app.wsgi_app)
         server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context,
                              fd=self.socket_fd)
         faulthandler.cancel_dump_traceback_later()
         self.events.emit("ready", scheme="https" if ssl_context else "http",
-                         routes=tracer.routes())
+                         routes=tracer.routes(), runtime=runtime())
         server.serve_forever()
 
     def take_over_run(self) -> None:
         """Replace Flask.run: the talk's `app.run(host=..., port=...)` serves on our socket."""
         import flask
 
-        child = self
+        runner = self
 
         def run(app, host=None, port=None, debug=None, load_dotenv=True, **options):
             if debug is not None:
                 app.debug = bool(debug)  # templates reload etc.; the debugger is never started
-            child.warn_of_code_after_run(sys._getframe(1))
-            child.serve(app, options.get("ssl_context"))
+            runner.warn_of_code_after_run(sys._getframe(1))
+            runner.serve(app, options.get("ssl_context"))
 
         flask.Flask.run = run
 
@@ -215,6 +210,14 @@ class Child:
         self.serve(app)
 
 
+def runtime() -> dict:
+    """The versions the app runs with, for the page to show."""
+    from importlib.metadata import version
+
+    return {"python": platform.python_version(), "flask": version("flask"),
+            "werkzeug": version("werkzeug")}
+
+
 class NoAppFound(Exception):
     pass
 
@@ -267,15 +270,15 @@ def main() -> None:
     os.chdir(args.workdir)
     sys.path[0] = args.workdir  # this script's directory gives way to the visitor's own
     sys.argv = ["app.py"]
-    child = Child(args)
+    runner = Runner(args)
     if args.start_timeout > 0.5:
         # Shortly before the host gives up, show where the code is stuck.
         faulthandler.dump_traceback_later(args.start_timeout - 0.5)
     try:
-        child.take_over_run()
-        child.run_main()
+        runner.take_over_run()
+        runner.run_main()
     except BaseException as exc:  # noqa: B036 - everything, sys.exit included, is reported
-        child.events.emit("failed", error=child.describe(exc))
+        runner.events.emit("failed", error=runner.describe(exc))
         sys.stderr.flush()
         os._exit(1)
 

@@ -151,9 +151,11 @@ def as_seen(request) -> dict:
 class Tracer:
     """Flask's signals and the app's hooks, reporting into the trace of the request served."""
 
-    def __init__(self, child, app):
-        self.child = child
+    def __init__(self, app, *, emit, describe, visitor_file):
         self.app = app
+        self.emit = emit  # protocol event to the host
+        self.describe = describe  # an exception as the visitor's error
+        self.visitor_file = visitor_file  # a path as the visitor names it, or None
         self.order = match_order(app.url_map)
         self.index = {id(rule): i for i, rule in enumerate(self.order)}  # rules are unhashable
 
@@ -178,7 +180,7 @@ class Tracer:
         except ValueError:  # a cycle of __wrapped__
             pass
         code = getattr(func, "__code__", None)
-        file = self.child._visitor_file(code.co_filename) if code else None
+        file = self.visitor_file(code.co_filename) if code else None
         return {"name": getattr(func, "__qualname__", short_repr(func)), "file": file,
                 "line": code.co_firstlineno if file else None}
 
@@ -251,8 +253,8 @@ class Tracer:
         import flask
 
         request = flask.request
-        error = self.child.describe(exception)
-        self.child.events.emit("exception", method=request.method, path=request.path,
+        error = self.describe(exception)
+        self.emit("exception", method=request.method, path=request.path,
                                remote_port=request.environ.get("REMOTE_PORT"), error=error)
         trace = TRACE.get()
         if trace is not None:

@@ -1,0 +1,23 @@
+"""`Run`: one run of a sandbox, from spawn to exit: its process, its port, what it reported."""
+
+import subprocess
+import threading
+from collections import deque
+
+from .cgroups import Group
+
+
+class Run:
+    def __init__(self, port: int):
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        # Held while spawning and while killing: a stop finds no process or a whole one.
+        self.lock = threading.Lock()
+        self.pid1: int | None = None  # the sandbox's pid 1, whose death takes everything with it
+        self.settled = threading.Event()  # ready, failed or exited
+        self.stopping = False
+        self.timed_out: float | None = None  # the start-up deadline it missed, in seconds
+        self.stopped_for: str | None = None  # the limit the host stopped it for
+        self.group: Group | None = None  # its control group, if the machine has them
+        self.tail: deque[str] = deque(maxlen=40)  # last lines of output, for a failure message
+        self.thread: threading.Thread | None = None

@@ -1,0 +1,167 @@
+"""`Sandbox`: one visitor's app, run as a child process on a socket the host bound for it.
+
+A sandbox outlives its runs: "Run" again (PUT) stops the child and starts a new one with the
+same id and event log. Each run (run.py) has a supervisor thread (supervisor.py) that spawns the
+child and pumps what it writes (pump.py) into the log; each gets a control group of its own where
+the machine has them (cgroups.py), and when a child dies of a limit the error names it
+(limits.py).
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+from . import limits
+from .cgroups import Cgroups
+from .errors import FilesNotWritten, NoSuchSandbox
+from .events import EventLog
+from .isolation import Isolation
+from .kill import kill_uids, signal_quietly
+from .run import Run
+from .supervisor import supervise
+
+
+class Sandbox:
+    def __init__(self, sandbox_id: str, owner: str, isolation: Isolation, settings: dict,
+                 uid: int | None, hostdir: Path, cgroups: Cgroups | None = None,
+                 label: str | None = None):
+        self.id = sandbox_id
+        self.owner = owner
+        self.label = label  # what the visitor calls it (the snippet's title), for refusals
+        self.isolation = isolation
+        self.cgroups = cgroups
+        self.settings = settings
+        self.uid = uid
+        self.hostdir = hostdir
+        self.events = EventLog(settings["LOG_LINES"], settings["LOG_BYTES"])
+        self.last_used = time.monotonic()
+        self.state = "stopped"
+        self.scheme: str | None = None
+        self.error: dict | None = None
+        self.exit_status: int | None = None
+        self.routes: list = []
+        self.runtime: dict | None = None
+        self._run: Run | None = None
+        self._lock = threading.Lock()  # one start or stop at a time
+        self._removed = False  # stopped for good: a start still queued must not revive it
+
+    # -- what the API shows ----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int | None:
+        return self._run.port if self._run and self.state == "running" else None
+
+    def snapshot(self) -> dict:
+        return {
+            "id": self.id, "state": self.state, "scheme": self.scheme, "port": self.port,
+            "isolation": self.isolation.name, "warning": self.isolation.warning,
+            "error": self.error, "routes": self.routes, "exit_status": self.exit_status,
+            "runtime": self.runtime, "label": self.label,
+        }
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+    def set_state(self, run: Run, state: str, **fields: object) -> None:
+        """Record a state change of `run`, unless a newer run has replaced it."""
+        if run is not self._run:
+            return
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.state = state
+        self.events.append("state", state=state, port=self.port, scheme=self.scheme,
+                           error=self.error, exit_status=self.exit_status)
+
+    def child_said(self, run: Run, kind: str, fields: dict) -> None:
+        """An event from the child of `run` (child/protocol.py), already bounded and filtered."""
+        if run is not self._run:
+            return
+        if kind == "ready":
+            if self.state != "starting":  # the visitor's code may write one too: the first counts
+                return
+            routes, runtime = fields.get("routes"), fields.get("runtime")
+            self.set_state(run, "running",
+                           scheme="https" if fields.get("scheme") == "https" else "http",
+                           routes=routes if isinstance(routes, list) else [],
+                           runtime=runtime if isinstance(runtime, dict) else None)
+            run.settled.set()
+        elif kind == "failed":  # the state changes when the child has exited
+            self.error = limits.explain(fields.get("error"), self.settings)
+        else:
+            if kind == "exception":
+                fields["error"] = limits.explain(fields.get("error"), self.settings)
+            port = fields.get("remote_port")
+            self.events.append(kind, key=port if isinstance(port, int) else None, **fields)
+
+    # -- start and stop --------------------------------------------------------------------------
+
+    def start(self, files: dict) -> dict:
+        """(Re)start the app with `files`; answer once it serves, has failed or timed out."""
+        with self._lock:
+            if self._removed:
+                raise NoSuchSandbox("this sandbox was stopped while it waited for its turn to "
+                                    "start: press Run again.")
+            self._stop_run()
+            self._write_files(files)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(128)
+            run = self._run = Run(listener.getsockname()[1])
+            self.scheme, self.error, self.exit_status, self.routes = None, None, None, []
+            self.runtime = None
+            self.set_state(run, "starting")
+            run.thread = threading.Thread(target=supervise, args=(self, run, listener),
+                                          name=f"sandbox-{self.id}", daemon=True)
+            run.thread.start()
+        timeout = self.settings["START_TIMEOUT"]
+        if not run.settled.wait(timeout):
+            run.timed_out = timeout
+            run.stopping = True
+            self.kill(run)
+            run.thread.join(5)
+        self.touch()
+        return self.snapshot()
+
+    def stop(self) -> None:
+        """Stop for good (the manager no longer holds this sandbox)."""
+        with self._lock:
+            self._removed = True
+            self._stop_run()
+            shutil.rmtree(self.hostdir, ignore_errors=True)
+
+    def _stop_run(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        run.stopping = True
+        self.kill(run)
+        if run.thread:
+            run.thread.join(10)
+
+    def _write_files(self, files: dict) -> None:
+        shutil.rmtree(self.hostdir, ignore_errors=True)
+        try:
+            self.hostdir.mkdir(parents=True)
+            for name, text in files.items():
+                path = self.hostdir / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+        except OSError as error:  # the host's disk is full, or a name the API let through
+            raise FilesNotWritten("the playground could not write the snippet's files: "
+                                  f"{error.strerror}.") from None
+
+    def kill(self, run: Run) -> None:
+        """Kill the child's whole tree, daemons that called setsid() included."""
+        with run.lock:
+            # Once reaped, its pids may belong to someone else: only signal a live child.
+            if run.proc and run.proc.poll() is None:
+                if run.pid1:
+                    signal_quietly(os.kill, run.pid1)  # bubblewrap's pid 1: the namespace dies
+                signal_quietly(os.killpg, run.proc.pid)  # started with start_new_session
+        if run.group:
+            run.group.kill()
+        if self.uid is not None:
+            kill_uids((self.uid,))

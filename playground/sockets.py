@@ -1,0 +1,75 @@
+"""The page's WebSockets: one guard for all of them.
+
+Each socket holds a host thread for its whole life, so they may hold only a share of the host's
+threads (MAX_SOCKETS: the HTTP API always has threads left), only a visitor the host knows (a
+signed cookie: a script without one cannot open hundreds), and only MAX_SOCKETS_PER_VISITOR
+each. A PlaygroundError in a handler becomes an error frame, then a close with 1008; one that
+forbids (403: another site, an unknown visitor, not the presenter) is only the close.
+"""
+
+import functools
+import json
+from collections.abc import Callable
+
+from flask import Blueprint
+from flask_sock import Sock
+from simple_websocket import Server
+
+from . import errors, security, visitors
+from .errors import PlaygroundError
+from .sandbox.errors import SandboxError
+from .sandbox.events import EventLog, Frame
+from .services import services
+
+sock = Sock()
+
+
+def route(rule: str, bp: Blueprint) -> Callable:
+    """`@sock.route(rule)` for a handler `handler(ws, visitor, **view_args)`, guarded."""
+    def decorate(handler: Callable) -> Callable:
+        @sock.route(rule, bp=bp)
+        @functools.wraps(handler)
+        def guarded(ws, **view_args):
+            try:
+                security.check_socket()
+                visitor = visitors.known()
+                with services().sockets.hold(visitor):
+                    handler(ws, visitor, **view_args)
+            except (PlaygroundError, SandboxError) as refused:
+                error = errors.from_sandbox(refused) if isinstance(refused, SandboxError) \
+                    else refused
+                if error.status != 403:  # forbidden is only closed; the rest says why first
+                    ws.send(errors.frame(error))
+                ws.close(reason=1008, message=error.code)
+        return guarded
+    return decorate
+
+
+KEEPALIVE_SECONDS = 20  # a frame at least this often keeps proxies from timing out
+CHECK_SECONDS = 1.0  # how often a quiet socket looks whether its client has gone
+KEEPALIVE = json.dumps({"type": "keepalive"})
+
+
+def follow_log(ws: Server, log: EventLog, seen: int, *,
+               behind: Callable[[int], list[Frame]],
+               wanted: Callable[[], bool] = lambda: True,
+               pick: Callable[[list[Frame]], list[Frame]] = lambda frames: frames) -> None:
+    """Send each frame of `log` after `seen` as it comes (`pick` chooses among several), until
+    the client goes or, when nothing happens, the stream is no longer `wanted`. `behind` gives
+    what to send instead when the log no longer holds all the frames after the one it gets."""
+    quiet = 0.0
+    while ws.connected:  # checked each second, so a closed tab frees its thread at once
+        frames = log.wait_after(seen, CHECK_SECONDS)
+        if frames is None:
+            frames = behind(seen)
+        if not frames:
+            if not wanted():
+                return
+            quiet += CHECK_SECONDS
+            if quiet >= KEEPALIVE_SECONDS:
+                ws.send(KEEPALIVE)
+                quiet = 0.0
+            continue
+        for frame in pick(frames):
+            ws.send(frame.text)
+        seen = frames[-1].seq
