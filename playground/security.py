@@ -58,7 +58,7 @@ def guard() -> None:
             "wsgi.input_terminated")):
         timeout = current_app.config["BODY_TIMEOUT"]
         late = threading.Event()
-        cutoff = WATCHDOG.after(timeout, lambda: (late.set(), shut(connection)))
+        cutoff = WATCHDOG.after(timeout, lambda: (late.set(), stop_reading(connection)))
         try:
             request.get_data(cache=True)
         except ClientDisconnected:
@@ -71,9 +71,10 @@ def guard() -> None:
                                   f"within {timeout:g} s (BODY_TIMEOUT).")
 
 
-def shut(connection: socket.socket) -> None:
+def stop_reading(connection: socket.socket) -> None:
+    """End a blocked read (the answer can still be written)."""
     try:
-        connection.shutdown(socket.SHUT_RDWR)
+        connection.shutdown(socket.SHUT_RD)
     except OSError:
         pass
 

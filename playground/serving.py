@@ -28,9 +28,10 @@ class Handler(WSGIRequestHandler):
             WATCHDOG.cancel(self._cutoff)
 
     def parse_request(self) -> bool:
-        """The head is in: the deadline is met."""
+        """Read the rest of the head; once it is in, the deadline is met."""
+        parsed = super().parse_request()
         WATCHDOG.cancel(self._cutoff)
-        return super().parse_request()
+        return parsed
 
     def _cut(self) -> None:
         try:

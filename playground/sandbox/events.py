@@ -42,6 +42,11 @@ class EventLog:
     def last_seq(self) -> int:
         return self._seq
 
+    @property
+    def size(self) -> int:
+        """Bytes the kept frames cost, as counted against `max_bytes`."""
+        return self._bytes
+
     def append(self, kind: str, key: object = None, **fields: object) -> Frame:
         """Add an event; the oldest go when there are too many, or too many bytes."""
         with self._changed:

@@ -1,0 +1,169 @@
+"""The host's budget (docs/security.md): what a visitor or a child sends may cost the host only
+a bounded amount of memory, CPU time and threads, and a child past a bound is stopped with the
+limit named. Hostile snippets run only once the attack suite's probe has proved the sandbox
+isolated (the `attacker` fixture)."""
+
+import base64
+import json
+import socket
+import threading
+import time
+import urllib.request
+import zlib
+
+import pytest
+from simple_websocket import ConnectionClosed
+
+from playground import cookies
+from playground.serving import BoundedServer
+from playground.services import services_of
+from tests.servers import start_server, stop_server
+from tests.test_attacks import app, attacker, isolated, route  # noqa: F401 - fixtures
+from tests.wsclient import Client
+
+
+def session_bomb(inflated: int) -> str:
+    """A value shaped like a compressed Flask session whose payload inflates to `inflated` bytes
+    of nested JSON."""
+    payload = b'{"a":' + b"[" * (inflated // 2) + b"]" * (inflated // 2) + b"}"
+    data = base64.urlsafe_b64encode(zlib.compress(payload, 9)).decode().rstrip("=")
+    return f".{data}.AAAA.sig"
+
+
+def test_session_cookie_bombs_cost_a_bounded_amount(attacker, app):
+    bomb = session_bomb(1 << 20)  # 1 MB of nesting in about a kilobyte
+    assert len(bomb) < cookies.MAX_COOKIE_BYTES
+    sandbox = attacker.start(route(
+        "from flask import make_response\nresponse = make_response('set')\n"
+        f"for i in range(20):\n    response.set_cookie(f'bomb{{i}}', {bomb!r})\n"
+        "return response"))
+    started = time.monotonic()
+    reply = attacker.exchange(sandbox, "GET", "/attack")
+    jar = attacker.client.get(f"/api/sandboxes/{sandbox['id']}/cookies")
+    assert time.monotonic() - started < 10  # not a timing: 20 decoded bombs took minutes
+    assert len(reply["cookies"]) == 20 and all(c["flask_session"] is None
+                                                for c in reply["cookies"])
+    assert len(jar.data) < 64 * 1024  # the values, not megabytes of decoded JSON
+
+
+def test_decoded_sessions_shown_together_have_a_cap():
+    jar = cookies.Jar()
+    payload = {"n": "x" * 40_000}  # compresses to almost nothing, shows as 40 KB
+    data = zlib.compress(json.dumps(payload).encode())
+    value = "." + base64.urlsafe_b64encode(data).decode().rstrip("=") + ".AAAA.sig"
+    for i in range(10):
+        jar.set(f"s{i}", value)
+    listed = jar.list()
+    shown = [c for c in listed if c["flask_session"]]
+    assert 0 < len(shown) <= cookies.MAX_SESSIONS_SHOWN_BYTES // 40_000
+    assert len(json.dumps(listed)) < cookies.MAX_SESSIONS_SHOWN_BYTES + 64 * 1024
+
+
+NESTED_EVENTS = route('''
+import json, os
+argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+fd = int(argv[argv.index(b"--events-fd") + 1])
+line = b'{"type": "request", "trace": ' + b"[" * 60_000 + b"]" * 60_000 + b"}\\n"
+for _ in range(COUNT):
+    os.write(fd, line)
+return "written"
+''')
+
+
+def test_events_are_kept_as_text_and_counted_as_such(attacker, app):
+    """Nested JSON once grew the host by 170 MB a sandbox: now each event is its text."""
+    sandbox = attacker.start(NESTED_EVENTS.replace("COUNT", "8"))
+    assert attacker.exchange(sandbox, "GET", "/attack")["body"] == "written"
+    held = next(s for s in services_of(app).sandboxes.all() if s.id == sandbox["id"])
+    assert held.events.size <= app.config["LOG_BYTES"]
+    assert all(isinstance(f.text, str) for f in held.events.after(0))
+
+
+def test_a_child_flooding_its_events_pipe_is_stopped_with_the_limit_named(attacker, app):
+    sandbox = attacker.start(NESTED_EVENTS.replace("COUNT", "1000"))
+    attacker.send(sandbox, "GET", "/attack")  # it never gets to answer
+    deadline = time.monotonic() + 20
+    while (state := attacker.client.get(f"/api/sandboxes/{sandbox['id']}").json)["state"] \
+            == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert state["state"] == "failed"
+    assert state["error"]["limit"] == "LIMIT_EVENT_BYTES_PER_SECOND"
+
+
+@pytest.fixture
+def small_server():
+    """A real server whose sockets may take 4 of its 16 threads."""
+    proc, url = start_server(env={"PLAYGROUND_MAX_SOCKETS": "4", "PLAYGROUND_HOST_THREADS": "16",
+                                  "PLAYGROUND_MAX_SOCKETS_PER_VISITOR": "2",
+                                  "PLAYGROUND_BODY_TIMEOUT": "1"})
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+def visitor_cookie(url: str) -> str:
+    with urllib.request.urlopen(url + "/", timeout=10) as page:
+        return page.headers["Set-Cookie"].split(";", 1)[0]
+
+
+def socket_to(url: str, cookie: str | None) -> Client:
+    headers = {"Cookie": cookie} if cookie else {}
+    return Client.connect(url.replace("http", "ws", 1) + "/ws/follow?presence=1", headers=headers)
+
+
+def test_a_socket_needs_a_visitor_the_page_has_met(small_server):
+    ws = socket_to(small_server, None)
+    with pytest.raises(ConnectionClosed):
+        ws.receive(timeout=10)
+    assert ws.close_reason == 1008
+
+
+def test_sockets_take_only_their_share_of_the_host_threads(small_server):
+    held = [socket_to(small_server, visitor_cookie(small_server)) for _ in range(4)]
+    try:
+        for ws in held:
+            assert json.loads(ws.receive(timeout=10))["type"] == "live"
+        refused = socket_to(small_server, visitor_cookie(small_server))
+        frame = json.loads(refused.receive(timeout=10))
+        assert frame["type"] == "error" and frame["code"] == "too_many_sockets"
+        with urllib.request.urlopen(small_server + "/", timeout=10) as page:
+            assert page.status == 200  # the page and the API still have threads
+    finally:
+        for ws in held:
+            ws.close()
+
+
+def test_a_trickled_body_gets_a_clear_408(small_server):
+    port = int(small_server.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"POST /api/sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        answer = conn.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 408")
+
+
+def test_slow_heads_are_cut_at_their_deadline():
+    served = threading.Event()
+
+    def app(environ, start_response):
+        served.set()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = BoundedServer("127.0.0.1", 0, app, threads=2, header_timeout=1.0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    slow = []
+    try:
+        for _ in range(2):  # every thread taken by a client that never finishes its head
+            conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            conn.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            slow.append(conn)
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as answer:
+            assert answer.read() == b"ok"
+        assert [conn.recv(1) for conn in slow] == [b"", b""]  # cut, not served
+    finally:
+        for conn in slow:
+            conn.close()
+        server.shutdown()
+        server.server_close()
