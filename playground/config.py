@@ -9,7 +9,12 @@ import secrets
 # name: (default, help)
 SETTINGS = {
     "SANDBOX_MODE": ("auto", "auto, bubblewrap or process: how children are isolated."),
-    "START_TIMEOUT": (10.0, "Seconds a child may take to start serving before it is failed."),
+    "WARM_START": (True, "Start children by forking a zygote that has imported Flask into a jail "
+                   "bubblewrap made (as root, with libseccomp); false: a fresh Python each time."),
+    "START_TIMEOUT": (10.0, "Seconds a child may take to start serving before it is failed, "
+                      "unless it is still using CPU (a busy machine): see START_TIMEOUT_MAX."),
+    "START_TIMEOUT_MAX": (60.0, "Seconds a start that keeps using CPU may take on a busy machine "
+                          "before it is failed all the same."),
     "REQUEST_TIMEOUT": (10.0, "Seconds the proxy waits for a child's response before a 504."),
     "MAX_BODY_BYTES": (1024 * 1024, "Bytes of a child's response body the proxy reads."),
     "MAX_REQUEST_BODY_BYTES": (1024 * 1024, "Bytes of request body a visitor may send."),

@@ -18,6 +18,7 @@ from playground import cookies
 from playground.serving import BoundedServer
 from playground.services import services_of
 from tests.servers import start_server, stop_server
+from tests.test_sandbox import EVENTS_FD
 from tests.test_attacks import app, attacker, isolated, route  # noqa: F401 - fixtures
 from tests.wsclient import Client
 
@@ -59,10 +60,9 @@ def test_decoded_sessions_shown_together_have_a_cap():
     assert len(json.dumps(listed)) < cookies.MAX_SESSIONS_SHOWN_BYTES + 64 * 1024
 
 
-NESTED_EVENTS = route('''
+NESTED_EVENTS = EVENTS_FD + route('''
 import json, os
-argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
-fd = int(argv[argv.index(b"--events-fd") + 1])
+fd = events_fd()
 line = b'{"type": "request", "trace": ' + b"[" * 60_000 + b"]" * 60_000 + b"}\\n"
 for _ in range(COUNT):
     os.write(fd, line)

@@ -12,6 +12,7 @@ from playground import exchange, proxy
 from playground.cookies import Jar
 from playground.errors import PlaygroundError
 from playground.watchdog import Watchdog
+from tests.test_sandbox import EVENTS_FD
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
 ECHO = '''from flask import Flask, request, Response
@@ -226,11 +227,10 @@ def test_what_the_app_writes_on_the_events_pipe_cannot_break_the_host(visitor, c
     sandbox = visitor.start('''from flask import Flask
 import os
 app = Flask(__name__)
-
+''' + EVENTS_FD + '''
 @app.route("/forge")
 def forge():
-    argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
-    fd = int(argv[argv.index(b"--events-fd") + 1])
+    fd = events_fd()
     for junk in [b"[1, 2]", b"42", b"not json", b'{"type": "request", "kind": 1, "seq": -5}',
                  b'{"type": "exception", "error": "no dict"}', b'{"type": "ready", "routes": 7}',
                  b'{"type": "request", "' + b"x" * 300_000 + b'": 1}']:

@@ -207,6 +207,18 @@ def test_ssl_context_as_a_tuple_of_paths(visitor, certificate, ssl_app):
 
 # Inside a probe route: does connect() fail (seccomp), and is the only interface a loopback
 # (a network namespace of its own)? Shared with test_attacks.py's isolation check.
+# How the visitor's code can find the host's events pipe: the only FIFO past stderr.
+EVENTS_FD = '''
+def events_fd():
+    import os, stat
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if int(name) > 2 and stat.S_ISFIFO(os.fstat(int(name)).st_mode):
+                return int(name)
+        except OSError:
+            pass
+'''
+
 NETWORK_PROBE = '''    try:
         socket.create_connection(("192.0.2.1", 80), timeout=2)
         found["net"] = "reached"

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # A long period lets a start-up burst (Flask imports in ~150 ms of CPU) run unthrottled, while
 # a child that spins still gets LIMIT_CPU_SHARE of a core over any second. (1 s is the most.)
 CPU_PERIOD_US = 1_000_000
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 WARNING = ("no usable cgroups (memory, pids, cpu): sandboxes are held by rlimits alone, which "
            "count each process on its own. Run the host where it may create cgroups.")
@@ -45,10 +46,25 @@ class Group:
     def wrap(self, argv: list) -> list:
         """`argv` started by a shell that first moves itself into the group, so that nothing
         the sandbox forks can start outside it."""
-        procs = sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
+        procs = self.procs()
         script = ('while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; '
                   'shift; exec "$@"')
         return ["/bin/sh", "-c", script, "sh", *procs, "--", *argv]
+
+    def procs(self) -> list[str]:
+        """The files a process writes itself into ("0") to join the group."""
+        return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
+
+    def cpu_seconds(self) -> float:
+        """CPU time its live processes have used (each process with all its threads)."""
+        total = 0
+        for pid in _lines(self.dirs["cpu"] / "cgroup.procs"):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / CLOCK_TICKS
 
     def oom_killed(self) -> bool:
         """Did the kernel kill one of its processes for memory?"""

@@ -40,6 +40,9 @@ CHILD_ENV = {
 # Isolated from PYTHON* variables and the user's site; unbuffered, so each print reaches the
 # log as it happens; no .pyc files written into the visitor's directory.
 PYTHON_FLAGS = ["-I", "-u", "-B"]
+# What the bootstrap of a cold start needs to copy the files in, empty its capability bounding
+# set and drop to the sandbox's uid.
+BOOTSTRAP_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_SETPCAP")
 
 PROCESS_WARNING = (
     "bubblewrap is not available: snippets run as plain processes with rlimits only. They can "
@@ -63,6 +66,7 @@ class Process:
 
     name = "process"
     warning = PROCESS_WARNING
+    can_warm_start = False
 
     @property
     def separate_uid(self) -> bool:
@@ -83,6 +87,12 @@ class Bubblewrap:
 
     name = "bubblewrap"
     separate_uid = True  # the binds make our Python traversable
+
+    @property
+    def can_warm_start(self) -> bool:
+        """A zygote's child enters a jail with setns(), which takes root (no user namespace to
+        join first) and confines itself with the seccomp filter, which takes libseccomp."""
+        return self.privileged and self.seccomp is not None
 
     def __init__(self, disk_bytes: int):
         self.disk_bytes = disk_bytes
@@ -130,6 +140,29 @@ class Bubblewrap:
         return SANDBOX_WORKDIR
 
     def launch(self, hostdir: Path, child_args: list, info_fd=None, filtered=True) -> Launch:
+        """A cold start: bubblewrap runs a fresh Python with the bootstrap."""
+        argv, pass_fds = self._jail_argv(hostdir, info_fd, filtered, caps=BOOTSTRAP_CAPS)
+        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, "--workdir",
+                 SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, *child_args]
+        return Launch(argv, str(hostdir), {}, pass_fds)
+
+    def jail(self, hostdir: Path, info_fd: int) -> Launch:
+        """A sandbox with nobody in it yet, for a warm start: a shell says "ready" once every
+        mount is made, then sleeps until the jail is stopped; the zygote's child enters it
+        (child/zygote.py) and confines itself as the bootstrap would after a cold start."""
+        argv, _ = self._jail_argv(hostdir, info_fd, filtered=False, caps=())
+        argv += ["--", "/bin/sh", "-c", "echo ready && exec sleep infinity"]
+        return Launch(argv, str(hostdir), {})
+
+    def warm_args(self, child_args: list) -> list:
+        """The bootstrap's arguments for a warm child (the zygote adds the fds it passes on)."""
+        return ["--workdir", SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, *child_args]
+
+    def warm_env(self) -> dict:
+        """A warm child's environment: what a cold one gets from bubblewrap."""
+        return {**CHILD_ENV, "HOME": SANDBOX_WORKDIR, "PWD": SANDBOX_WORKDIR}
+
+    def _jail_argv(self, hostdir: Path, info_fd, filtered: bool, caps) -> tuple[list, tuple]:
         argv = [
             "bwrap",
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -148,26 +181,22 @@ class Bubblewrap:
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",
         ]
-        env = {**CHILD_ENV, "HOME": SANDBOX_WORKDIR}
-        for name, value in env.items():
+        for name, value in {**CHILD_ENV, "HOME": SANDBOX_WORKDIR}.items():
             argv += ["--setenv", name, value]
         if self.privileged:
-            # Only what the bootstrap needs to copy the files in and drop to the sandbox's uid;
-            # the uid change then clears these too.
+            # Only what is asked for (the bootstrap's copy and uid change); the uid change
+            # then clears these too.
             argv += ["--cap-drop", "ALL"]
-            argv += [arg for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
-                     for arg in ("--cap-add", cap)]
+            argv += [arg for cap in caps for arg in ("--cap-add", cap)]
         else:
             argv += ["--unshare-user", "--cap-drop", "ALL"]
         if info_fd is not None:
             argv += ["--info-fd", str(info_fd)]
-        pass_fds = ()
+        pass_fds: tuple = ()
         if self.seccomp and filtered:
             pass_fds = (seccomp.pipe_with(self.seccomp),)
             argv += ["--seccomp", str(pass_fds[0])]
-        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, "--workdir", SANDBOX_WORKDIR,
-                 "--copy-from", SANDBOX_SOURCE, *child_args]
-        return Launch(argv, str(hostdir), {}, pass_fds)
+        return argv, pass_fds
 
     def works(self) -> bool:
         """A harmless probe: does Python start in the sandbox, with no way out to the network

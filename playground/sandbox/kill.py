@@ -22,19 +22,27 @@ def signal_quietly(kill: Callable[[int, int], None], pid: int) -> None:
 def kill_uids(uids: Container[int]) -> None:
     """SIGKILL every process whose uid is in `uids` (each sandbox has its own) until none is left."""
     for _ in range(100):
-        pids = []
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    if entry.stat().st_uid in uids:
-                        pids.append(int(entry.name))
-                except FileNotFoundError:
-                    pass
-        if not pids:
+        if not signal_uids(uids, signal.SIGKILL):
             return
-        for pid in pids:
-            signal_quietly(os.kill, pid)
         time.sleep(0.01)
+
+
+def signal_uids(uids: Container[int], signum: int) -> int:
+    """Send `signum` to every process whose uid is in `uids`; how many there were."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid in uids:
+                    pids.append(int(entry.name))
+            except FileNotFoundError:
+                pass
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return len(pids)
 
 
 def killing_signal(status: int) -> int | None:

@@ -9,6 +9,7 @@ says what the limit is, so a visitor knows it was the playground and not their c
 import errno
 import re
 import signal
+from collections.abc import Iterable
 
 ERRNO = re.compile(r"\[Errno (\d+)\]")
 
@@ -86,3 +87,11 @@ def for_exit(signum: int | None, oom_killed: bool) -> str | None:
     if oom_killed:
         return "LIMIT_MEMORY_BYTES"
     return BY_SIGNAL.get(signum)
+
+
+def host_error(kind: str, message: str, tail: Iterable[str] = (),
+               limit: str | None = None) -> dict:
+    """An error the host noticed (not one the child reported), with the child's last output."""
+    output = "\n".join(tail)
+    return {"type": kind, "message": message, "file": None, "line": None, "limit": limit,
+            "traceback": f"Last output of the app:\n{output}" if output else ""}

@@ -20,6 +20,7 @@ from .errors import NoSuchSandbox, PlaygroundBusy, PlaygroundFull, ShuttingDown,
 from .hostblock import UIDS_PER_HOST, HostBlock
 from .kill import kill_uids
 from .sandbox import Sandbox
+from .zygote import Zygote
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class SandboxManager:
         if os.geteuid() == 0:
             kill_uids(self.uids)  # a dead host that had our block may have left some
         self.cgroups = Cgroups.detect(settings, self.block)
+        self.zygote = None
+        if settings["WARM_START"] and self.isolation.can_warm_start:
+            self.zygote = Zygote(self.isolation.seccomp)
         self.basedir = Path(tempfile.mkdtemp(prefix=f"flask-{self.block.name}-"))
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
         self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"] or os.cpu_count())
@@ -73,7 +77,7 @@ class SandboxManager:
                                      retry_after=60)
             sandbox_id = secrets.token_urlsafe(12)
             sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
-                              self.basedir / sandbox_id, self.cgroups, label)
+                              self.basedir / sandbox_id, self.cgroups, label, self.zygote)
             self._sandboxes[sandbox_id] = sandbox
         try:
             self.start(sandbox, files)
@@ -148,6 +152,8 @@ class SandboxManager:
         self._closed.set()
         for sandbox in list(self._sandboxes.values()):
             self._remove(sandbox)
+        if self.zygote:
+            self.zygote.close()
         shutil.rmtree(self.basedir, ignore_errors=True)
         if self.cgroups:
             self.cgroups.close()

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .child import protocol
+from .limits import host_error
 from .run import Run
 
 if TYPE_CHECKING:
@@ -95,7 +96,9 @@ class Pump:
     def _line(self, stream: str, raw: bytes) -> None:
         if stream == "info":  # bubblewrap's {"child-pid": N}, written before any visitor code runs
             self._bubblewrap_info(raw)
-        elif self.run.stopped_for:
+        elif stream == "status":  # a warm child's starter (child/zygote.py), never the visitor
+            self._starter(json.loads(raw))
+        elif stream == "ready" or self.run.stopped_for:
             return
         elif stream == "events":
             event = protocol.decode(raw)
@@ -111,6 +114,16 @@ class Pump:
             line = line[: self.sandbox.settings["LOG_LINE_BYTES"]]
             self.run.tail.append(line)
             self.sandbox.events.append("log", stream=stream, line=line)
+
+    def _starter(self, said: dict) -> None:
+        """How a warm child ended (or why it never began): its jail has no more use."""
+        if "exit" in said:
+            self.run.exit_status = int(said["exit"])
+        elif "error" in said:
+            self.sandbox.error = host_error("SandboxError", str(said["error"]))
+        else:
+            return
+        self.sandbox.kill(self.run)
 
     def _bubblewrap_info(self, raw: bytes) -> None:
         if self.run.pid1 is not None or len(self.info) > 4096:

@@ -9,6 +9,7 @@ the machine has them (cgroups.py), and when a child dies of a limit the error na
 
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -19,20 +20,26 @@ from .cgroups import Cgroups
 from .errors import FilesNotWritten, NoSuchSandbox
 from .events import EventLog
 from .isolation import Isolation
-from .kill import kill_uids, signal_quietly
+from .kill import kill_uids, signal_quietly, signal_uids
 from .run import Run
 from .supervisor import supervise
+from .zygote import Zygote
+
+
+PROGRESS_CHECK_SECONDS = 1.0  # how often a slow start is asked whether it is still working
+DUMP_WAIT_SECONDS = 1.0  # how long a stuck child has to say where it is stuck
 
 
 class Sandbox:
     def __init__(self, sandbox_id: str, owner: str, isolation: Isolation, settings: dict,
                  uid: int | None, hostdir: Path, cgroups: Cgroups | None = None,
-                 label: str | None = None):
+                 label: str | None = None, zygote: Zygote | None = None):
         self.id = sandbox_id
         self.owner = owner
         self.label = label  # what the visitor calls it (the snippet's title), for refusals
         self.isolation = isolation
         self.cgroups = cgroups
+        self.zygote = zygote  # starts its children warm, when there is one
         self.settings = settings
         self.uid = uid
         self.hostdir = hostdir
@@ -116,14 +123,40 @@ class Sandbox:
             run.thread = threading.Thread(target=supervise, args=(self, run, listener),
                                           name=f"sandbox-{self.id}", daemon=True)
             run.thread.start()
-        timeout = self.settings["START_TIMEOUT"]
-        if not run.settled.wait(timeout):
-            run.timed_out = timeout
-            run.stopping = True
-            self.kill(run)
-            run.thread.join(5)
+        if not self._started(run):
+            self._give_up(run)
         self.touch()
         return self.snapshot()
+
+    def _started(self, run: Run) -> bool:
+        """Whether the child settled (served, failed, exited) in time: START_TIMEOUT, and on a
+        busy machine as long as it keeps using CPU, up to START_TIMEOUT_MAX. A valid snippet
+        is not failed because the host was busy; one waiting for ever at import is."""
+        if run.settled.wait(self.settings["START_TIMEOUT"]):
+            return True
+        started = time.monotonic() - self.settings["START_TIMEOUT"]
+        used = run.group.cpu_seconds() if run.group else None
+        while used is not None and time.monotonic() - started < self.settings["START_TIMEOUT_MAX"]:
+            if run.settled.wait(PROGRESS_CHECK_SECONDS):
+                return True
+            now = run.group.cpu_seconds() if run.group else None
+            if now is None or now <= used:
+                break
+            used = now
+        return run.settled.is_set()
+
+    def _give_up(self, run: Run) -> None:
+        """Stop a start that made no progress, once the child said where it was stuck."""
+        run.timed_out = self.settings["START_TIMEOUT"]
+        if self.uid is not None:
+            signal_uids((self.uid,), signal.SIGUSR1)  # faulthandler's dump (bootstrap.start)
+            deadline = time.monotonic() + DUMP_WAIT_SECONDS
+            while time.monotonic() < deadline and not any("File " in line for line in run.tail):
+                time.sleep(0.02)
+        run.stopping = True
+        self.kill(run)
+        if run.thread:
+            run.thread.join(5)
 
     def stop(self) -> None:
         """Stop for good (the manager no longer holds this sandbox)."""

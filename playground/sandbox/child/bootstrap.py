@@ -10,6 +10,7 @@ import argparse
 import ast
 import ctypes
 import faulthandler
+import functools
 import json
 import os
 import platform
@@ -27,6 +28,9 @@ import protocol  # noqa: E402 - the modules next to this one
 from flask_trace import TRACE, Trace, Tracer  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
 PR_SET_NO_NEW_PRIVS = 38
 
 RLIMITS = {
@@ -65,6 +69,7 @@ class Runner:
         self.socket_fd = args.socket_fd
         self.events = Events(args.events_fd)
         self.serving = False
+        self.source = ""  # app.py as it was run
 
     # -- errors, in the visitor's terms -------------------------------------------------------
 
@@ -164,8 +169,8 @@ class Runner:
         code = caller.f_code
         if code.co_name != "<module>" or self._visitor_file(code.co_filename) != "app.py":
             return
-        with open(os.path.join(self.workdir, "app.py"), encoding="utf-8") as f:
-            statements = ast.parse(f.read()).body
+        # The source as it was run: the app may have deleted its own file since.
+        statements = ast.parse(self.source).body
         for i, statement in enumerate(statements):
             if statement.lineno <= caller.f_lineno <= statement.end_lineno and statements[i + 1:]:
                 after = statements[i + 1]
@@ -197,7 +202,7 @@ class Runner:
     def run_main(self) -> None:
         path = os.path.join(self.workdir, "app.py")
         with open(path, encoding="utf-8") as f:
-            source = f.read()
+            source = self.source = f.read()
         module = types.ModuleType("__main__")
         module.__file__ = path
         module.__builtins__ = __builtins__
@@ -210,8 +215,9 @@ class Runner:
         self.serve(app)
 
 
+@functools.cache
 def runtime() -> dict:
-    """The versions the app runs with, for the page to show."""
+    """The versions the app runs with, for the page to show (a warm child's zygote asked)."""
     from importlib.metadata import version
 
     return {"python": platform.python_version(), "flask": version("flask"),
@@ -222,8 +228,15 @@ class NoAppFound(Exception):
     pass
 
 
-def confine(args: argparse.Namespace) -> None:
-    """Limits first, then drop root for the sandbox's own uid; the visitor's code runs after."""
+def confine(args: argparse.Namespace, seccomp: bytes | None = None) -> None:
+    """Limits first, then drop root for the sandbox's own uid, with an empty capability
+    bounding set; the visitor's code runs after.
+
+    A cold start's bubblewrap has dropped every capability but what this needs, and installed
+    the seccomp filter. A warm child (zygote.py) is forked by root in the host's namespaces and
+    installs `seccomp` (raw BPF) itself, after no_new_privs, as the last step before the
+    visitor's code.
+    """
     for name, value in json.loads(args.limits).items():
         # CPU: SIGXCPU at the soft limit tells the host which limit it was; the kernel
         # sends SIGKILL instead when soft and hard are equal.
@@ -231,12 +244,38 @@ def confine(args: argparse.Namespace) -> None:
         resource.setrlimit(RLIMITS[name], (value, hard))
     libc = ctypes.CDLL(None, use_errno=True)
     if args.uid is not None and os.geteuid() == 0:
+        drop_bounding_set(libc)
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         os.setgroups([])
         os.setresgid(args.uid, args.uid, args.uid)
-        os.setresuid(args.uid, args.uid, args.uid)
-    # Set after the uid change, which clears it: the child never outlives the host.
+        os.setresuid(args.uid, args.uid, args.uid)  # clears the capabilities left
+    if seccomp is not None:
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        load_seccomp(libc, seccomp)
+    # Set after the uid change, which clears it: the child never outlives its parent.
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def drop_bounding_set(libc: ctypes.CDLL) -> None:
+    """No capability can ever be gained again, by this process or anything it runs."""
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    for cap in range(last + 1):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"could not drop capability {cap}")
+
+
+class SockFprog(ctypes.Structure):
+    """struct sock_fprog: a BPF program, as prctl(PR_SET_SECCOMP) takes it."""
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load_seccomp(libc: ctypes.CDLL, program: bytes) -> None:
+    """Install the filter the host compiled (seccomp.py); BPF instructions are 8 bytes each."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "could not install the seccomp filter")
 
 
 def prepare_workdir(args: argparse.Namespace) -> None:
@@ -253,7 +292,7 @@ def prepare_workdir(args: argparse.Namespace) -> None:
         os.chown(args.workdir, args.uid, args.uid)
 
 
-def main() -> None:
+def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--copy-from")
@@ -261,26 +300,32 @@ def main() -> None:
     parser.add_argument("--events-fd", type=int, required=True)
     parser.add_argument("--uid", type=int)
     parser.add_argument("--limits", default="{}")
-    parser.add_argument("--start-timeout", type=float, default=0)
-    args = parser.parse_args()
+    return parser.parse_args(argv)
 
+
+def start(args: argparse.Namespace, seccomp: bytes | None = None) -> None:
+    """Set the sandbox up, then run the visitor's app; never returns. The same for a cold start
+    (main) and a warm one (zygote.py)."""
     faulthandler.enable()  # a segfault still tells the visitor where it happened
     prepare_workdir(args)
-    confine(args)
+    confine(args, seccomp)
     os.chdir(args.workdir)
-    sys.path[0] = args.workdir  # this script's directory gives way to the visitor's own
+    sys.path[0] = args.workdir  # this program's directory gives way to the visitor's own
     sys.argv = ["app.py"]
     runner = Runner(args)
-    if args.start_timeout > 0.5:
-        # Shortly before the host gives up, show where the code is stuck.
-        faulthandler.dump_traceback_later(args.start_timeout - 0.5)
+    # The host asks, before it gives up on a start that makes no progress: where is it stuck?
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         runner.take_over_run()
         runner.run_main()
-    except BaseException as exc:  # noqa: B036 - everything, sys.exit included, is reported
+    except BaseException as exc:  # everything, sys.exit included, is reported
         runner.events.emit("failed", error=runner.describe(exc))
         sys.stderr.flush()
-        os._exit(1)
+    os._exit(1)
+
+
+def main() -> None:
+    start(options())
 
 
 if __name__ == "__main__":
