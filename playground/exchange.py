@@ -135,6 +135,11 @@ def send_to(sandbox: Sandbox, jar: Jar, request: proxy.Request, follow: bool,
     if sandbox.state != "running" or scheme is None or port is None:
         raise PlaygroundError(409, "not_running", f"the app is not running (it is "
                               f"{sandbox.state}): press Run first.")
-    done = run(Target(scheme, port, sandbox.events), jar, request, follow, settings)
+    try:
+        done = run(Target(scheme, port, sandbox.events), jar, request, follow, settings)
+    except PlaygroundError as error:
+        if error.code == "child_timeout":
+            sandbox.answered_too_late(f"{request.method} {request.path}")
+        raise
     sandbox.touch()
     return done

@@ -167,3 +167,39 @@ def test_slow_heads_are_cut_at_their_deadline():
             conn.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def patient_app():
+    """CPU seconds enough that only the runaway check can stop a spinning route."""
+    from playground import create_app
+
+    patient = create_app({"TESTING": True, "REQUEST_TIMEOUT": 1.5, "LIMIT_CPU_SECONDS": 600})
+    yield patient
+    services_of(patient).sandboxes.shutdown()
+
+
+def test_a_route_spinning_after_its_504_is_stopped_with_the_route_named(attacker, patient_app):
+    from tests.conftest import Visitor
+
+    visitor = Visitor(patient_app.test_client())
+    sandbox = visitor.start(route("while True:\n    pass"))
+    assert visitor.send(sandbox, "GET", "/attack").status_code == 504
+    deadline = time.monotonic() + 20
+    while (state := visitor.client.get(f"/api/sandboxes/{sandbox['id']}").json)["state"] \
+            == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert state["state"] == "failed" and state["error"]["limit"] == "REQUEST_TIMEOUT"
+    assert state["error"]["message"] == ("GET /attack spun the CPU for 1.5 s without answering: "
+                                         "stopped (REQUEST_TIMEOUT).")
+
+
+def test_a_route_that_sleeps_past_its_504_is_left_alone(attacker, patient_app):
+    from tests.conftest import Visitor
+
+    visitor = Visitor(patient_app.test_client())
+    sandbox = visitor.start(route("import time\ntime.sleep(30)\nreturn 'late'"))
+    assert visitor.send(sandbox, "GET", "/attack").status_code == 504
+    time.sleep(2)  # longer than the runaway check
+    assert visitor.client.get(f"/api/sandboxes/{sandbox['id']}").json["state"] == "running"
+    assert visitor.exchange(sandbox)["body"] == "hi"

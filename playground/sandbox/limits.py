@@ -56,7 +56,10 @@ BY_SIGNAL = {
 }
 
 
-def message(limit: str, settings: dict) -> str:
+def message(limit: str, settings: dict, detail: str | None = None) -> str:
+    if limit == "REQUEST_TIMEOUT":  # which route it was
+        return (f"{detail or 'a route'} spun the CPU for {settings['REQUEST_TIMEOUT']:g} s without "
+                f"answering: stopped ({limit}).")
     return f"{MESSAGES[limit](settings)} ({limit})."
 
 

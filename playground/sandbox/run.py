@@ -18,6 +18,7 @@ class Run:
         self.stopping = False
         self.timed_out: float | None = None  # the start-up deadline it missed, in seconds
         self.stopped_for: str | None = None  # the limit the host stopped it for
+        self.stopped_detail: str | None = None  # what ran into it (a route: "GET /")
         self.exit_status: int | None = None  # a warm child's, as its starter reported it
         self.group: Group | None = None  # its control group, if the machine has them
         self.tail: deque[str] = deque(maxlen=40)  # last lines of output, for a failure message

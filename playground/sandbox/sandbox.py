@@ -27,6 +27,8 @@ from .zygote import Zygote
 
 
 PROGRESS_CHECK_SECONDS = 1.0  # how often a slow start is asked whether it is still working
+RUNAWAY_CHECK_SECONDS = 1.0  # how long a route that timed out is watched
+RUNAWAY_SHARE = 0.5  # of its CPU share a route must use meanwhile to be called spinning
 DUMP_WAIT_SECONDS = 1.0  # how long a stuck child has to say where it is stuck
 
 
@@ -144,6 +146,25 @@ class Sandbox:
                 break
             used = now
         return run.settled.is_set()
+
+    def answered_too_late(self, what: str) -> None:
+        """A request (`what`: "GET /") got no answer in REQUEST_TIMEOUT. A route that sleeps is
+        left alone; one still spinning the CPU would go on until LIMIT_CPU_SECONDS, and every
+        later request would time out behind it: watch it a moment, and stop it if it spins."""
+        run = self._run
+        if run is not None and run.group is not None:
+            threading.Thread(target=self._stop_if_spinning, args=(run, what),
+                             name=f"runaway-{self.id}", daemon=True).start()
+
+    def _stop_if_spinning(self, run: Run, what: str) -> None:
+        assert run.group is not None
+        before = run.group.cpu_seconds()
+        time.sleep(RUNAWAY_CHECK_SECONDS)
+        used = run.group.cpu_seconds() - before
+        if used >= RUNAWAY_SHARE * self.settings["LIMIT_CPU_SHARE"] * RUNAWAY_CHECK_SECONDS \
+                and run is self._run and not run.stopped_for:
+            run.stopped_for, run.stopped_detail = "REQUEST_TIMEOUT", what
+            self.kill(run)
 
     def _give_up(self, run: Run) -> None:
         """Stop a start that made no progress, once the child said where it was stuck."""

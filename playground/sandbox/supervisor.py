@@ -199,7 +199,8 @@ def exited(sandbox: "Sandbox", run: Run, status: int) -> None:
     if run.timed_out:
         error = timeout_error(sandbox, run)
     elif limit:  # before the child's own report: a MemoryError may be how the OOM began
-        error = host_error("LimitExceeded", limits.message(limit, sandbox.settings),
+        error = host_error("LimitExceeded", limits.message(limit, sandbox.settings,
+                                                          run.stopped_detail),
                            tail=run.tail, limit=limit)
     elif sandbox.error:  # the child said why before it exited
         error = sandbox.error
