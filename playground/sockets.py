@@ -5,10 +5,16 @@ threads (MAX_SOCKETS: the HTTP API always has threads left), only a visitor the 
 signed cookie: a script without one cannot open hundreds), and only MAX_SOCKETS_PER_VISITOR
 each. A PlaygroundError in a handler becomes an error frame, then a close with 1008; one that
 forbids (403: another site, an unknown visitor, not the presenter) is only the close.
+
+Every socket ends cleanly (end_cleanly): under Werkzeug's server flask-sock (0.7) answers a
+socket route with an ordinary HTTP response once the handler returns, and Werkzeug wrote it onto
+the connection after the close frame, so Chrome logged "Invalid frame header" for every socket
+that ended (flask-sock #20, #77).
 """
 
 import functools
 import json
+import socket
 from collections.abc import Callable
 
 from flask import Blueprint
@@ -41,8 +47,29 @@ def route(rule: str, bp: Blueprint) -> Callable:
                 if error.status != 403:  # forbidden is only closed; the rest says why first
                     ws.send(errors.frame(error))
                 ws.close(reason=1008, message=error.code)
+            finally:
+                end_cleanly(ws)
         return guarded
     return decorate
+
+
+CLOSE_REPLY_SECONDS = 1.0  # how long a socket we close waits for the client's close frame
+
+
+def end_cleanly(ws: Server) -> None:
+    """Closes the socket (if the client has not) and, once the close handshake is done, shuts the
+    connection down: the HTTP answer Werkzeug writes after the handler then meets a closed pipe,
+    which it takes for a client gone, and the browser sees the TCP close it waits for."""
+    if ws.connected:
+        try:
+            ws.close()
+        except OSError:  # the client went without a close frame
+            pass
+    ws.thread.join(CLOSE_REPLY_SECONDS)  # the client's close frame ends the reader
+    try:
+        ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 KEEPALIVE_SECONDS = 20  # a frame at least this often keeps proxies from timing out

@@ -1,6 +1,10 @@
 """The WebSocket: a real client on a real server receives a sandbox's events as they happen."""
 
+import base64
 import json
+import os
+import socket
+import struct
 import time
 import urllib.request
 
@@ -105,3 +109,61 @@ def test_one_visitor_cannot_hold_every_host_thread_with_websockets():
             pytest.fail("a closed socket never gave its place back")
     finally:
         stop_server(proc)
+
+
+def raw_websocket(api, path):
+    """A WebSocket on a plain TCP socket, to see every byte the server sends; returns it once
+    the 101 answer is read."""
+    host, port = api.base.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    conn.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  f"Cookie: {api.cookie}\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += conn.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return conn
+
+
+def read_to_eof(conn) -> bytes:
+    data = b""
+    while chunk := conn.recv(65536):
+        data += chunk
+    return data
+
+
+def frames(data: bytes) -> list:
+    """(opcode, payload) of each unmasked server frame; fails on bytes that are not a frame."""
+    found = []
+    while data:
+        length, start = data[1] & 0x7F, 2
+        if length == 126:
+            length, start = struct.unpack("!H", data[2:4])[0], 4
+        assert data[1] & 0x80 == 0 and length != 127 and len(data) >= start + length, data[:80]
+        found.append((data[0] & 0x0F, data[start:start + length]))
+        data = data[start + length:]
+    return found
+
+
+@pytest.mark.parametrize("closer", ["client", "server"])
+def test_a_socket_ends_with_its_close_frame_and_nothing_after(live_server, closer):
+    """Chrome logs "Invalid frame header" for any byte after the close frame (flask-sock under
+    Werkzeug wrote an HTTP answer there): whoever closes, the close frame is the last thing
+    sent, then the TCP connection closes."""
+    api = Api(live_server)
+    sandbox = api.call("POST", "/api/sandboxes", {"files": {"app.py": HELLO}})
+    conn = raw_websocket(api, f"/ws/sandboxes/{sandbox['id']}")
+    if closer == "client":
+        mask, code = os.urandom(4), struct.pack("!H", 1000)
+        conn.sendall(bytes([0x88, 0x80 | len(code)]) + mask
+                     + bytes(b ^ mask[i % 4] for i, b in enumerate(code)))
+    else:
+        api.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
+    sent = frames(read_to_eof(conn))
+    conn.close()
+    assert sent[-1][0] == 0x8 and sent[-1][1][:2] == struct.pack("!H", 1000), sent[-3:]
+    assert [op for op, _ in sent[:-1]] == [0x1] * (len(sent) - 1)  # text frames before it
+    if closer == "client":
+        api.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
