@@ -1,13 +1,7 @@
 // The sandbox's cookie jar: what the app set, the Flask session decoded, and
 // editing or deleting a cookie before the next request.
 import { api, paintHighlighted } from "./api.js";
-
-function cell(row, text, className) {
-  const td = row.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
+import { el } from "./dom.js";
 
 function expiry(expires) {
   if (expires === null || expires === undefined) return "session";
@@ -61,106 +55,58 @@ export class CookieJar {
   }
 
   message(text) {
-    const p = document.createElement("p");
-    p.className = "error-text";
-    p.textContent = text;
-    this.root.prepend(p);
+    this.root.prepend(el("p", { className: "error-text" }, text));
   }
 
   setByResponse(setCookies) {
-    const box = document.createElement("div");
-    box.className = "set-cookies";
-    const title = document.createElement("h4");
-    title.textContent = "This response";
-    box.append(title);
-    for (const cookie of setCookies) {
-      const line = document.createElement("div");
+    return el("div", { className: "set-cookies" }, el("h4", {}, "This response"), ...setCookies.map((cookie) => {
       const deleted = isDeletion(cookie);
-      line.className = deleted ? "deleted" : "set";
-      line.textContent = deleted ? `deleted ${cookie.name}` : `set ${cookie.name} = ${cookie.value}`;
-      box.append(line);
-    }
-    return box;
+      return el("div", { className: deleted ? "deleted" : "set" },
+        deleted ? `deleted ${cookie.name}` : `set ${cookie.name} = ${cookie.value}`);
+    }));
   }
 
   jarTable(cookies) {
-    const table = document.createElement("table");
-    table.className = "jar";
-    table.createTHead().innerHTML =
-      "<tr><th>Name</th><th>Value</th><th>Path</th><th>Expires</th><th>Flags</th><th></th></tr>";
-    const body = table.createTBody();
-    for (const cookie of cookies) {
-      const row = body.insertRow();
-      cell(row, cookie.name, "name");
-      const value = document.createElement("input");
-      value.value = cookie.value;
-      value.spellcheck = false;
-      value.title = "Edit and press Enter: the next request sends this value";
-      value.setAttribute("aria-label", `Value of ${cookie.name}`);
+    const rows = cookies.map((cookie) => {
+      const value = el("input", { value: cookie.value, spellcheck: false, "aria-label": `Value of ${cookie.name}`,
+        title: "Edit and press Enter: the next request sends this value" });
       value.addEventListener("keydown", (event) => {
         if (event.key === "Enter") value.blur();
       });
       value.addEventListener("change", () =>
         this.change("PUT", "", { name: cookie.name, value: value.value, path: cookie.path }));
-      row.insertCell().append(value);
-      cell(row, cookie.path ?? "/");
-      cell(row, expiry(cookie.expires));
+      const remove = el("button", { type: "button", className: "icon", title: `Delete ${cookie.name}`,
+        "aria-label": `Delete ${cookie.name}` }, "×");
+      remove.addEventListener("click", () => this.change("DELETE", `/${encodeURIComponent(cookie.name)}`));
       const flags = [cookie.secure && "Secure", cookie.httponly && "HttpOnly",
         cookie.samesite && `SameSite=${cookie.samesite}`].filter(Boolean);
-      cell(row, flags.join(" "), "flags");
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "icon";
-      remove.textContent = "×";
-      remove.title = `Delete ${cookie.name}`;
-      remove.addEventListener("click", () => this.change("DELETE", `/${encodeURIComponent(cookie.name)}`));
-      row.insertCell().append(remove);
-    }
-    const add = body.insertRow();
-    add.className = "add";
-    const name = document.createElement("input");
-    name.placeholder = "new cookie";
-    const value = document.createElement("input");
-    value.placeholder = "value";
-    const save = document.createElement("button");
-    save.type = "button";
-    save.className = "small";
-    save.textContent = "Add";
-    save.addEventListener("click", () => {
+      return el("tr", {}, el("td", { className: "name" }, cookie.name), el("td", {}, value),
+        el("td", {}, cookie.path ?? "/"), el("td", {}, expiry(cookie.expires)),
+        el("td", { className: "flags" }, flags.join(" ")), el("td", {}, remove));
+    });
+    const name = el("input", { placeholder: "new cookie", "aria-label": "Name of a new cookie" });
+    const value = el("input", { placeholder: "value", "aria-label": "Value of the new cookie" });
+    const add = el("button", { type: "button", className: "small" }, "Add");
+    add.addEventListener("click", () => {
       if (name.value.trim()) this.change("PUT", "", { name: name.value.trim(), value: value.value, path: "/" });
     });
-    add.insertCell().append(name);
-    add.insertCell().append(value);
-    const actions = add.insertCell();
-    actions.colSpan = 4;
-    actions.append(save);
-    if (cookies.length) {
-      const clear = document.createElement("button");
-      clear.type = "button";
-      clear.className = "small";
-      clear.textContent = "Delete all";
-      clear.addEventListener("click", () => this.change("DELETE"));
-      actions.append(" ", clear);
-    }
-    return table;
+    const clear = cookies.length ? el("button", { type: "button", className: "small" }, "Delete all") : null;
+    clear?.addEventListener("click", () => this.change("DELETE"));
+    return el("table", { className: "jar" },
+      el("thead", {}, el("tr", {}, ...["Name", "Value", "Path", "Expires", "Flags"].map((h) => el("th", {}, h)),
+        el("th", {}, el("span", { className: "visually-hidden" }, "Delete")))),
+      el("tbody", {}, ...rows, el("tr", { className: "add" }, el("td", {}, name), el("td", {}, value),
+        el("td", { colSpan: 4 }, add, clear && " ", clear))));
   }
 
   session(cookie) {
     const { payload, compressed, timestamp, signature } = cookie.flask_session;
-    const box = document.createElement("div");
-    box.className = "flask-session";
-    const title = document.createElement("h4");
-    title.textContent = `Flask session in “${cookie.name}” (signed, not encrypted: anyone can read it)`;
-    const pre = document.createElement("pre");
-    pre.className = "hl";
+    const pre = el("pre", { className: "hl" });
     paintHighlighted(pre, JSON.stringify(payload, null, 2), "json");
-    const facts = document.createElement("p");
-    facts.className = "meta";
-    facts.textContent = [compressed && "zlib-compressed",
-      timestamp && `signed ${new Date(timestamp * 1000).toLocaleString()}`,
-      signature && `signature ${signature}`].filter(Boolean).join(" · ");
-    box.append(title, pre, facts);
-    return box;
+    return el("div", { className: "flask-session" },
+      el("h4", {}, `Flask session in “${cookie.name}” (signed, not encrypted: anyone can read it)`), pre,
+      el("p", { className: "meta" }, [compressed && "zlib-compressed",
+        timestamp && `signed ${new Date(timestamp * 1000).toLocaleString()}`,
+        signature && `signature ${signature}`].filter(Boolean).join(" · ")));
   }
-
 }

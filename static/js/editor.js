@@ -1,57 +1,54 @@
 // The code editor: one tab per file of the snippet. Each file is a transparent
-// <textarea> (the source of truth, so typing, selection, IME and native undo are
-// the browser's own) laid exactly over a <pre> painted with Pygments HTML.
+// <textarea> (the source of truth, so typing, selection and IME are the browser's own)
+// laid exactly over a <pre> painted with Pygments HTML.
 //
 // Typing never waits for the host: the edited lines are repainted plain at once,
 // the whole file is highlighted after a short pause, and an answer is painted only
-// if the text has not changed since it was asked for. The textarea's value is never
-// set while the visitor types; indentation goes through execCommand("insertText")
-// so undo/redo keeps every step.
+// if the text has not changed since it was asked for. Undo and redo are the editor's
+// own (undo.js), by typed runs, the indenting edits included.
+//
+// Files can be added, renamed and deleted; a read-only editor (the follower's mirror) shows
+// someone else's files, updated from outside.
 import { escapeHtml, highlight, languageFor } from "./api.js";
+import { el } from "./dom.js";
+import { TabList } from "./tabs.js";
+import { UndoHistory, difference } from "./undo.js";
 
 const INDENT = "    ";
 const HIGHLIGHT_DELAY_MS = 150; // a pause in typing; the edited line shows plain meanwhile
 
-function element(tag, className, attributes = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
-
 class FileView {
-  constructor(path, text, { onInput }) {
+  constructor(path, text, { onInput, readOnly }) {
     this.path = path;
     this.language = languageFor(path);
     this.onInput = onInput;
+    this.readOnly = readOnly;
     this.version = 0;
     this.timer = null;
     this.tabLeaves = false; // after Esc, Tab moves the focus on instead of indenting
+    this.history = new UndoHistory();
+    this.selection = [0, 0]; // before the edit under way
 
-    this.root = element("div", "code-view", { role: "tabpanel" });
-    this.gutter = element("div", "gutter", { "aria-hidden": "true" });
-    this.gutterLines = element("div", "gutter-lines");
-    this.gutter.append(this.gutterLines);
-    const area = element("div", "code-area");
-    this.layer = element("div", "code-layer", { "aria-hidden": "true" });
-    this.mark = element("div", "line-mark");
-    this.mark.hidden = true;
-    this.code = element("pre", "hl code-text");
-    this.layer.append(this.mark, this.code);
-    this.textarea = element("textarea", "code-input", {
-      spellcheck: "false", wrap: "off", autocapitalize: "off", autocomplete: "off",
-      autocorrect: "off", "aria-label": `Code of ${path}`,
+    this.gutterLines = el("div", { className: "gutter-lines" });
+    this.mark = el("div", { className: "line-mark", hidden: true });
+    this.code = el("pre", { className: "hl code-text" });
+    this.layer = el("div", { className: "code-layer", "aria-hidden": "true" }, this.mark, this.code);
+    this.textarea = el("textarea", {
+      className: "code-input", spellcheck: false, wrap: "off", autocapitalize: "off",
+      autocomplete: "off", autocorrect: "off", readOnly, value: text,
     });
-    this.textarea.value = text;
-    area.append(this.layer, this.textarea);
-    this.root.append(this.gutter, area);
+    this.root = el("div", { className: "code-view", hidden: true },
+      el("div", { className: "gutter", "aria-hidden": "true" }, this.gutterLines),
+      el("div", { className: "code-area" }, this.layer, this.textarea));
+    this.rename(path);
 
     this.lines = text.split("\n");
     this.htmlLines = this.lines.map(escapeHtml);
     this.paint();
     this.renderGutter();
 
-    this.textarea.addEventListener("input", () => this.handleInput());
+    this.textarea.addEventListener("beforeinput", (event) => this.beforeInput(event));
+    this.textarea.addEventListener("input", (event) => this.typed(event));
     this.textarea.addEventListener("keydown", (event) => this.handleKey(event));
     this.textarea.addEventListener("scroll", () => this.syncScroll());
     this.highlightSoon(0);
@@ -61,8 +58,31 @@ class FileView {
     return this.textarea.value;
   }
 
-  handleInput() {
-    const lines = this.textarea.value.split("\n");
+  rename(path) {
+    this.path = path;
+    this.language = languageFor(path);
+    this.textarea.setAttribute("aria-label", `Code of ${path}`);
+  }
+
+  beforeInput(event) {
+    if (event.inputType === "historyUndo" || event.inputType === "historyRedo") {
+      event.preventDefault(); // the browser's stack does not know our edits: ours answers
+      this.step(event.inputType === "historyUndo" ? "undo" : "redo");
+      return;
+    }
+    this.selection = [this.textarea.selectionStart, this.textarea.selectionEnd];
+  }
+
+  /** The visitor changed the text (typing, pasting, cutting, dropping). */
+  typed(event) {
+    const apart = !/^(insertText|insertLineBreak|deleteContent)/.test(event.inputType ?? "");
+    this.history.record(this.lines.join("\n"), this.text, this.selection, this.textarea.selectionEnd, { apart });
+    this.changed();
+  }
+
+  /** Repaints after any change of the text, and tells the editor. */
+  changed() {
+    const lines = this.text.split("\n");
     const old = this.lines;
     // Keep the colours of the lines the edit did not touch; the others go plain
     // until the next highlight lands.
@@ -84,11 +104,18 @@ class FileView {
     this.onInput(this);
   }
 
+  /** Replaces the whole text from outside (a read-only mirror): no undo step. */
+  setText(text) {
+    if (text === this.text) return;
+    this.textarea.value = text;
+    this.changed();
+  }
+
   highlightSoon(delay) {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
       const version = this.version;
-      const text = this.textarea.value;
+      const text = this.text;
       const html = await highlight(text, this.language);
       if (version !== this.version) return; // the text changed meanwhile: a newer request follows
       const lines = text.split("\n");
@@ -119,12 +146,19 @@ class FileView {
   }
 
   handleKey(event) {
+    const mod = event.ctrlKey || event.metaKey;
+    const key = event.key.toLowerCase();
+    if (mod && !event.altKey && (key === "z" || (key === "y" && !event.shiftKey))) {
+      event.preventDefault();
+      this.step(key === "y" || event.shiftKey ? "redo" : "undo");
+      return;
+    }
     if (event.key === "Escape") {
       this.tabLeaves = true;
       return;
     }
     if (event.key === "Tab") {
-      if (this.tabLeaves || event.ctrlKey || event.altKey || event.metaKey) {
+      if (this.tabLeaves || this.readOnly || event.ctrlKey || event.altKey || event.metaKey) {
         this.tabLeaves = false;
         return;
       }
@@ -134,7 +168,7 @@ class FileView {
       return;
     }
     this.tabLeaves = false;
-    const plain = !event.isComposing
+    const plain = !event.isComposing && !this.readOnly
       && !(event.ctrlKey || event.metaKey || event.altKey || event.shiftKey);
     if (event.key === "Enter" && plain) {
       event.preventDefault();
@@ -144,17 +178,27 @@ class FileView {
     }
   }
 
-  /** Replaces [start, end) with `text` as one undoable edit. */
-  replace(start, end, text) {
+  step(direction) {
+    if (this.readOnly) return;
+    const result = this.history[direction](this.text);
+    if (!result) return;
     const ta = this.textarea;
-    ta.setSelectionRange(start, end);
-    const done = text ? document.execCommand("insertText", false, text)
-      : document.execCommand("delete");
-    if (!done) {
-      // No execCommand (it is deprecated, though every browser has it): edit without undo.
-      ta.setRangeText(text, start, end, "end");
-      ta.dispatchEvent(new Event("input"));
-    }
+    // Only the span that differs is replaced, so the scroll position stays where it was.
+    const { at, removed, inserted } = difference(this.text, result.text);
+    ta.setRangeText(inserted, at, at + removed.length);
+    ta.setSelectionRange(...result.selection);
+    this.changed();
+    this.revealOffset(result.selection[1]);
+  }
+
+  /** Replaces [start, end) with `text` as a step of its own (or, with `run`, of the typing). */
+  replace(start, end, text, { run = false } = {}) {
+    const ta = this.textarea;
+    const before = this.text;
+    const selection = [ta.selectionStart, ta.selectionEnd];
+    ta.setRangeText(text, start, end, "end");
+    this.history.record(before, this.text, selection, ta.selectionEnd, { apart: !run });
+    this.changed();
   }
 
   /** [start, end) of the whole lines the selection touches. */
@@ -208,7 +252,8 @@ class FileView {
         indent = indent.slice(0, Math.max(0, indent.length - INDENT.length));
       }
     }
-    this.replace(selectionStart, selectionEnd, "\n" + indent);
+    this.replace(selectionStart, selectionEnd, "\n" + indent, { run: true });
+    this.revealOffset(this.textarea.selectionEnd);
   }
 
   /** Backspace in a line's leading spaces takes back a whole level of indent. */
@@ -220,7 +265,7 @@ class FileView {
     if (!before || !/^ +$/.test(before)) return;
     event.preventDefault();
     const width = (before.length - 1) % INDENT.length + 1;
-    this.replace(selectionStart - width, selectionStart, "");
+    this.replace(selectionStart - width, selectionStart, "", { run: true });
   }
 
   markLine(line, message) {
@@ -242,61 +287,129 @@ class FileView {
     if (this.markedLine) this.gutterLines.children[this.markedLine - 1]?.classList.add("marked");
   }
 
+  get lineHeight() {
+    return this.code.scrollHeight / (this.lines.length + 1);
+  }
+
   /** Scrolls `line` into the middle of the view; with `caret`, also focuses it there. */
   revealLine(line, { caret = false } = {}) {
     const ta = this.textarea;
-    const lines = ta.value.split("\n");
     if (caret) {
-      const offset = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
+      const offset = this.lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
       ta.focus({ preventScroll: true });
       ta.setSelectionRange(offset, offset);
     }
-    const lineHeight = this.code.scrollHeight / (lines.length + 1);
-    ta.scrollTop = Math.max(0, (line - 1) * lineHeight - ta.clientHeight / 2);
+    ta.scrollTop = Math.max(0, (line - 1) * this.lineHeight - ta.clientHeight / 2);
+  }
+
+  /** Scrolls only if the line of `offset` is out of sight (after undo, or a new line at the bottom). */
+  revealOffset(offset) {
+    const ta = this.textarea;
+    const line = this.text.slice(0, offset).split("\n").length;
+    const top = (line - 1) * this.lineHeight;
+    if (top < ta.scrollTop || top + 2 * this.lineHeight > ta.scrollTop + ta.clientHeight) this.revealLine(line);
+  }
+
+  /** Scrolls to a position given in lines and characters (another person's view of the file). */
+  scrollTo({ top = 0, left = 0 }) {
+    const size = parseFloat(getComputedStyle(this.textarea).fontSize);
+    this.textarea.scrollTop = top * this.lineHeight;
+    this.textarea.scrollLeft = left * 0.6 * size; // near enough for a monospace font
   }
 }
 
+/** Why `path` cannot be a new file of `paths`, or null: the host's rules (api.path_problem), and
+ * clear words for the common mistakes. */
+export function fileNameProblem(path, paths) {
+  if (!path) return "Give the file a name, like templates/page.html.";
+  if (path.startsWith("/") || path.includes("\\") || path.split("/").some((p) => p === "" || p === "." || p === "..")) {
+    return "Use a relative path with / between folders, like static/style.css (no leading /, no ..).";
+  }
+  if (/[\u0000-\u001f\u007f]/.test(path)) return "A file name cannot hold control characters.";
+  if (paths.includes(path)) return `There is a file ${path} already.`;
+  const clash = paths.find((p) => p.startsWith(`${path}/`) || path.startsWith(`${p}/`));
+  if (clash) return `${clash} makes that both a file and a folder.`;
+  return null;
+}
+
+/** What differs in `files` from `originals`: changed and added files, and deleted ones as null. */
+export function editsBetween(files, originals) {
+  const edits = Object.fromEntries(Object.entries(files).filter(([p, t]) => t !== originals[p]));
+  for (const path of Object.keys(originals)) if (!(path in files)) edits[path] = null;
+  return edits;
+}
+
 export class Editor {
-  /** host: where the file views go; tabs: the tab bar; onChange(path, text) after each edit. */
-  constructor({ host, tabs, onChange }) {
+  /**
+   * host: where the file views go; tabs: the tab bar; onChange(path, kind) after each edit
+   * ("text") or when files were added, renamed or deleted ("files"). A `readOnly` editor
+   * shows someone else's files; `testid` goes on the visible textarea. onShow(path) when
+   * another file is shown.
+   */
+  constructor({ host, tabs, onChange = () => {}, onShow = () => {}, readOnly = false, testid = "editor" }) {
     this.host = host;
     this.tabs = tabs;
     this.onChange = onChange;
+    this.onShow = onShow;
+    this.readOnly = readOnly;
+    this.testid = testid;
     this.views = new Map();
     this.originals = {};
     this.active = null;
+    this.touched = false; // edited by the visitor since `touched` was last reset (at each run)
+    this.tabList = new TabList(tabs, (tab) => this.show(tab.dataset.path));
   }
 
   /** Shows a snippet's files: `files` as edited, `originals` as in the talk. */
-  open(files, originals) {
+  open(files, originals = files) {
     this.host.replaceChildren();
     this.tabs.replaceChildren();
     this.views.clear();
     this.originals = originals;
-    const paths = Object.keys(files).sort((a, b) =>
-      (b === "app.py") - (a === "app.py") || a.localeCompare(b));
-    for (const path of paths) {
-      const view = new FileView(path, files[path], {
-        onInput: (v) => {
-          this.updateTab(v.path);
-          this.onChange(v.path, v.text);
-        },
-      });
-      view.root.hidden = true;
-      this.views.set(path, view);
-      this.host.append(view.root);
-      const tab = element("button", "file-tab", {
-        type: "button", role: "tab", "data-testid": "file-tab", "data-path": path, title: path,
-      });
-      tab.append(element("span", "file-name"), element("span", "modified"));
-      tab.firstChild.textContent = path.split("/").pop(); // the full path is in the title
-      tab.lastChild.textContent = "●";
-      tab.lastChild.title = "Changed from the talk's version";
-      tab.addEventListener("click", () => this.show(path));
-      this.tabs.append(tab);
-      this.updateTab(path);
-    }
-    this.show(paths[0]);
+    for (const [path, text] of Object.entries(files)) this.addView(path, text);
+    this.sortTabs();
+    this.show(this.paths[0]);
+  }
+
+  addView(path, text) {
+    const view = new FileView(path, text, {
+      readOnly: this.readOnly,
+      onInput: (v) => {
+        this.updateTab(v.path);
+        if (!this.readOnly) {
+          this.touched = true;
+          this.onChange(v.path, "text");
+        }
+      },
+    });
+    this.views.set(path, view);
+    this.host.append(view.root);
+    const tab = el("button", { type: "button", role: "tab", className: "file-tab", "data-testid": "file-tab" },
+      el("span", { className: "file-name" }), el("span", { className: "modified", title: "Changed from the talk's version" }, "●"));
+    TabList.link(tab, view.root);
+    this.tabs.append(tab);
+    this.labelTab(tab, path);
+    this.updateTab(path);
+    return view;
+  }
+
+  labelTab(tab, path) {
+    tab.dataset.path = path;
+    tab.querySelector(".file-name").textContent = path.split("/").pop(); // the full path is in the title
+    tab.title = [path, tab.dataset.error, tab.dataset.view].filter(Boolean).join("\n");
+  }
+
+  /** app.py first, then by path, as the host lists them. */
+  get paths() {
+    return [...this.views.keys()].sort((a, b) => (b === "app.py") - (a === "app.py") || a.localeCompare(b));
+  }
+
+  sortTabs() {
+    this.tabs.append(...this.paths.map((path) => this.tabFor(path)));
+  }
+
+  tabFor(path) {
+    return [...this.tabs.children].find((tab) => tab.dataset.path === path) ?? null;
   }
 
   show(path) {
@@ -306,13 +419,16 @@ export class Editor {
       const active = p === path;
       v.root.hidden = !active;
       // One test hook for the visible editor only.
-      if (active) v.textarea.dataset.testid = "editor";
+      if (active && this.testid) v.textarea.dataset.testid = this.testid;
       else delete v.textarea.dataset.testid;
     }
-    for (const tab of this.tabs.children) {
-      tab.setAttribute("aria-selected", String(tab.dataset.path === path));
-    }
+    this.tabList.mark(this.tabFor(path));
     this.active = view;
+    this.onShow(path);
+  }
+
+  get hasFocus() {
+    return this.host.contains(document.activeElement);
   }
 
   focus() {
@@ -320,25 +436,67 @@ export class Editor {
   }
 
   showIndex(index) {
-    const tab = this.tabs.children[index];
-    if (tab) {
-      this.show(tab.dataset.path);
-      this.active.textarea.focus();
+    const path = this.paths[index];
+    if (path) {
+      this.show(path);
+      this.focus();
     }
   }
 
   get files() {
-    return Object.fromEntries([...this.views].map(([path, view]) => [path, view.text]));
+    return Object.fromEntries(this.paths.map((path) => [path, this.views.get(path).text]));
   }
 
-  /** The files that differ from the talk's version. */
+  /** What differs from the talk's version (editsBetween). */
   get edits() {
-    return Object.fromEntries(Object.entries(this.files).filter(([p, t]) => t !== this.originals[p]));
+    return editsBetween(this.files, this.originals);
   }
 
   updateTab(path) {
-    const tab = [...this.tabs.children].find((t) => t.dataset.path === path);
-    tab?.classList.toggle("is-modified", this.views.get(path).text !== this.originals[path]);
+    this.tabFor(path)?.classList.toggle("is-modified", this.views.get(path).text !== this.originals[path]);
+  }
+
+  /** Adds an empty file and shows it; the caller has checked the name (fileNameProblem). */
+  add(path, text = "") {
+    this.addView(path, text);
+    this.sortTabs();
+    this.show(path);
+    this.focus();
+    this.onChange(path, "files");
+  }
+
+  /** Renames a file; its text, undo history and scroll position go with it. */
+  rename(from, to) {
+    const view = this.views.get(from);
+    if (!view || from === to) return;
+    this.views.delete(from);
+    this.views.set(to, view);
+    view.rename(to);
+    this.labelTab(this.tabFor(from), to);
+    this.updateTab(to);
+    this.sortTabs();
+    view.highlightSoon(0); // another extension, maybe another language
+    this.show(to);
+    this.onChange(to, "files");
+  }
+
+  remove(path) {
+    const view = this.views.get(path);
+    if (!view) return;
+    const index = this.paths.indexOf(path);
+    view.root.remove();
+    this.tabFor(path).remove();
+    this.views.delete(path);
+    this.show(this.paths[Math.min(index, this.paths.length - 1)]);
+    this.onChange(path, "files");
+  }
+
+  /** A read-only mirror follows someone else's files: new texts, or another set of files. */
+  mirror(files, path) {
+    const same = Object.keys(files).length === this.views.size && Object.keys(files).every((p) => this.views.has(p));
+    if (!same) this.open(files);
+    else for (const [p, text] of Object.entries(files)) this.views.get(p).setText(text);
+    if (path && path !== this.active?.path) this.show(path);
   }
 
   /** Resolves an error's file (maybe an absolute path in the sandbox) to one of ours. */
@@ -348,15 +506,53 @@ export class Editor {
     return matches.sort((a, b) => b.length - a.length)[0] ?? null;
   }
 
-  /** Marks `line` of `file` as where an error happened and shows it; returns the path it matched. */
-  markError(file, line, message) {
+  /**
+   * Marks `line` of `file` as where an error happened, and its tab; with `reveal`, shows it
+   * (otherwise the visitor stays on the file they are working on). Returns the path it matched.
+   */
+  markError(file, line, message, { reveal = true } = {}) {
     const path = this.pathFor(file);
     if (!path || !line) return null;
     this.clearMarks();
     this.views.get(path).markLine(line, message);
-    this.show(path);
-    this.active.revealLine(line);
+    this.markTab(path, "error", message);
+    if (reveal) this.show(path);
+    if (this.active.path === path) this.active.revealLine(line);
     return path;
+  }
+
+  /** Marks the view function that answered with a band, and its tab; never switches files. */
+  markView(file, line, name) {
+    this.clearViewMark();
+    const path = this.pathFor(file);
+    if (!path) return;
+    const view = this.views.get(path);
+    const mark = el("div", { className: "line-mark view-mark", title: `the view that answered: ${name}` });
+    mark.style.setProperty("--line", line);
+    view.layer.append(mark);
+    this.markTab(path, "view", `the view that answered, ${name}, is on line ${line}`);
+    if (this.active === view) view.revealLine(line);
+  }
+
+  clearViewMark() {
+    this.host.querySelectorAll(".view-mark").forEach((mark) => mark.remove());
+    this.unmarkTabs("view");
+  }
+
+  /** A mark on a file's tab (kind "error" or "view"), so a file not shown says what is in it. */
+  markTab(path, kind, note) {
+    this.unmarkTabs(kind);
+    const tab = this.tabFor(path);
+    if (!tab) return;
+    tab.dataset[kind] = note;
+    this.labelTab(tab, path);
+  }
+
+  unmarkTabs(kind) {
+    for (const tab of this.tabs.querySelectorAll(`[data-${kind}]`)) {
+      delete tab.dataset[kind];
+      this.labelTab(tab, tab.dataset.path);
+    }
   }
 
   /** Shows `line` of `path` with the caret on it. */
@@ -367,5 +563,6 @@ export class Editor {
 
   clearMarks() {
     for (const view of this.views.values()) view.clearMark();
+    this.unmarkTabs("error");
   }
 }

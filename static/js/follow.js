@@ -3,86 +3,68 @@
 // last request and response, with the diff against the previous run. A follower
 // may send requests of their own to the presenter's app (their own cookies), or
 // fork: copy the presenter's code into their own editor and run it there.
-import { api, escapeHtml, highlight, languageFor } from "./api.js";
-import { load, save } from "./storage.js";
-import { renderDiff } from "./watch.js";
+//
+// The mirror is made of the page's own parts: a read-only Editor, ResponseViews and the
+// watch mode's DiffView; this module only keeps the room's state and feeds them.
+import { api } from "./api.js";
+import { el } from "./dom.js";
+import { Editor } from "./editor.js";
+import { renderError } from "./errors.js";
+import { ResponseView } from "./response.js";
+import { LiveSocket } from "./socket.js";
+import { DiffView } from "./watch.js";
 
-const HIGHLIGHT_DELAY_MS = 120;
-const RETRY_MS = [500, 1000, 2000, 5000];
-const SIZES = [14, 16, 20, 24, 30, 36, 44]; // px: the last ones are for a projector
 const FOLLOWING = "playground:following"; // sessionStorage: this tab follows, across reloads
-
-function socketUrl(path) {
-  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
-}
-
-/** Whether a presenter is live: a small socket every page keeps open. */
-class Presence {
-  constructor(onChange) {
-    this.onChange = onChange;
-    this.attempt = 0;
-    this.open();
-  }
-
-  open() {
-    const socket = new WebSocket(socketUrl("/ws/follow?presence=1"));
-    socket.addEventListener("message", (message) => {
-      const event = JSON.parse(message.data);
-      if (event.type === "live") this.onChange(event.live);
-    });
-    socket.addEventListener("open", () => { this.attempt = 0; });
-    socket.addEventListener("close", () => {
-      this.onChange(false);
-      setTimeout(() => this.open(), RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)]);
-    });
-  }
-}
 
 export class FollowMode {
   /** onFork(files, {slug, title}) opens the presenter's code in the visitor's own editor (false
-   * if the visitor said no); onFollow() when the mirror opens. */
-  constructor({ root, button, onFork, onFollow }) {
+   * if the visitor said no); onFollow() when the mirror opens; `behind`: the parts of the page
+   * under the mirror, out of reach of the keyboard while it is open. */
+  constructor({ root, button, behind, onFork, onFollow }) {
     this.root = root;
     this.button = button;
+    this.behind = behind;
     this.onFork = onFork;
     this.onFollow = onFollow;
     const $ = (id) => root.querySelector(`#${id}`);
     this.el = {
-      title: $("follow-title"), status: $("follow-status"), tabs: $("follow-tabs"),
-      scroll: $("follow-scroll"), gutter: $("follow-gutter"), text: $("follow-text"),
-      caret: $("follow-caret"), run: $("follow-run"), requestLine: $("follow-request-line"),
-      responseStatus: $("follow-response-status"), response: $("follow-response"),
-      exchange: $("follow-exchange"), method: $("follow-method"), path: $("follow-path"),
-      ownStatus: $("follow-own-status"), ownCookies: $("follow-own-cookies"), ownBody: $("follow-own-body"),
-      watch: $("follow-watch"),
+      title: $("follow-title"), status: $("follow-status"), run: $("follow-run"), watch: $("follow-watch"),
+      exchange: $("follow-exchange"), requestLine: $("follow-request-line"), method: $("follow-method"),
+      path: $("follow-path"), own: $("follow-own"),
     };
-    this.diff = document.createElement("div");
-    this.diff.className = "response-diff";
-    this.diff.dataset.testid = "follow-diff";
-    this.diff.hidden = true;
-    this.el.exchange.querySelector(".status-line").after(this.diff);
+    this.editor = new Editor({ host: $("follow-code"), tabs: $("follow-tabs"), readOnly: true, testid: null });
+    this.caret = el("div", { className: "follow-caret", id: "follow-caret", "aria-hidden": "true" });
+    const views = { onNavigate: (request) => this.sendOwn(request), showException: (box, error) => this.showError(box, error) };
+    this.response = new ResponseView($("follow-response-panel"), { prefix: "follow-response", ...views });
+    this.ownResponse = new ResponseView($("follow-own-panel"), { prefix: "follow-own", ...views });
+    this.diff = new DiffView($("follow-response-status").closest(".status-line"), "follow-diff");
     this.state = {};
     this.socket = null;
     this.live = false;
     this.presenting = false; // this page is the presenter's: nobody to follow
     this.forked = false;
-    this.version = 0;
-    this.setSize(load("followSize", 16));
 
     button.addEventListener("click", () => this.follow());
     $("follow-close").addEventListener("click", () => this.unfollow());
     $("follow-fork").addEventListener("click", () => this.fork());
-    $("follow-smaller").addEventListener("click", () => this.step(-1));
-    $("follow-larger").addEventListener("click", () => this.step(1));
     $("follow-request-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      this.sendOwn();
+      this.sendOwn({ method: this.el.method.value.trim().toUpperCase() || "GET",
+        path: this.el.path.value.trim() || "/", headers: {}, body: null });
     });
-    this.presence = new Presence((live) => {
-      this.live = live;
-      // Following when the page was reloaded: follow again (this tab only).
-      if (live && sessionStorage.getItem(FOLLOWING) && !this.following && !this.presenting) this.follow();
-      this.renderButton();
+    // Whether a presenter is live: a small socket every page keeps open.
+    this.presence = new LiveSocket("/ws/follow?presence=1", {
+      onMessage: (event) => {
+        if (event.type !== "live") return;
+        this.live = event.live;
+        // Following when the page was reloaded: follow again (this tab only).
+        if (event.live && sessionStorage.getItem(FOLLOWING) && !this.following && !this.presenting) this.follow();
+        this.renderButton();
+      },
+      onDrop: () => {
+        this.live = false;
+        this.renderButton();
+      },
     });
   }
 
@@ -101,51 +83,27 @@ export class FollowMode {
     this.button.textContent = this.forked ? "● Back to following" : "● Follow the presenter";
   }
 
-  setSize(px) {
-    this.size = px;
-    this.root.style.setProperty("--follow-size", `${px}px`);
-    save("followSize", px);
-  }
-
-  step(direction) {
-    const index = SIZES.findIndex((s) => s >= this.size);
-    this.setSize(SIZES[Math.max(0, Math.min(SIZES.length - 1, index + direction))]);
-  }
-
   follow() {
     sessionStorage.setItem(FOLLOWING, "1");
     this.onFollow();
     this.root.hidden = false;
-    this.attempt = 0;
-    this.connect();
+    for (const node of this.behind) node.inert = true; // the mirror covers them: Tab stays in it
+    this.socket = new LiveSocket("/ws/follow", {
+      onOpen: () => this.setStatus("live"),
+      onMessage: (event) => this.apply(event),
+      onDrop: () => this.setStatus("reconnecting…"),
+    });
     this.renderButton();
+    this.root.querySelector("#follow-close").focus();
   }
 
   unfollow() {
     sessionStorage.removeItem(FOLLOWING);
-    const socket = this.socket;
+    this.socket?.close();
     this.socket = null;
-    socket?.close();
     this.root.hidden = true;
+    for (const node of this.behind) node.inert = false;
     this.renderButton();
-  }
-
-  connect() {
-    const socket = new WebSocket(socketUrl("/ws/follow"));
-    this.socket = socket;
-    socket.addEventListener("open", () => {
-      this.attempt = 0;
-      this.setStatus("live");
-    });
-    socket.addEventListener("message", (message) => {
-      if (this.socket === socket) this.apply(JSON.parse(message.data));
-    });
-    socket.addEventListener("close", () => {
-      if (this.socket !== socket) return; // closed on purpose
-      this.setStatus("reconnecting…");
-      setTimeout(() => { if (this.socket === socket) this.connect(); },
-        RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)]);
-    });
   }
 
   setStatus(text) {
@@ -182,16 +140,15 @@ export class FollowMode {
         return;
       case "view":
         Object.assign(state, { path: event.path, cursor: event.cursor, scroll: event.scroll });
-        if (this.shownPath !== event.path) this.renderCode();
-        else this.renderView();
+        this.renderCode();
         return;
       case "run":
         state.run = event;
         this.renderRun();
         return;
       case "exchange":
-        this.renderExchange(event, state.exchange);
         state.exchange = event;
+        this.renderExchange();
         return;
       case "watch":
         state.watch = event;
@@ -208,50 +165,34 @@ export class FollowMode {
     this.renderCode();
     this.renderRun();
     this.renderWatch();
-    this.diff.hidden = true;
-    if (this.state.exchange) this.renderExchange(this.state.exchange, null);
+    this.diff.clear();
+    if (this.state.exchange) this.renderExchange();
     else this.el.exchange.hidden = true;
   }
 
   renderCode() {
     const { files = {}, path } = this.state;
-    this.el.tabs.replaceChildren(...Object.keys(files).map((p) => {
-      const tab = document.createElement("span");
-      tab.className = "file-tab";
-      tab.textContent = p.split("/").pop(); // as the editor labels them; the path on hover
-      tab.title = p;
-      tab.setAttribute("aria-selected", String(p === path));
-      return tab;
-    }));
-    const text = files[path] ?? "";
-    const version = ++this.version;
-    const lines = text.split("\n");
-    // Plain at once, colours after a pause: typing must never wait for the highlighter.
-    this.el.text.innerHTML = lines.map(escapeHtml).join("\n") + "\n";
-    this.el.gutter.innerHTML = lines.map((_, i) => `<div>${i + 1}</div>`).join("");
-    this.shownPath = path;
-    clearTimeout(this.highlightTimer);
-    this.highlightTimer = setTimeout(async () => {
-      const html = await highlight(text, languageFor(path ?? ""));
-      if (version === this.version) this.el.text.innerHTML = `${html}\n`;
-    }, HIGHLIGHT_DELAY_MS);
+    if (!Object.keys(files).length) return;
+    this.editor.mirror(files, path);
     this.renderView();
   }
 
   /** The presenter's caret and scroll position, in lines and characters. */
   renderView() {
-    const { files = {}, path, cursor = [0, 0], scroll = {} } = this.state;
-    const before = (files[path] ?? "").slice(0, cursor[1]).split("\n");
-    this.el.caret.style.setProperty("--line", before.length - 1);
-    this.el.caret.style.setProperty("--column", before.at(-1).length);
-    const lineHeight = this.el.text.scrollHeight / Math.max(1, (files[path] ?? "").split("\n").length + 1);
-    const view = this.el.scroll;
-    view.scrollTop = (scroll.top ?? 0) * lineHeight;
-    view.scrollLeft = (scroll.left ?? 0) * 0.6 * this.size;
+    const view = this.editor.active;
+    if (!view) return;
+    const { cursor = [0, 0], scroll = {} } = this.state;
+    const before = view.text.slice(0, cursor[1]).split("\n");
+    this.caret.style.setProperty("--line", before.length - 1);
+    this.caret.style.setProperty("--column", before.at(-1).length);
+    this.caret.hidden = view.path !== this.state.path; // the follower looks at another file
+    view.layer.append(this.caret);
+    view.scrollTo(scroll);
     // At a bigger size than the presenter's, their top line may leave their caret out of sight.
-    const caretTop = (before.length - 1) * lineHeight;
-    if (caretTop < view.scrollTop || caretTop + lineHeight > view.scrollTop + view.clientHeight) {
-      view.scrollTop = caretTop - view.clientHeight / 2;
+    const ta = view.textarea;
+    const caretTop = (before.length - 1) * view.lineHeight;
+    if (caretTop < ta.scrollTop || caretTop + view.lineHeight > ta.scrollTop + ta.clientHeight) {
+      ta.scrollTop = caretTop - ta.clientHeight / 2;
     }
   }
 
@@ -270,34 +211,34 @@ export class FollowMode {
     this.el.run.dataset.state = run.state;
   }
 
-  renderExchange(exchange, previous) {
-    const { request, response } = exchange;
+  renderExchange() {
+    const { request, response } = this.state.exchange;
     this.el.exchange.hidden = false;
     this.el.requestLine.textContent = `${request.method} ${request.path}`;
-    this.el.responseStatus.textContent = `${response.status} ${response.reason}`;
-    this.el.responseStatus.dataset.class = `${String(response.status)[0]}xx`;
-    this.el.response.textContent = response.body_base64 ? `(binary body, ${response.size} bytes)` : response.body;
-    const same = previous && previous.request.method === request.method && previous.request.path === request.path;
-    this.diff.hidden = !same;
-    if (same) renderDiff(this.diff, previous.response, response);
+    this.response.show(response, request);
+    this.diff.show(request, response);
   }
 
-  async sendOwn() {
-    const request = { method: this.el.method.value.trim().toUpperCase() || "GET",
-      path: this.el.path.value.trim() || "/", headers: {}, body: null };
-    this.el.ownStatus.textContent = `${request.method} ${request.path} …`;
+  showError(box, error) {
+    renderError(box, error, {
+      heading: "Exception in a route",
+      locate: (file) => this.editor.pathFor(file),
+      onGoto: (path, line) => this.editor.reveal(path, line),
+    });
+  }
+
+  /** A request of the follower's own to the presenter's app: their own cookies. */
+  async sendOwn(request) {
+    this.el.method.value = request.method;
+    this.el.path.value = request.path;
+    this.el.own.hidden = false;
+    this.ownResponse.pending(request);
     try {
       const answer = await api("POST", "/api/presenter/requests", request);
-      this.el.ownStatus.textContent = `${answer.status} ${answer.reason}`;
-      this.el.ownStatus.dataset.class = `${String(answer.status)[0]}xx`;
-      this.el.ownBody.textContent = answer.body_base64 ? `(binary body, ${answer.size} bytes)` : answer.body;
-      this.el.ownCookies.textContent = answer.cookies.length
-        ? `your cookies: ${answer.cookies.map((c) => c.name).join(", ")}` : "";
+      this.ownResponse.show(answer, request);
+      if (answer.cookies.length) this.ownResponse.meta.append(` · your cookies: ${answer.cookies.map((c) => c.name).join(", ")}`);
     } catch (error) {
-      this.el.ownStatus.textContent = error.message;
-      this.el.ownStatus.dataset.class = "error";
-      this.el.ownBody.textContent = "";
-      this.el.ownCookies.textContent = "";
+      this.ownResponse.failed(error.message);
     }
   }
 

@@ -4,7 +4,8 @@
 // they crossed the wire with "copy as curl", what the app saw of the request and held in g, the
 // session cookie taken apart (and forged, to watch the app refuse it), and the TLS session.
 // Everything comes from the exchange's route, trace, raw and tls fields (docs/api.md).
-import { api } from "./api.js";
+import { api, escapeHtml, highlight } from "./api.js";
+import { el } from "./dom.js";
 import { subtabs } from "./tabs.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -28,13 +29,6 @@ const OUTCOME_TITLES = {
   not_found: "No rule matched",
 };
 
-/** A DOM element: el("td", { className: "x" }, "text", child...). */
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}
-
 function svg(tag, attributes = {}, text = null) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -51,10 +45,6 @@ function pairsTable(pairs, empty) {
 
 function ms(value) {
   return value === null || value === undefined ? "?" : `${value < 1 ? value.toFixed(2) : value.toFixed(1)} ms`;
-}
-
-function clearViewMarks() {
-  document.querySelectorAll(".view-mark").forEach((mark) => mark.remove());
 }
 
 export class Inspector {
@@ -75,6 +65,10 @@ export class Inspector {
       seen: $("inspector-seen"), session: $("inspector-session"), tls: $("inspector-tls"),
     };
     this.tabs = subtabs(root.querySelector(".subtabs"), $("inspector-pages"));
+    // A head is highlighted when it comes into sight, not for every exchange (paintHead).
+    this.sight = new IntersectionObserver((entries) => {
+      for (const entry of entries) if (entry.isIntersecting) this.paintHead(entry.target);
+    });
     this.clear();
   }
 
@@ -94,7 +88,7 @@ export class Inspector {
     // Kept until the next run: the log's state events carry the error without the explanation.
     if (info.state === "starting") {
       this.startError = null;
-      clearViewMarks(); // the view that answered belongs to the code that was running
+      this.editor.clearViewMark(); // the view that answered belongs to the code that was running
     } else if (info.error?.explanation) this.startError = info.error;
     this.renderRoutes();
     this.renderTls();
@@ -171,20 +165,13 @@ export class Inspector {
     return link;
   }
 
-  /** Brings the answering view function into sight in the editor, with a band on its line. */
+  /** Marks the answering view function in the editor, without taking the visitor away from the
+   * file they are on: a band on its line, and a mark on its file's tab. */
   showView() {
     const index = this.current?.route?.rule?.index;
     const view = index === undefined || index === null ? null : this.routes[index]?.view;
-    clearViewMarks();
-    const path = view?.file && this.editor.pathFor(view.file);
-    if (!path) return;
-    this.editor.show(path);
-    // The editor's own line band (its error mark), in another colour: see .view-mark.
-    const fileView = this.editor.views.get(path);
-    const mark = el("div", { className: "line-mark view-mark", title: `the view that answered: ${view.name}` });
-    mark.style.setProperty("--line", view.line);
-    fileView.layer.append(mark);
-    fileView.revealLine(view.line);
+    if (view?.file) this.editor.markView(view.file, view.line, view.name);
+    else this.editor.clearViewMark();
   }
 
   // -- the trace ------------------------------------------------------------------------------
@@ -260,13 +247,15 @@ export class Inspector {
   renderWire() {
     const raw = this.current?.raw;
     const page = this.pages.wire;
+    for (const pre of page.querySelectorAll("pre.wire")) this.sight.unobserve(pre);
     if (!raw) {
       page.replaceChildren(el("p", { className: "empty" }, "No exchange yet."));
       return;
     }
-    const head = (html) => {
-      const pre = el("pre", { className: "hl wire" });
-      pre.innerHTML = html.trimEnd(); // Pygments HTML from the host: spans around escaped text
+    const head = (text, html) => {
+      const pre = el("pre", { className: "hl wire", tabIndex: 0 }, text.trimEnd());
+      if (html) pre.innerHTML = html.trimEnd(); // Pygments HTML from the host: spans around escaped text
+      else this.sight.observe(pre);
       return pre;
     };
     const body = this.current.request?.body;
@@ -281,12 +270,22 @@ export class Inspector {
       }
     });
     page.replaceChildren(
-      el("h4", {}, "Request head, as the proxy sent it"), head(raw.request_html),
+      el("h4", {}, "Request head, as the proxy sent it"), head(raw.request, raw.request_html),
       ...(body ? [el("h4", {}, "Request body"), el("pre", { className: "plain" }, body)] : []),
-      el("h4", {}, "Response head, as it came back"), head(raw.response_html),
+      el("h4", {}, "Response head, as it came back"), head(raw.response, raw.response_html),
       el("div", { className: "curl-bar" }, copy,
         el("span", { className: "note" }, "sends the same bytes from this machine (the app listens on 127.0.0.1)")),
       curl);
+  }
+
+  /** Colours a head once it is in sight (exchanges whose Wire page nobody opens cost nothing);
+   * it stays plain text if the highlighter cannot. */
+  paintHead(pre) {
+    this.sight.unobserve(pre);
+    const text = pre.textContent;
+    highlight(text, "http").then((html) => {
+      if (pre.isConnected) pre.innerHTML = html || escapeHtml(text);
+    });
   }
 
   // -- what the app saw -----------------------------------------------------------------------

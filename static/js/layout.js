@@ -1,8 +1,42 @@
 // The page's frame: theme, text size, resizable and collapsible panes. Sizes
 // are CSS custom properties on the workspace, saved in localStorage.
+//
+// The text size is the one setting that scales the whole page for a projector: everything is
+// sized in em, the follower's view included, and the response preview zooms with it (it hears
+// SCALE_EVENT). Its range reaches a 3840x2160 screen read from the back of a hall.
 import { load, save } from "./storage.js";
 
-const FONT_SIZES = [12, 13, 14, 16, 18, 20, 24, 28, 32];
+const FONT_SIZES = [12, 13, 14, 16, 18, 20, 24, 28, 32, 40, 48, 56, 64];
+export const SCALE_EVENT = "playground:scale";
+
+/** The page's text size against a browser's default 16 px: 1.75 for 28 px. */
+export function pageScale() {
+  return parseFloat(getComputedStyle(document.documentElement).fontSize) / 16;
+}
+
+/** One step larger (1) or smaller (-1), remembered; the stylesheet's default is where it starts. */
+export function stepTextSize(step) {
+  const root = document.documentElement;
+  const current = load("fontSize", null) ?? parseFloat(getComputedStyle(root).getPropertyValue("--font-size"));
+  const index = FONT_SIZES.findIndex((size) => size >= current);
+  const next = FONT_SIZES[Math.max(0, Math.min(FONT_SIZES.length - 1,
+    (index < 0 ? FONT_SIZES.length - 1 : index) + step))];
+  root.style.setProperty("--font-size", `${next}px`);
+  save("fontSize", next);
+  describeTextSize();
+  document.dispatchEvent(new Event(SCALE_EVENT));
+}
+
+/** Every A−/A+ button says the size it starts from and whether it can go further. */
+function describeTextSize() {
+  const size = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  for (const [selector, step, words] of [["[data-text-size=down]", -1, "Smaller text"], ["[data-text-size=up]", 1, "Larger text, for a projector"]]) {
+    for (const button of document.querySelectorAll(selector)) {
+      const end = step < 0 ? size <= FONT_SIZES[0] : size >= FONT_SIZES.at(-1);
+      button.title = `${words} (now ${size} px${end ? ", the end of the range" : ""})`;
+    }
+  }
+}
 
 // Each resizer sets one property; `sign` says which way dragging grows the pane.
 const RESIZERS = {
@@ -21,18 +55,10 @@ export function setupLayout() {
   });
 
   // Until the visitor picks a size, the stylesheet's default (larger on big screens) holds.
-  const fontSize = () => load("fontSize", null)
-    ?? parseFloat(getComputedStyle(root).getPropertyValue("--font-size"));
-  const stepFont = (step) => {
-    const current = fontSize();
-    const index = FONT_SIZES.findIndex((size) => size >= current);
-    const next = FONT_SIZES[Math.max(0, Math.min(FONT_SIZES.length - 1,
-      (index < 0 ? FONT_SIZES.length - 1 : index) + step))];
-    root.style.setProperty("--font-size", `${next}px`);
-    save("fontSize", next);
-  };
-  document.getElementById("font-up").addEventListener("click", () => stepFont(1));
-  document.getElementById("font-down").addEventListener("click", () => stepFont(-1));
+  for (const button of document.querySelectorAll("[data-text-size]")) {
+    button.addEventListener("click", () => stepTextSize(button.dataset.textSize === "up" ? 1 : -1));
+  }
+  describeTextSize();
 
   const sizes = load("panes", {});
   for (const [name, { property }] of Object.entries(RESIZERS)) {

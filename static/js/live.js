@@ -3,9 +3,10 @@
 // in order by `seq` and a reconnect (after a network blip or a host restart)
 // shows nothing twice.
 import { paintHighlighted } from "./api.js";
+import { el } from "./dom.js";
+import { LiveSocket } from "./socket.js";
 
 const MAX_LINES = 2000;
-const RETRY_MS = [500, 1000, 2000, 5000];
 const TRACEBACK_SETTLE_MS = 80; // a traceback's lines come together: colour it once they stop
 
 export class LiveLog {
@@ -32,62 +33,36 @@ export class LiveLog {
     this.disconnect();
     this.clear();
     this.id = id;
-    this.lastSeq = -Infinity;
-    this.attempt = 0;
-    this.open();
+    let lastSeq = -Infinity;
+    this.socket = new LiveSocket(`/ws/sandboxes/${encodeURIComponent(id)}`, {
+      onOpen: () => this.setStatus("live"),
+      onMessage: (event) => {
+        if (event.seq <= lastSeq) return;
+        lastSeq = event.seq;
+        this.render(event);
+        this.onEvent(event);
+      },
+      onDrop: () => this.setStatus("reconnecting…"),
+      retry: () => this.stillThere(id),
+    });
   }
 
   disconnect() {
-    clearTimeout(this.retryTimer);
     this.id = null;
-    const socket = this.socket;
+    this.socket?.close();
     this.socket = null;
-    socket?.close();
     this.setStatus("");
   }
 
-  open() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/ws/sandboxes/${encodeURIComponent(this.id)}`);
-    this.socket = socket;
-    socket.addEventListener("open", () => {
-      this.attempt = 0;
-      this.setStatus("live");
-    });
-    socket.addEventListener("message", (message) => {
-      if (this.socket !== socket) return;
-      let event;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      if (event.seq <= this.lastSeq) return;
-      this.lastSeq = event.seq;
-      this.render(event);
-      this.onEvent(event);
-    });
-    socket.addEventListener("close", () => {
-      if (this.socket !== socket) return; // closed on purpose
-      this.setStatus("reconnecting…");
-      const id = this.id;
-      const delay = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)];
-      this.retryTimer = setTimeout(() => this.reconnect(id), delay);
-    });
-  }
-
-  async reconnect(id) {
-    if (this.id !== id) return;
-    // A closed socket may mean the host restarted and the sandbox is gone with it.
+  /** A closed socket may mean the host restarted and the sandbox is gone with it. */
+  async stillThere(id) {
     const response = await fetch(`/api/sandboxes/${encodeURIComponent(id)}`).catch(() => null);
-    if (this.id !== id) return;
-    if (response?.status === 404) {
-      this.addLine("system", "The sandbox is gone (the server restarted or stopped it). Press Run to start again.");
-      this.disconnect();
-      this.onLost(id);
-      return;
-    }
-    this.open();
+    if (this.id !== id) return false;
+    if (response?.status !== 404) return true;
+    this.addLine("system", "The sandbox is gone (the server restarted or stopped it). Press Run to start again.");
+    this.disconnect();
+    this.onLost(id);
+    return false;
   }
 
   setStatus(text) {
@@ -120,8 +95,7 @@ export class LiveLog {
     this.traceback = null;
     if (line.startsWith("Traceback (most recent call last):")) {
       const block = this.addLine(stream, "", time);
-      const pre = document.createElement("pre");
-      pre.className = "hl traceback";
+      const pre = el("pre", { className: "hl traceback" });
       block.querySelector("span").replaceWith(pre); // the whole width beside the time
       this.traceback = { stream, pre, text: "" };
       this.appendToTraceback(line);
@@ -145,13 +119,8 @@ export class LiveLog {
   }
 
   addLine(kind, text, time = Date.now() / 1000) {
-    const node = document.createElement("div");
-    node.className = `log-line ${kind}`;
-    const stamp = document.createElement("time");
-    stamp.textContent = new Date(time * 1000).toLocaleTimeString([], { hour12: false });
-    const body = document.createElement("span");
-    body.textContent = text;
-    node.append(stamp, body);
+    const node = el("div", { className: `log-line ${kind}` },
+      el("time", {}, new Date(time * 1000).toLocaleTimeString([], { hour12: false })), el("span", {}, text));
     this.lines.append(node);
     while (this.lines.childElementCount > MAX_LINES) this.lines.firstElementChild.remove();
     this.scroll();

@@ -1,9 +1,11 @@
 // Wires the parts of the page together: pick a snippet, edit, run, send, watch;
-// present, follow, share and study.
+// present, follow, share and study. The parts are made first, in an order where each is
+// made before anything names it; what they call back is in the functions below them.
 import { api } from "./api.js";
 import { CookieJar } from "./cookies.js";
-import { Editor } from "./editor.js";
+import { Editor, editsBetween } from "./editor.js";
 import { renderError } from "./errors.js";
+import { FileActions } from "./files.js";
 import { FollowMode } from "./follow.js";
 import { Inspector } from "./inspector.js";
 import { setupLayout } from "./layout.js";
@@ -27,79 +29,84 @@ let opening = null; // the slug asked for last, so a slower earlier answer is dr
 
 setupLayout();
 
-const editor = new Editor({
-  host: $("editor-host"),
-  tabs: $("file-tabs"),
-  onChange: () => {
-    const edits = editor.edits;
-    saveEdits(snippet.key, edits);
-    picker.markModified(snippet.key, Object.keys(edits).length > 0);
-    $("reset-button").hidden = !Object.keys(edits).length;
-  },
+const picker = new Picker({ list: $("snippet-list"), search: $("snippet-search"), onPick: open, onFilter: pickerFiltered });
+const editor = new Editor({ host: $("editor-host"), tabs: $("file-tabs"), onChange: editorChanged, onShow: editorShown });
+const fileActions = new FileActions(editor, {
+  newButton: $("new-file"), renameButton: $("rename-file"), deleteButton: $("delete-file"), form: $("file-namer"),
 });
-
 const sandbox = new Sandbox({
-  badge: $("sandbox-state"),
-  isolation: $("sandbox-isolation"),
-  stopButton: $("stop-button"),
-  onChange: sandboxChanged,
+  badge: $("sandbox-state"), isolation: $("sandbox-isolation"), stopButton: $("stop-button"), onChange: sandboxChanged,
 });
-
-window.addEventListener("pagehide", () => sandbox.release());
-
 const live = new LiveLog({
-  lines: $("log-lines"),
-  status: $("log-status"),
-  follow: $("log-follow"),
-  clear: $("log-clear"),
+  lines: $("log-lines"), status: $("log-status"), follow: $("log-follow"), clear: $("log-clear"),
   // State events arrive in order, so the last one applied is the sandbox's state.
-  onEvent: (event) => {
-    if (event.type === "state") sandbox.apply(event);
-  },
+  onEvent: (event) => { if (event.type === "state") sandbox.apply(event); },
   onLost: () => sandbox.lost(),
 });
-
 const cookies = new CookieJar($("cookie-jar"), {
   sandboxId: () => sandbox.id,
   onCount: (n) => { $("cookies-count").textContent = n || ""; },
 });
-
+const inspector = new Inspector($("inspector-panel"), { editor, sandboxId: () => sandbox.id, resend: resendLast });
+const requests = new RequestPanel($("request-panel"), { onSend: send, onGoto: gotoCode, onShow: showHistoryEntry });
 const response = new ResponseView($("response-panel"), {
-  cookies,
-  onFollow: followRedirect,
-  onNavigate: (request) => {
-    requests.fill(request);
-    send(request);
+  prefix: "response", cookies, onFollow: followRedirect, onNavigate: navigate,
+  showException: (box, error) => {
+    showError(box, error, "Exception in a route");
+    markError(error, { reveal: !editor.touched && !editor.hasFocus }); // never away from typing
   },
-  showException: (container, error) => {
-    showError(container, error, "Exception in a route");
-    markError(error);
-  },
-  fetchFromApp: (path) => (sandbox.isRunning
-    ? api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
-      .catch(() => null)
-    : null),
+  fetchFromApp,
+});
+const diffView = new DiffView($("response-status").closest(".status-line"));
+const watch = new Watch({ toggle: $("watch-toggle"), onRerun: rerun, onToggle: watchToggled });
+const presenter = new PresenterMode({
+  button: $("present-button"), dialog: $("present-dialog"), editor,
+  current: () => ({ slug: snippet?.slug ?? snippet?.key, title: snippet?.title }),
+  watching: () => watch.on,
+  onChange: presentingChanged,
+});
+const study = new Study({
+  list: $("snippet-list"), prev: $("prev-snippet"), next: $("next-snippet"), progress: $("study-progress"),
+  neighbour: (slug, step) => picker.neighbour(slug, step), open,
+});
+const follow = new FollowMode({
+  root: $("follow-view"), button: $("follow-live-button"), behind: [document.querySelector(".topbar"), $("workspace")],
+  onFork: fork, onFollow: () => study.endTour(),
+});
+new Sharing({
+  shareButton: $("share-button"), downloadButton: $("download-button"), dialog: $("share-dialog"),
+  files: () => editor.files, current: () => ({ slug: snippet?.slug, title: snippet?.title }),
 });
 
-const requests = new RequestPanel($("request-panel"), {
-  onSend: send,
-  onGoto: gotoCode,
-  onShow: ({ request, response: answer, error }) => {
-    if (answer) showExchange(answer, request);
-    else response.failed(error);
-  },
-});
+window.addEventListener("pagehide", () => sandbox.release());
 
-const inspector = new Inspector($("inspector-panel"), {
-  editor,
-  sandboxId: () => sandbox.id,
-  resend: () => {
-    const last = requests.history.at(-1)?.request;
-    if (last) send(last);
-  },
-});
+function editorChanged(_path, kind) {
+  const edits = editor.edits;
+  saveEdits(snippet.key, edits);
+  picker.markModified(snippet.key, Object.keys(edits).length > 0);
+  $("reset-button").hidden = !Object.keys(edits).length;
+  watch.typed();
+  if (kind === "files") presenter.opened();
+  else presenter.changed("edit");
+}
 
-const picker = new Picker({ list: $("snippet-list"), search: $("snippet-search"), onPick: open });
+function editorShown() {
+  fileActions.update();
+  presenter.changed("view");
+}
+
+/** The search changed which snippets are shown: ◀ ▶ and Alt+↑/↓ step among those. */
+function pickerFiltered() {
+  study.mark();
+}
+
+function watchToggled() {
+  presenter.sendWatch();
+}
+
+function presentingChanged(presenting) {
+  follow.setPresenting(presenting);
+}
 
 function showError(container, error, heading) {
   renderError(container, error, {
@@ -115,8 +122,8 @@ function gotoCode(file, line) {
   if (path) editor.reveal(path, line);
 }
 
-function markError(error) {
-  editor.markError(error.file, error.line, `${error.type}: ${error.message}`);
+function markError(error, options) {
+  editor.markError(error.file, error.line, `${error.type}: ${error.message}`, options);
 }
 
 async function fetchSnippet(slug) {
@@ -156,8 +163,14 @@ function show(data) {
   sandbox.discard();
   live.clear(); // the log was the previous snippet's app
   hideStartError();
-  const edits = Object.fromEntries(Object.entries(loadEdits(data.key)).filter(([p]) => p in data.files));
-  editor.open({ ...data.files, ...edits }, data.files);
+  // The visitor's edits: changed and added files, and deleted ones as null.
+  const edits = loadEdits(data.key);
+  const files = { ...data.files };
+  for (const [path, text] of Object.entries(edits)) {
+    if (text === null) delete files[path];
+    else files[path] = text;
+  }
+  editor.open(files, data.files);
   $("reset-button").hidden = !Object.keys(edits).length;
   $("snippet-title").textContent = data.title;
   document.title = `${data.title} · Flask Playground`;
@@ -180,7 +193,7 @@ async function fork(files, { slug, title }) {
   if (!base) {
     show({ key: "fork", title: `Forked: ${title ?? "the presenter's code"}`, files, notes_html: "", requests: [] });
   } else {
-    const edits = Object.fromEntries(Object.entries(files).filter(([p, t]) => p in base.files && base.files[p] !== t));
+    const edits = editsBetween(files, base.files);
     const mine = loadEdits(slug);
     const replacing = Object.keys(mine).length && JSON.stringify(mine) !== JSON.stringify(edits);
     if (replacing && !confirm(`Replace your own changes to “${base.title}” with the presenter's code?`)) return false;
@@ -211,6 +224,7 @@ function hideStartError() {
 async function run() {
   if (!snippet) return;
   hideStartError();
+  editor.touched = false;
   study.ran();
   response.markStale();
   try {
@@ -218,6 +232,13 @@ async function run() {
   } catch {
     // The sandbox shows what went wrong in its badge and the error panel.
   }
+}
+
+/** Watch mode, after a pause in typing: run again, then send the last request again. */
+async function rerun() {
+  await run();
+  const last = requests.history.at(-1)?.request;
+  if (last && sandbox.isRunning) send(last);
 }
 
 function sandboxChanged(info) {
@@ -231,7 +252,7 @@ function sandboxChanged(info) {
     if (key === shownError) return;
     shownError = key;
     showError($("error-panel"), info.error, "The app could not start");
-    markError(info.error);
+    markError(info.error); // the visitor pressed Run: the error is what they want to see
   }
 }
 
@@ -258,12 +279,35 @@ async function send(request, origin = null) {
   }
 }
 
+function resendLast() {
+  const last = requests.history.at(-1)?.request;
+  if (last) send(last);
+}
+
+/** A link or form in the preview asked for another page of the app. */
+function navigate(request) {
+  requests.fill(request);
+  send(request);
+}
+
+function showHistoryEntry({ request, response: answer, error }) {
+  if (answer) showExchange(answer, request);
+  else response.failed(error);
+}
+
 function showExchange(answer, request) {
-  // The inspector first: it shows the view that answered, and an exception's mark
-  // (from the response view) must win over that.
+  // An earlier exception's mark is stale now; this answer's own exception marks its line again.
+  editor.clearMarks();
   inspector.show({ ...answer, request });
   response.show(answer, request);
   requests.markRoute(answer.route?.rule?.index ?? null);
+}
+
+/** GETs a stylesheet or image from the app, for the preview. */
+function fetchFromApp(path) {
+  if (!sandbox.isRunning) return null;
+  return api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
+    .catch(() => null);
 }
 
 /** Follows a redirect the way a browser would: 307/308 keep the method and body. */
@@ -280,50 +324,6 @@ function followRedirect(location, status) {
   requests.fill(request);
   send(request);
 }
-
-const diffView = new DiffView($("response-status").closest(".status-line"));
-
-const watch = new Watch({
-  toggle: $("watch-toggle"),
-  editorHost: $("editor-host"),
-  // After a pause in typing: run again, then send the last request again.
-  onRerun: async () => {
-    await run();
-    const last = requests.history.at(-1)?.request;
-    if (last && sandbox.isRunning) send(last);
-  },
-  onToggle: () => presenter.sendWatch(),
-});
-
-const follow = new FollowMode({
-  root: $("follow-view"), button: $("follow-live-button"), onFork: fork, onFollow: () => study.endTour(),
-});
-
-const presenter = new PresenterMode({
-  button: $("present-button"),
-  dialog: $("present-dialog"),
-  editor,
-  current: () => ({ slug: snippet?.slug ?? snippet?.key, title: snippet?.title }),
-  watching: () => watch.on,
-  onChange: (presenting) => follow.setPresenting(presenting),
-});
-
-new Sharing({
-  shareButton: $("share-button"),
-  downloadButton: $("download-button"),
-  dialog: $("share-dialog"),
-  files: () => editor.files,
-  current: () => ({ slug: snippet?.slug, title: snippet?.title }),
-});
-
-const study = new Study({
-  list: $("snippet-list"),
-  prev: $("prev-snippet"),
-  next: $("next-snippet"),
-  progress: $("study-progress"),
-  neighbour: (slug, step) => picker.neighbour(slug, step),
-  open,
-});
 
 function isTyping(target) {
   return target.closest("input, textarea, select, [contenteditable]") !== null;
@@ -359,6 +359,10 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+$("skip-to-editor").addEventListener("click", (event) => {
+  event.preventDefault();
+  editor.focus();
+});
 $("tour-again").addEventListener("click", () => {
   $("help").hidePopover();
   study.tour(0);

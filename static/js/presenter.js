@@ -3,9 +3,9 @@
 // debounced) with cursor and scroll, and the watch toggle. Runs, requests and
 // responses are reported by the host itself, so nothing here sends them.
 import { api } from "./api.js";
+import { LiveSocket } from "./socket.js";
 
 const DEBOUNCE_MS = 30;
-const RETRY_MS = 1000;
 
 export class PresenterMode {
   /**
@@ -33,12 +33,12 @@ export class PresenterMode {
       this.start(this.token.value.trim());
     });
 
+    // Edits and file switches come from the page (changed(), opened()): undo and indenting fire no
+    // input event.
     const host = editor.host;
-    host.addEventListener("input", () => this.changed("edit"));
     host.addEventListener("scroll", () => this.changed("view"), true);
     host.addEventListener("click", () => this.changed("view"));
     host.addEventListener("keyup", () => this.changed("view"));
-    editor.tabs.addEventListener("click", () => this.changed("view"));
     document.addEventListener("selectionchange", () => {
       if (host.contains(document.activeElement)) this.changed("view");
     });
@@ -69,34 +69,33 @@ export class PresenterMode {
   }
 
   async stop() {
-    this.presenting = false;
-    const socket = this.socket;
-    this.socket = null;
-    socket?.close();
+    this.stopped();
     await api("DELETE", "/api/presenter").catch(() => {});
-    this.render();
   }
 
   connect() {
+    if (this.socket) return;
     this.presenting = true;
     this.render();
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/ws/present`);
-    this.socket = socket;
-    socket.addEventListener("open", () => {
-      this.opened();
-      this.sendWatch();
-    });
-    socket.addEventListener("close", () => {
-      if (this.socket !== socket) return;
-      this.socket = null;
+    this.socket = new LiveSocket("/ws/present", {
+      onOpen: () => {
+        this.opened();
+        this.sendWatch();
+      },
+      onMessage: () => {}, // the host only says why it closes
       // Someone took over with the token, or the host restarted: ask it which.
-      setTimeout(() => this.resume().then(() => { if (!this.socket) this.stopped(); }), RETRY_MS);
+      retry: async () => {
+        const status = await api("GET", "/api/presenter").catch(() => null);
+        if (!status?.presenting) this.stopped();
+        return Boolean(status?.presenting);
+      },
     });
   }
 
   stopped() {
     this.presenting = false;
+    this.socket?.close();
+    this.socket = null;
     this.render();
   }
 
@@ -108,7 +107,7 @@ export class PresenterMode {
   }
 
   send(message) {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    this.socket?.send(message);
   }
 
   /** A snippet (or other files) was opened: followers get all of its files. */

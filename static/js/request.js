@@ -102,6 +102,8 @@ export class RequestPanel {
       namePlaceholder: "field", valuePlaceholder: "value", onChange: () => {},
     });
     this.body.addEventListener("input", () => this.checkJson());
+    this.formatButton = $("body-format");
+    this.formatButton.addEventListener("click", () => this.formatJson());
     for (const radio of root.querySelectorAll("input[name=body-mode]")) {
       radio.addEventListener("change", () => this.setMode(radio.value, { setHeader: true }));
     }
@@ -139,13 +141,14 @@ export class RequestPanel {
   setMode(mode, { setHeader = false } = {}) {
     this.root.querySelector(`input[name=body-mode][value=${mode}]`).checked = true;
     this.body.hidden = mode === "none" || mode === "form";
+    this.body.placeholder = mode === "json" ? '{"name": "value"}' : "Request body";
+    this.formatButton.hidden = mode !== "json";
     this.formFields.container.hidden = mode !== "form";
     this.counts.body.textContent = mode === "none" ? "" : mode;
     if (setHeader) {
       const current = this.headers.valueOf("Content-Type");
       if (CONTENT_TYPES[mode]) this.headers.put("Content-Type", CONTENT_TYPES[mode]);
       else if (Object.values(CONTENT_TYPES).includes(current)) this.headers.put("Content-Type", null);
-      if (mode === "json" && !this.body.value.trim()) this.body.value = "{\n  \n}";
     }
     this.checkJson();
     this.updateCounts();
@@ -161,6 +164,22 @@ export class RequestPanel {
       }
     }
     this.bodyHint.textContent = hint;
+  }
+
+  /** Lays out a JSON body with two-space indents, as one step Ctrl+Z takes back; a body that is
+   * not JSON stays as typed, and the hint says what is wrong. */
+  formatJson() {
+    let pretty;
+    try {
+      pretty = JSON.stringify(JSON.parse(this.body.value), null, 2);
+    } catch {
+      this.checkJson();
+      return;
+    }
+    this.body.focus();
+    this.body.select();
+    if (!document.execCommand("insertText", false, pretty)) this.body.value = pretty;
+    this.checkJson();
   }
 
   updateCounts() {

@@ -12,23 +12,30 @@
 // instead the app's own stylesheets and images are fetched through the proxy, as
 // a browser would, and inlined.
 import { escapeHtml, paintHighlighted } from "./api.js";
+import { el } from "./dom.js";
+import { SCALE_EVENT, pageScale } from "./layout.js";
 import { subtabs } from "./tabs.js";
 
 const MAX_SUBRESOURCES = 20;
 
 /** The preview grows with the page's text size (A+, a 4K projector), never below 100%. */
 function previewZoom() {
-  const size = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--font-size"));
-  return Math.max(1, size / 16);
+  return Math.max(1, pageScale());
 }
 
 const PREVIEW_CSP = "default-src 'none'; img-src data: blob:; media-src data: blob:; "
   + "style-src 'unsafe-inline' data:; font-src data:; script-src 'unsafe-inline'; "
   + "form-action 'none'; base-uri 'none'";
 
-// Runs inside the frame: links and forms become requests in the panel.
+// Runs inside the frame: links and forms become requests in the panel, and the page's text
+// size (A+) sets the frame's zoom.
 function navigationScript(path) {
   return `(() => {
+  addEventListener("message", (event) => {
+    if (event.source === parent && event.data?.playground === "zoom") {
+      document.documentElement.style.zoom = event.data.zoom;
+    }
+  });
   const base = new URL(${JSON.stringify(path)}, "http://app.invalid");
   const send = (method, url, body) => parent.postMessage({ playground: "navigate", method,
     path: url.pathname + url.search, body }, "*");
@@ -68,29 +75,37 @@ function headerValue(headers, name) {
 
 export class ResponseView {
   /**
-   * onFollow(location, status) follows a redirect; onNavigate(request) sends what a
-   * click in the preview asked for; showException(container, error) renders a traceback;
-   * fetchFromApp(path) GETs a stylesheet or image from the app for the preview.
+   * A view made by the response_view macro (templates/_response_view.html) with ids starting
+   * with `prefix`. onFollow(location, status) follows a redirect (without it, no Follow
+   * button); onNavigate(request) sends what a click in the preview asked for;
+   * showException(container, error) renders a traceback; fetchFromApp(path) GETs a
+   * stylesheet or image from the app for the preview (without it, the page is shown as it came);
+   * cookies: the CookieJar view, if this view has one.
    */
-  constructor(root, { cookies, onFollow, onNavigate, showException, fetchFromApp }) {
+  constructor(root, { prefix, cookies = null, onFollow = null, onNavigate, showException, fetchFromApp = null }) {
     this.root = root;
     this.fetchFromApp = fetchFromApp;
     this.cookies = cookies;
-    const $ = (id) => root.querySelector(`#${id}`);
-    this.status = $("response-status");
-    this.meta = $("response-meta");
-    this.redirect = $("response-redirect");
-    this.location = $("redirect-location");
-    this.exception = $("response-exception");
-    this.preview = $("response-preview");
-    this.raw = $("response-raw");
-    this.headers = $("response-headers");
-    this.headersCount = $("response-headers-count");
-    this.route = $("response-route");
+    this.prefix = prefix;
+    const $ = (part) => root.querySelector(`#${prefix}-${part}`);
+    this.status = $("status");
+    this.meta = $("meta");
+    this.redirect = $("redirect");
+    this.location = $("location");
+    this.exception = $("exception");
+    this.preview = $("preview");
+    this.raw = $("raw");
+    this.headers = $("headers");
+    this.headersCount = $("headers-count");
+    this.route = $("route");
     this.showException = showException;
+    this.followable = Boolean(onFollow);
     this.tab = "preview";
-    this.tabs = subtabs(root.querySelector(".subtabs"), $("response-body"), (name) => { this.tab = name; });
-    $("follow-button").addEventListener("click", () => onFollow(this.location.textContent, this.current.status));
+    this.tabs = subtabs(root.querySelector(".subtabs"), $("body"), (name) => { this.tab = name; });
+    $("follow").addEventListener("click", () => onFollow(this.location.textContent, this.current.status));
+    document.addEventListener(SCALE_EVENT, () => {
+      this.preview.querySelector("iframe")?.contentWindow?.postMessage({ playground: "zoom", zoom: previewZoom() }, "*");
+    });
     window.addEventListener("message", (event) => {
       const frame = this.preview.querySelector("iframe");
       if (!frame || event.source !== frame.contentWindow || event.data?.playground !== "navigate") return;
@@ -150,21 +165,16 @@ export class ResponseView {
     this.route.dataset.outcome = response.route?.outcome ?? "";
 
     const location = headerValue(headers, "location");
-    this.redirect.hidden = !(status >= 300 && status < 400 && location);
+    this.redirect.hidden = !(this.followable && status >= 300 && status < 400 && location);
     this.location.textContent = location ?? "";
 
     const exceptions = (response.events ?? []).filter((e) => e.type === "exception");
     this.exception.hidden = !exceptions.length;
     if (exceptions.length) this.showException(this.exception, exceptions.at(-1).error);
 
-    this.headers.tBodies[0].replaceChildren(...headers.map(([name, value]) => {
-      const row = document.createElement("tr");
-      row.innerHTML = "<th></th><td></td>";
-      [row.cells[0].textContent, row.cells[1].textContent] = [name, value];
-      return row;
-    }));
+    this.headers.tBodies[0].replaceChildren(...headers.map(([name, value]) => el("tr", {}, el("th", {}, name), el("td", {}, value))));
     this.headersCount.textContent = headers.length;
-    this.cookies.show(response.cookies ?? [], response.set_cookies ?? []);
+    this.cookies?.show(response.cookies ?? [], response.set_cookies ?? []);
 
     const kind = this.renderBody(response, request);
     // The body's own page unless the visitor is looking at another part of the exchange.
@@ -187,10 +197,8 @@ export class ResponseView {
       return "empty";
     }
     if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
-      const frame = document.createElement("iframe");
+      const frame = el("iframe", { title: "Preview of the app's HTML (sandboxed)", "data-testid": `${this.prefix}-preview` });
       frame.setAttribute("sandbox", "allow-scripts allow-forms");
-      frame.dataset.testid = "response-preview";
-      frame.title = "Preview of the app's HTML (sandboxed)";
       this.preview.append(frame);
       this.withSubresources(body, request.path).then((html) => {
         if (this.current !== response) return;
@@ -208,8 +216,7 @@ export class ResponseView {
         // Not valid JSON after all: the raw page shows it as it came.
       }
       if (pretty !== null) {
-        const pre = document.createElement("pre");
-        pre.className = "hl";
+        const pre = el("pre", { className: "hl" });
         this.preview.append(pre);
         paintHighlighted(pre, pretty, "json");
         return "json";
@@ -228,47 +235,40 @@ export class ResponseView {
       return url.origin === base.origin ? url.pathname + url.search : null;
     };
     const targets = [...doc.querySelectorAll('link[rel~="stylesheet"][href], img[src]')]
-      .filter((el) => local(el.getAttribute(el.tagName === "IMG" ? "src" : "href")))
+      .filter((node) => local(node.getAttribute(node.tagName === "IMG" ? "src" : "href")))
       .slice(0, MAX_SUBRESOURCES);
-    if (!targets.length) return html;
-    await Promise.all(targets.map(async (el) => {
-      const isImage = el.tagName === "IMG";
-      const answer = await this.fetchFromApp(local(el.getAttribute(isImage ? "src" : "href")));
+    if (!targets.length || !this.fetchFromApp) return html;
+    await Promise.all(targets.map(async (node) => {
+      const isImage = node.tagName === "IMG";
+      const answer = await this.fetchFromApp(local(node.getAttribute(isImage ? "src" : "href")));
       if (!answer || answer.status !== 200) return;
       if (isImage && answer.body_base64) {
-        el.setAttribute("src", `data:${answer.content_type};base64,${answer.body_base64}`);
+        node.setAttribute("src", `data:${answer.content_type};base64,${answer.body_base64}`);
       } else if (!isImage) {
         const style = doc.createElement("style");
         style.textContent = answer.body;
-        el.replaceWith(style);
+        node.replaceWith(style);
       }
     }));
     const doctype = doc.doctype ? "<!doctype html>" : "";
     return doctype + doc.documentElement.outerHTML;
   }
 
+  /**
+   * A binary body: a link that downloads it, and an image shown if it is one. Nothing the app
+   * sent may become a document of this page's origin: the download is a blob typed
+   * application/octet-stream (opened in a tab, it downloads again), and the image is a data:
+   * URL, whose origin is nobody's.
+   */
   binary(response, request) {
-    const box = document.createElement("div");
-    box.className = "binary";
     const bytes = Uint8Array.from(atob(response.body_base64), (c) => c.charCodeAt(0));
     const type = response.content_type || "application/octet-stream";
     if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
-    const url = URL.createObjectURL(new Blob([bytes], { type }));
-    this.blobUrl = url;
-    const note = document.createElement("p");
-    note.textContent = `Binary body: ${humanSize(response.size)} of ${type}${response.truncated ? " (truncated)" : ""}. `;
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = request.path.split("?")[0].split("/").pop() || "response.bin";
-    link.textContent = "Download";
-    note.append(link);
-    box.append(note);
-    if (type.startsWith("image/")) {
-      const img = document.createElement("img");
-      img.src = url;
-      img.alt = "The image the app returned";
-      box.append(img);
-    }
-    return box;
+    this.blobUrl = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const link = el("a", { href: this.blobUrl, download: request.path.split("?")[0].split("/").pop() || "response.bin",
+      "data-testid": `${this.prefix}-download` }, "Download");
+    return el("div", { className: "binary" },
+      el("p", {}, `Binary body: ${humanSize(response.size)} of ${type}${response.truncated ? " (truncated)" : ""}. `, link),
+      type.startsWith("image/") && el("img", { src: `data:${type};base64,${response.body_base64}`, alt: "The image the app returned" }));
   }
 }

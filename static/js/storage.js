@@ -20,7 +20,8 @@ export function save(key, value) {
   }
 }
 
-/** The visitor's edited files of a snippet: {path: text}, only files that differ. */
+/** The visitor's edits of a snippet: {path: text} of the files that differ or were added, and
+ * {path: null} of the ones deleted. */
 export function loadEdits(slug) {
   return load(`edits:${slug}`, {});
 }

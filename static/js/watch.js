@@ -2,6 +2,7 @@
 // request is sent again; the response view shows what changed against the
 // previous answer (status, headers, body as a line diff). The same diff shows a
 // follower what the presenter's last change did.
+import { el } from "./dom.js";
 import { load, save } from "./storage.js";
 
 const PAUSE_MS = 700;
@@ -67,42 +68,29 @@ export function compare(before, after) {
 }
 
 function line(className, text) {
-  const node = document.createElement("div");
-  node.className = className;
-  node.textContent = text;
-  return node;
+  return el("div", { className }, text);
 }
 
 /** Fills `container` with the changes from `before` to `after`. */
 export function renderDiff(container, before, after) {
   const { status, headers, body, changed } = compare(before, after);
-  container.replaceChildren();
-  const heading = document.createElement("h4");
-  heading.textContent = changed ? "Changed since the previous run" : "Nothing changed since the previous run";
-  container.append(heading);
+  container.replaceChildren(el("h4", {}, changed ? "Changed since the previous run" : "Nothing changed since the previous run"));
   if (status) container.append(line("diff-status", `status ${status[0]} → ${status[1]}`));
   for (const { name, before: a, after: b } of headers) {
     if (a !== null) container.append(line("del", `${name}: ${a}`));
     if (b !== null) container.append(line("add", `${name}: ${b}`));
   }
   if (body) {
-    const pre = document.createElement("pre");
-    pre.className = "diff-body";
-    for (const [op, text] of body) {
-      pre.append(line(op, `${{ same: " ", del: "−", add: "+" }[op]} ${text}`));
-    }
-    container.append(pre);
+    container.append(el("pre", { className: "diff-body" },
+      ...body.map(([op, text]) => line(op, `${{ same: " ", del: "−", add: "+" }[op]} ${text}`))));
   }
   container.dataset.changed = String(changed);
 }
 
-/** The diff under the response's status line: the last answer against the one before it. */
+/** The diff under a response's status line: the last answer against the one before it. */
 export class DiffView {
-  constructor(anchor) {
-    this.box = document.createElement("div");
-    this.box.className = "response-diff";
-    this.box.dataset.testid = "response-diff";
-    this.box.hidden = true;
+  constructor(anchor, testid = "response-diff") {
+    this.box = el("div", { className: "response-diff", hidden: true, "data-testid": testid });
     anchor.after(this.box);
     this.previous = null;
   }
@@ -123,8 +111,9 @@ export class DiffView {
 }
 
 export class Watch {
-  /** toggle: a checkbox; onRerun() runs again and resends; onToggle(on) after each change. */
-  constructor({ toggle, editorHost, onRerun, onToggle = () => {} }) {
+  /** toggle: a checkbox; onRerun() runs again and resends; onToggle(on) after each change.
+   * typed() after each edit of the code. */
+  constructor({ toggle, onRerun, onToggle = () => {} }) {
     this.toggle = toggle;
     this.onRerun = onRerun;
     this.timer = null;
@@ -134,7 +123,6 @@ export class Watch {
       clearTimeout(this.timer);
       onToggle(toggle.checked);
     });
-    editorHost.addEventListener("input", () => this.typed());
   }
 
   get on() {

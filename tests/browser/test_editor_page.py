@@ -215,7 +215,7 @@ def test_redirect_follow_and_a_form_posted_from_the_preview(page):
     frame.get_by_role("button", name="Register").click()
     expect(page.get_by_test_id("request-method")).to_have_value("POST")
     expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
-    expect(page.locator("#redirect-location")).to_contain_text("/auth/login")
+    expect(page.locator("#response-location")).to_contain_text("/auth/login")
 
 
 def test_a_route_typed_after_a_return_leaves_the_function(page):
