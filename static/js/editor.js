@@ -35,8 +35,9 @@ class FileView {
     this.layer = el("div", { className: "code-layer", "aria-hidden": "true" }, this.mark, this.code);
     this.textarea = el("textarea", {
       className: "code-input", spellcheck: false, wrap: "off", autocapitalize: "off",
-      autocomplete: "off", autocorrect: "off", readOnly, value: text,
+      autocomplete: "off", readOnly, value: text,
     });
+    this.textarea.setAttribute("autocorrect", "off"); // a boolean property in some browsers, a word in others
     this.root = el("div", { className: "code-view", hidden: true },
       el("div", { className: "gutter", "aria-hidden": "true" }, this.gutterLines),
       el("div", { className: "code-area" }, this.layer, this.textarea));
@@ -157,6 +158,7 @@ class FileView {
       this.tabLeaves = true;
       return;
     }
+    if (["Shift", "Control", "Alt", "Meta"].includes(event.key)) return; // Esc, then Shift+Tab leaves too
     if (event.key === "Tab") {
       if (this.tabLeaves || this.readOnly || event.ctrlKey || event.altKey || event.metaKey) {
         this.tabLeaves = false;

@@ -18,12 +18,10 @@ const FOLLOWING = "playground:following"; // sessionStorage: this tab follows, a
 
 export class FollowMode {
   /** onFork(files, {slug, title}) opens the presenter's code in the visitor's own editor (false
-   * if the visitor said no); onFollow() when the mirror opens; `behind`: the parts of the page
-   * under the mirror, out of reach of the keyboard while it is open. */
-  constructor({ root, button, behind, onFork, onFollow }) {
+   * if the visitor said no); onFollow() when the mirror opens. */
+  constructor({ root, button, onFork, onFollow }) {
     this.root = root;
     this.button = button;
-    this.behind = behind;
     this.onFork = onFork;
     this.onFollow = onFollow;
     const $ = (id) => root.querySelector(`#${id}`);
@@ -87,7 +85,7 @@ export class FollowMode {
     sessionStorage.setItem(FOLLOWING, "1");
     this.onFollow();
     this.root.hidden = false;
-    for (const node of this.behind) node.inert = true; // the mirror covers them: Tab stays in it
+    this.setBehindInert(true); // the mirror covers the page: Tab stays in the mirror
     this.socket = new LiveSocket("/ws/follow", {
       onOpen: () => this.setStatus("live"),
       onMessage: (event) => this.apply(event),
@@ -102,8 +100,12 @@ export class FollowMode {
     this.socket?.close();
     this.socket = null;
     this.root.hidden = true;
-    for (const node of this.behind) node.inert = false;
+    this.setBehindInert(false);
     this.renderButton();
+  }
+
+  setBehindInert(inert) {
+    for (const node of document.body.children) if (node !== this.root) node.inert = inert;
   }
 
   setStatus(text) {

@@ -342,6 +342,7 @@ export class Inspector {
       ...parts.flatMap((part, i) => [i ? "." : null, el("span", { className: `part ${names[i]}`, title: names[i] }, part)])
         .filter(Boolean));
     const editor = el("textarea", { className: "session-payload", rows: 4, spellcheck: false,
+      "aria-label": `The payload of ${cookie.name}, to change and send`,
       value: JSON.stringify(session.payload, null, 2) });
     const tamper = el("button", { type: "button", className: "small" }, "Tamper and send again");
     const status = el("span", { className: "note" });

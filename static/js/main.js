@@ -70,8 +70,7 @@ const study = new Study({
   neighbour: (slug, step) => picker.neighbour(slug, step), open,
 });
 const follow = new FollowMode({
-  root: $("follow-view"), button: $("follow-live-button"), behind: [document.querySelector(".topbar"), $("workspace")],
-  onFork: fork, onFollow: () => study.endTour(),
+  root: $("follow-view"), button: $("follow-live-button"), onFork: fork, onFollow: () => study.endTour(),
 });
 new Sharing({
   shareButton: $("share-button"), downloadButton: $("download-button"), dialog: $("share-dialog"),

@@ -44,7 +44,7 @@ export class Picker {
     let group = null;
     for (const snippet of snippets) {
       if (!group || group.dataset.section !== snippet.section) {
-        group = el("section", {}, el("h3", {}, snippet.section), el("ul"));
+        group = el("section", {}, el("h2", {}, snippet.section), el("ul"));
         group.dataset.section = snippet.section;
         this.list.append(group);
       }
