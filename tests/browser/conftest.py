@@ -64,3 +64,23 @@ def page(browser, live_server, off_host):
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
     assert off_host.requests == [], f"the page asked for something not on the host: {off_host.requests}"
+
+
+@pytest.fixture
+def visitor(browser):
+    """new(base_url, **context_options): a new visitor (a browser context of their own) on a
+    server; fails on JavaScript errors."""
+    contexts, errors = [], []
+
+    def new(base_url, **options):
+        context = browser.new_context(viewport=LAPTOP, base_url=base_url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(error))
+        page.set_default_timeout(15_000)
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"

@@ -8,7 +8,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP
 from tests.browser.test_editor_page import RUNNING, open_snippet, run
 from tests.servers import start_server, stop_server
 
@@ -26,23 +25,10 @@ def server():
 
 
 @pytest.fixture
-def axe_page(browser, server):
+def axe_page(visitor, server):
     """A visitor's page that axe can be injected into: the host's CSP rightly refuses it, so the
     context bypasses CSP (for axe's sake only: no test here is about the CSP)."""
-    contexts, errors = [], []
-
-    def new():
-        context = browser.new_context(viewport=LAPTOP, base_url=server, bypass_csp=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(error))
-        page.set_default_timeout(15_000)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    return lambda: visitor(server, bypass_csp=True)
 
 
 def serious_violations(page, where, context=None) -> list:

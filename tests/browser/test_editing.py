@@ -20,6 +20,13 @@ def type_after(page, editor, anchor, text):
     page.keyboard.type(text)
 
 
+def type_path(page, path):
+    """Types `path` over the request panel's path; Enter then sends it."""
+    page.get_by_test_id("request-path").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(path)
+
+
 def active_tab(page):
     return page.locator("[data-testid=file-tab][aria-selected=true]")
 
@@ -124,9 +131,7 @@ def test_new_rename_and_delete_files_then_run(page):
     type_after(page, page.get_by_test_id("editor"), "return \"I'm a home page\"",
                '@app.route("/hi/<name>")\ndef hi(name):\nreturn render_template("hi.html", name=name)\n')
     run(page)
-    page.get_by_test_id("request-path").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("/hi/Ada")
+    type_path(page, "/hi/Ada")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     expect(page.frame_locator("[data-testid=response-preview]").locator("h1")).to_have_text("Hi Ada")
@@ -146,9 +151,7 @@ def test_json_body_round_trip(page):
     method = page.get_by_test_id("request-method")
     method.click()
     page.keyboard.type("POST")
-    page.get_by_test_id("request-path").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("/echo")
+    type_path(page, "/echo")
     page.get_by_role("tab", name=re.compile("^Body")).click()
     page.get_by_label("JSON").check()
     body = page.get_by_test_id("request-body")
@@ -174,9 +177,7 @@ def test_a_later_good_answer_clears_the_red_line_of_an_error(page):
     marked = page.locator(".gutter .marked")
     expect(marked).to_have_count(1)
     expect(page.locator("[data-testid=file-tab][data-error]")).to_have_count(1)
-    page.get_by_test_id("request-path").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("/nothing-here")
+    type_path(page, "/nothing-here")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^404"))
     expect(marked).to_have_count(0)

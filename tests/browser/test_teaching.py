@@ -7,7 +7,6 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAPTOP
 from tests.servers import start_server, stop_server
 
 TOKEN = "browser-test-presenter-token"
@@ -22,25 +21,6 @@ def server(tmp_path_factory):
         yield url
     finally:
         stop_server(proc)
-
-
-@pytest.fixture
-def visitor(browser):
-    """A new visitor (a browser context of their own) on a server; fails on JavaScript errors."""
-    contexts, errors = [], []
-
-    def new(base_url):
-        context = browser.new_context(viewport=LAPTOP, base_url=base_url)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(error))
-        page.set_default_timeout(15_000)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def open_snippet(page, slug):

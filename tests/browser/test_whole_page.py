@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Error, expect
 
 from tests.browser.conftest import LAPTOP
-from tests.browser.test_editing import type_after
+from tests.browser.test_editing import type_after, type_path
 from tests.browser.test_editor_page import open_snippet, run
 from tests.servers import start_server, stop_server
 
@@ -94,9 +94,7 @@ def test_a_binary_answer_downloads_and_never_runs_as_this_page(page):
                'return app.response_class(b"\\x00<script>localStorage.setItem(\'pwned\', 1)</script>", '
                'mimetype="text/html")\n')
     run(page)
-    page.get_by_test_id("request-path").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("/bin")
+    type_path(page, "/bin")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     link = page.get_by_test_id("response-download")
