@@ -53,7 +53,7 @@ export class FileActions {
     for (const button of Object.values(this.buttons)) {
       button.disabled = !path || FileActions.fixed(path);
       button.title = button.disabled ? "app.py is what runs: it keeps its name and cannot be deleted"
-        : `${button.dataset.verb} ${path}`;
+        : `${button.dataset.verb} ${path}${button.dataset.verb === "Rename" ? " (F2, or a double click on its tab)" : " (Delete on its tab)"}`;
     }
   }
 
