@@ -15,7 +15,7 @@ export function pageScale() {
 }
 
 /** One step larger (1) or smaller (-1), remembered; the stylesheet's default is where it starts. */
-export function stepTextSize(step) {
+function stepTextSize(step) {
   const root = document.documentElement;
   const current = load("fontSize", null) ?? parseFloat(getComputedStyle(root).getPropertyValue("--font-size"));
   const index = FONT_SIZES.findIndex((size) => size >= current);

@@ -72,7 +72,7 @@ function line(className, text) {
 }
 
 /** Fills `container` with the changes from `before` to `after`. */
-export function renderDiff(container, before, after) {
+function renderDiff(container, before, after) {
   const { status, headers, body, changed } = compare(before, after);
   container.replaceChildren(el("h4", {}, changed ? "Changed since the previous run" : "Nothing changed since the previous run"));
   if (status) container.append(line("diff-status", `status ${status[0]} → ${status[1]}`));
