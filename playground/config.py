@@ -21,7 +21,10 @@ SETTINGS = {
     "MAX_FILES": (50, "Files in one snippet."),
     "MAX_FILE_BYTES": (256 * 1024, "Bytes in one file of a snippet."),
     "MAX_SNIPPET_BYTES": (1024 * 1024, "Bytes in all files of a snippet."),
-    "MAX_SANDBOXES": (150, "Sandboxes running at once, all visitors together."),
+    "MAX_SANDBOXES": (None, "Sandboxes running at once, all visitors together; when unset, what "
+                      "LIMIT_ALL_SANDBOXES_MEMORY_BYTES holds at SANDBOX_MEMORY_ESTIMATE each."),
+    "SANDBOX_MEMORY_ESTIMATE": (16 * 1024 * 1024, "Memory one running app is expected to use "
+                                "(a warm hello app: about 10 MB), to size MAX_SANDBOXES."),
     "MAX_SOCKETS_PER_VISITOR": (24, "WebSockets one visitor may hold open at once (each holds a "
                                 "host thread): a few per open tab."),
     "MAX_SANDBOXES_PER_VISITOR": (3, "Sandboxes one visitor may have at once."),
@@ -29,7 +32,12 @@ SETTINGS = {
     "LOG_LINES": (2000, "Events kept per sandbox (its log, requests, state changes)."),
     "LOG_BYTES": (8 * 1024 * 1024, "Bytes of events kept per sandbox; the oldest go first."),
     "LOG_LINE_BYTES": (4096, "Bytes kept of one line of a child's output."),
-    "LIMIT_MEMORY_BYTES": (1024 * 1024 * 1024, "Address space of a child (RLIMIT_AS)."),
+    "LIMIT_MEMORY_BYTES": (128 * 1024 * 1024, "Memory of a child's whole process tree, its files "
+                           "included, as its cgroup counts it (a warm hello app uses about 10 MB, "
+                           "the blog about 45 MB at its peak)."),
+    "LIMIT_ADDRESS_SPACE_BYTES": (1024 * 1024 * 1024, "Address space of each process of a child "
+                                  "(RLIMIT_AS): a backstop, so one huge allocation is a "
+                                  "MemoryError at once."),
     "LIMIT_CPU_SECONDS": (120, "CPU seconds a child may use in its whole life (RLIMIT_CPU)."),
     "LIMIT_PROCESSES": (64, "Processes and threads of a child (RLIMIT_NPROC, per sandbox uid)."),
     "LIMIT_OPEN_FILES": (256, "Open files of a child (RLIMIT_NOFILE)."),

@@ -120,8 +120,7 @@ class Cgroups:
     def _make_parent(self, settings: dict) -> None:
         for directory in self.parents.values():
             directory.mkdir(exist_ok=True)
-        total = settings["LIMIT_ALL_SANDBOXES_MEMORY_BYTES"] or _half_of_ram()
-        self._set_memory(self.parents["memory"], total)
+        self._set_memory(self.parents["memory"], all_sandboxes_memory(settings))
         (self.parents["cpu"] / "cpu.shares").write_text(str(settings["SANDBOXES_CPU_WEIGHT"]))
 
     @staticmethod
@@ -224,5 +223,8 @@ def _v1():
     return dirs if len(dirs) == 3 else None
 
 
-def _half_of_ram() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+def all_sandboxes_memory(settings: dict) -> int:
+    """What all the children together may use: LIMIT_ALL_SANDBOXES_MEMORY_BYTES, or half the
+    machine's memory."""
+    return settings["LIMIT_ALL_SANDBOXES_MEMORY_BYTES"] or (
+        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)

@@ -14,7 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
-UIDS_PER_HOST = 1000
+UIDS_PER_HOST = 2000
 UID_BLOCKS = 4000
 LOCKS = Path(tempfile.gettempdir()) / f"flask-playground-locks-{os.getuid()}"  # one per user
 NAME = re.compile(r"playground-\d+-(\d+)")

@@ -21,7 +21,8 @@ def _mb(n: int) -> str:
 # setting -> what the visitor reads, given the settings
 MESSAGES = {
     "LIMIT_MEMORY_BYTES": lambda s: "the app ran out of memory: it may use "
-                                    f"{_mb(s['LIMIT_MEMORY_BYTES'])}",
+                                    f"{_mb(s['LIMIT_MEMORY_BYTES'])}, and ask for "
+                                    f"{_mb(s['LIMIT_ADDRESS_SPACE_BYTES'])} at most at once",
     "LIMIT_CPU_SECONDS": lambda s: f"the app used up its {s['LIMIT_CPU_SECONDS']} s of CPU time",
     "LIMIT_PROCESSES": lambda s: f"the app may run {s['LIMIT_PROCESSES']} processes and threads "
                                  "at once, and tried to start more",

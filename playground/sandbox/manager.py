@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from . import isolation
-from .cgroups import Cgroups
+from .cgroups import Cgroups, all_sandboxes_memory
 from .errors import NoSuchSandbox, PlaygroundBusy, PlaygroundFull, ShuttingDown, TooManySandboxes
 from .hostblock import UIDS_PER_HOST, HostBlock
 from .kill import kill_uids
@@ -45,6 +45,7 @@ class SandboxManager:
             self.zygote = Zygote(self.isolation.seccomp)
         self.basedir = Path(tempfile.mkdtemp(prefix=f"flask-{self.block.name}-"))
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
+        self.capacity = capacity(settings)
         self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"] or os.cpu_count())
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -72,7 +73,7 @@ class SandboxManager:
                     f"you already have {len(mine)} apps running: stop one before starting "
                     "another.", sandboxes=[{"id": s.id, "label": s.label, "state": s.state}
                                            for s in mine])
-            if len(self._sandboxes) >= self.settings["MAX_SANDBOXES"]:
+            if len(self._sandboxes) >= self.capacity:
                 raise PlaygroundFull("the playground is full, try again in a minute.",
                                      retry_after=60)
             sandbox_id = secrets.token_urlsafe(12)
@@ -158,6 +159,14 @@ class SandboxManager:
         if self.cgroups:
             self.cgroups.close()
         self.block.release()
+
+
+def capacity(settings: dict) -> int:
+    """MAX_SANDBOXES, or what the machine's memory for sandboxes holds (and the uid block)."""
+    if settings["MAX_SANDBOXES"]:
+        return settings["MAX_SANDBOXES"]
+    held = all_sandboxes_memory(settings) // settings["SANDBOX_MEMORY_ESTIMATE"]
+    return max(1, min(held, UIDS_PER_HOST // 2))  # uids are not reused at once
 
 
 def remove_stale_dirs(block: HostBlock) -> None:

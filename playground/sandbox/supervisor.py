@@ -229,7 +229,8 @@ def timeout_error(sandbox: "Sandbox", run: Run) -> dict:
 def bootstrap_args(sandbox: "Sandbox") -> list:
     """The bootstrap's arguments but the fds: its limits and its uid."""
     settings = sandbox.settings
-    limits_ = {"memory": settings["LIMIT_MEMORY_BYTES"], "cpu": settings["LIMIT_CPU_SECONDS"],
+    limits_ = {"memory": settings["LIMIT_ADDRESS_SPACE_BYTES"],
+               "cpu": settings["LIMIT_CPU_SECONDS"],
                "processes": settings["LIMIT_PROCESSES"], "open_files": settings["LIMIT_OPEN_FILES"],
                "file_size": settings["LIMIT_FILE_BYTES"], "core": 0}
     args = ["--limits", json.dumps(limits_)]
