@@ -17,8 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "process"),
                         help="how to isolate snippets (auto: bubblewrap where it works); "
                         "PLAYGROUND_SANDBOX_MODE when not given, else auto")
+    parser.add_argument("--access-log", action="store_true",
+                        help="log every request the host answers (off: a room makes thousands)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not args.access_log:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     app = create_app({"SANDBOX_MODE": args.sandbox} if args.sandbox else None)
     server = BoundedServer(args.host, args.port, app, app.config["HOST_THREADS"],

@@ -49,8 +49,10 @@ HEADERS = {
 
 
 def guard() -> None:
-    """before_request: a call that changes something comes from our own page, and a body
-    arrives within BODY_TIMEOUT (a client trickling it would hold a host thread)."""
+    """before_request: never under Werkzeug's debugger; a call that changes something comes
+    from our own page; a body arrives within BODY_TIMEOUT (a client trickling it would hold a
+    host thread)."""
+    refuse_the_debugger()
     if request.method in CHANGING and not visitors.same_origin():
         raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
     connection = request.environ.get("werkzeug.socket")  # python -m playground's own server
@@ -136,7 +138,6 @@ def init_app(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    app.before_request(refuse_the_debugger)
     app.before_request(guard)
     app.after_request(secure_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)
