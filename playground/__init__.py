@@ -28,8 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # sandbox sees read-only: the shares of all visitors must not be among them.
         app.instance_path = str(Path.home() / ".local" / "share" / "flask-playground")
 
-    from . import (api, download, errors, live, presenter, ratelimit, security, services,
-                   shares, views, visitors)
+    from . import (api, download, errors, gateway, live, presenter, ratelimit, security,
+                   services, shares, views, visitors)
     from .cookies import Jars
     from .room import Room
     from .sandbox.manager import SandboxManager
@@ -53,7 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     ))
 
     sock.init_app(app)
-    for blueprint in (api.bp, views.bp, live.bp, presenter.bp, shares.bp, download.bp):
+    for blueprint in (api.bp, views.bp, live.bp, presenter.bp, shares.bp, download.bp,
+                      gateway.bp):
         app.register_blueprint(blueprint)
     app.after_request(visitors.remember)
     return app

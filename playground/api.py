@@ -1,6 +1,6 @@
 """The JSON API: snippets, sandboxes, requests through the proxy, cookies, events (docs/api.md)."""
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 
 from . import cookies, exchange, files, proxy, trace
 from .cookies import Jar
@@ -12,6 +12,13 @@ from .visitors import current
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LABEL_MAX = 200  # characters of a sandbox's label
+
+
+def shown(sandbox: Sandbox) -> dict:
+    """The sandbox as the API shows it: its state (explained) and its address through the
+    host, which reaches it from any machine that reaches the host (gateway.py)."""
+    return {**trace.explained(sandbox),
+            "url": url_for("gateway.forward", token=sandbox.token, _external=True)}
 
 
 def mine(sandbox_id: str) -> Sandbox:
@@ -43,28 +50,35 @@ def get_snippet(slug):
 
 @bp.post("/sandboxes")
 def create_sandbox():
-    services().limits["runs"].take(current())
+    count_run()
     data = body()
     sandbox = services().sandboxes.create(current(), files.checked(data), label(data))
     services().room.ran(sandbox)
-    return trace.explained(sandbox), 201
+    return shown(sandbox), 201
 
 
 @bp.get("/sandboxes/<sandbox_id>")
 def get_sandbox(sandbox_id):
-    return trace.explained(mine(sandbox_id))
+    return shown(mine(sandbox_id))
 
 
 @bp.put("/sandboxes/<sandbox_id>")
 def rerun_sandbox(sandbox_id):
-    services().limits["runs"].take(current())
+    count_run()
     data = body()
     checked = files.checked(data)
     sandbox = mine(sandbox_id)
     sandbox.label = label(data) or sandbox.label
     services().sandboxes.start(sandbox, checked)
     services().room.ran(sandbox)
-    return trace.explained(sandbox)
+    return shown(sandbox)
+
+
+def count_run() -> None:
+    """A run spends one of the visitor's runs a minute; the presenter's do not (watch mode
+    re-runs at every pause in typing, in front of the room)."""
+    if not services().room.is_presenter(current()):
+        services().limits["runs"].take(current())
 
 
 def label(data: dict) -> str | None:

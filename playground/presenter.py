@@ -87,5 +87,19 @@ def follow(ws: Server, visitor: str) -> None:
         here.watching(-counted)
 
 
+@sockets.route("/ws/follow/log", bp=bp)
+def follow_app_log(ws: Server, visitor: str) -> None:
+    """The presenter's app's live log (output, access lines, tracebacks) as the presenter sees
+    it, in the format of /ws/sandboxes/<id>; closed when the presenter's app changes."""
+    here, sandboxes = room(), services().sandboxes
+    sandbox = here.sandbox
+    if sandbox is None:
+        raise PlaygroundError(409, "presenter_not_running", "the presenter has no app running.")
+    sockets.follow_log(ws, sandbox.events, 0, behind=sandbox.events.after,
+                       wanted=lambda: here.sandbox is sandbox and sandboxes.holds(sandbox))
+    if ws.connected:
+        ws.close(reason=1000, message="the presenter's app changed")
+
+
 def as_frame(event: dict) -> Frame:
     return Frame(event["seq"], event["type"], None, json.dumps(event))

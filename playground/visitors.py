@@ -46,7 +46,7 @@ def known() -> str:
 def remember(response: Response) -> Response:
     """after_request: give a new visitor their cookie with whatever they asked for first (the
     page, an API call), so that the sockets their page opens next come from a known visitor."""
-    if request.endpoint != "static":
+    if request.blueprint != "gateway" and request.endpoint != "static":
         current()
     if g.get("new_visitor"):
         response.set_cookie(COOKIE, _serializer().dumps(g.visitor), httponly=True,

@@ -182,3 +182,24 @@ def test_the_hub_says_when_a_follower_is_too_far_behind():
     assert [json.loads(f.text)["text"] for f in hub.wait_after(2, 0)] == ["2", "3", "4"]
     assert hub.wait_after(1, 0) is None  # the second event is gone: time for a snapshot
     assert hub.wait_after(5, 0.01) == []
+
+
+def test_followers_read_the_presenters_live_log(presenter, server):
+    follower = Api(server)
+    follower.call("GET", "/api/snippets")
+    sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
+    log = follower.websocket("/ws/follow/log")
+    try:
+        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
+                       {"method": "GET", "path": "/"})
+        seen = []
+        while not any(e["type"] == "log" and '"GET / HTTP/1.1" 200' in e["line"] for e in seen):
+            seen.append(json.loads(log.receive(timeout=10)))
+        assert seen[0]["type"] == "state"  # from the start of the app's log
+        presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
+        with pytest.raises(ConnectionClosed):
+            while True:
+                log.receive(timeout=10)
+    finally:
+        if log.connected:
+            log.close()

@@ -32,6 +32,7 @@ class SandboxManager:
         if self.isolation.warning:
             log.warning("!" * 20 + " %s " + "!" * 20, self.isolation.warning)
         self._sandboxes: dict[str, Sandbox] = {}
+        self._by_token: dict[str, Sandbox] = {}
         self._uids: set[int] = set()
         self._uid_counter = -1
         self.block = HostBlock(settings["SANDBOX_UID_BASE"])
@@ -80,6 +81,7 @@ class SandboxManager:
             sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
                               self.basedir / sandbox_id, self.cgroups, label, self.zygote)
             self._sandboxes[sandbox_id] = sandbox
+            self._by_token[sandbox.token] = sandbox
         try:
             self.start(sandbox, files)
         except BaseException:  # busy, or the disk refused its files: it must not hold a place
@@ -106,6 +108,10 @@ class SandboxManager:
                                 "idle): press Run to start one.")
         sandbox.touch()
         return sandbox
+
+    def by_token(self, token: str) -> Sandbox | None:
+        """The sandbox whose address through the host has `token`, whoever asks."""
+        return self._by_token.get(token)
 
     def owned_by(self, owner: str) -> list[Sandbox]:
         """The owner's sandboxes, oldest first."""
@@ -138,6 +144,7 @@ class SandboxManager:
         sandbox.stop()
         with self._lock:
             self._sandboxes.pop(sandbox.id, None)
+            self._by_token.pop(sandbox.token, None)
             self._uids.discard(sandbox.uid)
 
     def _reap(self) -> None:

@@ -8,6 +8,7 @@ the machine has them (cgroups.py), and when a child dies of a limit the error na
 """
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -39,6 +40,7 @@ class Sandbox:
         self.id = sandbox_id
         self.owner = owner
         self.label = label  # what the visitor calls it (the snippet's title), for refusals
+        self.token = secrets.token_urlsafe(16)  # its address through the host (gateway.py)
         self.isolation = isolation
         self.cgroups = cgroups
         self.zygote = zygote  # starts its children warm, when there is one

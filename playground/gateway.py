@@ -1,0 +1,116 @@
+"""An app's address through the host: `/apps/<token>/...` forwards any request to the sandbox.
+
+The children listen on the server's loopback, which an attendee's laptop cannot reach; this
+address can, so "copy as curl" works from anywhere the host does. The token (in the sandbox's
+`url`) is the only key: anyone holding it may send the app requests, as the visitor could.
+
+What comes back is the child's, so it must not act as the host: every answer carries a
+`sandbox` Content-Security-Policy (a page of the child's runs in an opaque origin even when
+opened in a tab of its own), only known response headers pass (no Clear-Site-Data,
+Strict-Transport-Security or Service-Worker-Allowed for the host's name), cookies are kept to
+the app's own path, and the host's visitor cookie never reaches the child.
+"""
+
+from urllib.parse import quote, urlsplit
+
+from flask import Blueprint, Response, current_app, request
+
+from . import proxy
+from .cookies import Jar
+from .errors import PlaygroundError
+from .services import services
+from .visitors import COOKIE
+
+bp = Blueprint("gateway", __name__)
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+PREFIX = "/apps/{token}"
+HOP_BY_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+              "proxy-authorization", "proxy-connection", "host", "content-length"}
+# Response headers a child may set through the gateway (and any X-...): what an app needs, and
+# nothing a browser applies to the host's whole name.
+PASSED = {"content-type", "content-disposition", "content-encoding", "content-language",
+          "cache-control", "expires", "etag", "last-modified", "vary", "location", "set-cookie",
+          "www-authenticate", "allow", "retry-after", "access-control-allow-origin",
+          "access-control-allow-methods", "access-control-allow-headers",
+          "access-control-expose-headers", "access-control-max-age"}
+POLICY = ("sandbox allow-scripts allow-forms allow-popups allow-modals; "
+          "frame-ancestors 'self'")
+
+
+@bp.route("/apps/<token>/", defaults={"rest": ""}, methods=METHODS)
+@bp.route("/apps/<token>/<path:rest>", methods=METHODS)
+def forward(token: str, rest: str) -> Response:
+    sandbox = services().sandboxes.by_token(token)
+    if sandbox is None or sandbox.state != "running" or sandbox.port is None:
+        raise PlaygroundError(404, "no_such_app", "no app runs at this address (it may have been "
+                              "stopped): press Run in the playground.")
+    services().limits["requests"].take(f"gateway:{token}")
+    prefix = PREFIX.format(token=token)
+    settings = current_app.config
+    body = request.get_data()
+    if len(body) > settings["MAX_REQUEST_BODY_BYTES"]:
+        raise PlaygroundError(413, "body_too_large", "the request body is larger than "
+                              f"{settings['MAX_REQUEST_BODY_BYTES']} bytes.")
+    wanted = proxy.Request(request.method, target(prefix), forwarded_headers(), body or None)
+    hop = proxy.send(sandbox.scheme or "http", sandbox.port, Jar(), wanted,
+                     timeout=settings["REQUEST_TIMEOUT"], max_body=settings["MAX_BODY_BYTES"])
+    sandbox.touch()
+    response = Response(hop.body, status=f"{hop.status} {hop.reason}")
+    for name, value in hop.headers:
+        lower = name.lower()
+        if lower == "set-cookie":
+            response.headers.add(name, own_path(value, prefix))
+        elif lower == "location":
+            response.headers.add(name, relocated(value, prefix, sandbox.port))
+        elif lower in PASSED or lower.startswith("x-"):
+            response.headers.add(name, value)
+    response.headers["Content-Security-Policy"] = POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"  # the preview may frame it
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    if hop.truncated:
+        response.headers["X-Playground-Truncated"] = f"cut at {settings['MAX_BODY_BYTES']} bytes"
+    return response
+
+
+def target(prefix: str) -> str:
+    """The path and query after the prefix, percent-encoded exactly as the client sent them."""
+    raw = request.environ.get("RAW_URI") or quote(request.path) + (
+        "?" + request.query_string.decode("latin-1") if request.query_string else "")
+    rest = raw[len(prefix):] if raw.startswith(prefix) else "/"
+    return rest if rest.startswith("/") else "/" + rest
+
+
+def forwarded_headers() -> list[tuple[str, str]]:
+    """The client's headers, but those of the hop to the host and the host's own cookie."""
+    headers = []
+    for name, value in request.headers.items():
+        lower = name.lower()
+        if lower in HOP_BY_HOP:
+            continue
+        if lower == "cookie":
+            value = "; ".join(c for c in value.split("; ") if not c.startswith(COOKIE + "="))
+            if not value:
+                continue
+        headers.append((name, value))
+    return headers
+
+
+def own_path(cookie: str, prefix: str) -> str:
+    """A Set-Cookie kept to the app's own addresses: its Path under the prefix, no Domain."""
+    parts = [p.strip() for p in cookie.split(";")]
+    attributes = [p for p in parts[1:] if p.split("=", 1)[0].strip().lower()
+                  not in ("path", "domain")]
+    path = next((p.split("=", 1)[1].strip() for p in parts[1:]
+                 if p.lower().startswith("path=")), "/")
+    return "; ".join([parts[0], f"Path={prefix}{path if path.startswith('/') else '/'}",
+                      *attributes])
+
+
+def relocated(location: str, prefix: str, port: int) -> str:
+    """A redirect within the app, kept within the gateway; anywhere else, as it is."""
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        return location
+    if not parts.path.startswith("/"):
+        return location  # relative: the browser resolves it under the prefix already
+    return prefix + parts.path + (f"?{parts.query}" if parts.query else "")
