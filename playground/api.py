@@ -1,4 +1,7 @@
-"""The JSON API: snippets, sandboxes, requests through the proxy, cookies, events (docs/api.md)."""
+"""The JSON API: snippets, sandboxes, requests through the proxy, the flask command, cookies,
+events (docs/api.md)."""
+
+import re
 
 from flask import Blueprint, Response, current_app, request, url_for
 
@@ -12,6 +15,9 @@ from .visitors import current
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LABEL_MAX = 200  # characters of a sandbox's label
+APP_SPEC = re.compile(r"^[\w.\-/]{1,200}(:[^\x00-\x1f]{1,200})?$")
+MAX_COMMAND_ARGS = 32
+MAX_COMMAND_ARG = 1024  # characters of one argument
 
 
 def shown(sandbox: Sandbox) -> dict:
@@ -52,7 +58,8 @@ def get_snippet(slug):
 def create_sandbox():
     count_run()
     data = body()
-    sandbox = services().sandboxes.create(current(), files.checked(data), label(data))
+    sandbox = services().sandboxes.create(current(), files.checked(data), label(data),
+                                          app_spec(data))
     services().room.ran(sandbox)
     return shown(sandbox), 201
 
@@ -69,7 +76,9 @@ def rerun_sandbox(sandbox_id):
     checked = files.checked(data)
     sandbox = mine(sandbox_id)
     sandbox.label = label(data) or sandbox.label
-    services().sandboxes.start(sandbox, checked)
+    if "app" in data:
+        sandbox.app_spec = app_spec(data)
+    services().sandboxes.start(sandbox, checked, reset_data=data.get("reset_data") is True)
     services().room.ran(sandbox)
     return shown(sandbox)
 
@@ -79,6 +88,19 @@ def count_run() -> None:
     re-runs at every pause in typing, in front of the room)."""
     if not services().room.is_presenter(current()):
         services().limits["runs"].take(current())
+
+
+def app_spec(data: dict) -> str | None:
+    """Which app to run, as `flask --app` takes it ("flaskr:create_app('dev')"); None: look
+    for it as `flask run` does (child/discovery.py)."""
+    spec = data.get("app")
+    if spec is None or spec == "":
+        return None
+    if not isinstance(spec, str) or not APP_SPEC.match(spec):
+        raise PlaygroundError(400, "bad_app", '"app" names the app as flask --app does: a module '
+                              "or file, then optionally : and a name or a call, like "
+                              "hello:app or flaskr:create_app('dev').")
+    return spec
 
 
 def label(data: dict) -> str | None:
@@ -113,6 +135,27 @@ def send_request(sandbox_id):
     result = exchange.send_to(sandbox, jar_of(sandbox), wanted, follow, current_app.config).to_json()
     services().room.exchanged(sandbox, result)
     return result
+
+
+# -- the flask command ---------------------------------------------------------------------------
+
+@bp.post("/sandboxes/<sandbox_id>/commands")
+def run_command(sandbox_id):
+    """`flask <args>` for the app, inside its sandbox (child/commands.py)."""
+    services().limits["commands"].take(current())
+    data = body()
+    args, text = data.get("args"), data.get("input", "")
+    if (not isinstance(args, list) or len(args) > MAX_COMMAND_ARGS
+            or not all(isinstance(a, str) and len(a) <= MAX_COMMAND_ARG and "\x00" not in a
+                       for a in args)):
+        raise PlaygroundError(400, "bad_args", f'"args" is a list of at most {MAX_COMMAND_ARGS} '
+                              f"strings (of {MAX_COMMAND_ARG} characters at most), like "
+                              '["init-db"] or ["routes"].')
+    if not isinstance(text, str) or len(text) > current_app.config["MAX_REQUEST_BODY_BYTES"]:
+        raise PlaygroundError(400, "bad_input", '"input" is the text the command reads.')
+    done = mine(sandbox_id).command(args, text, current_app.config["COMMAND_TIMEOUT"])
+    return {"exit_code": done["exit_code"], "output": done["output"],
+            "truncated": done.get("truncated", False), "elapsed_ms": done["elapsed_ms"]}
 
 
 @bp.get("/sandboxes/<sandbox_id>/cookies")

@@ -64,6 +64,10 @@ SETTINGS = {
     "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per "
                              "minute."),
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
+    "RATE_COMMANDS_PER_MINUTE": (30, "flask commands one visitor may run per minute (each is a "
+                                 "Python process in their sandbox)."),
+    "RATE_COMMAND_BURST": (10, "flask commands a visitor may run at once."),
+    "COMMAND_TIMEOUT": (30.0, "Seconds a flask command may run before it is stopped."),
     "RATE_SHARES_PER_MINUTE": (10, "Shares one visitor may store per minute (kept for good)."),
     "RATE_SHARE_BURST": (10, "Shares a visitor may store at once."),
     "RATE_HIGHLIGHTS_PER_SECOND": (20, "Highlightings of the editor's text one visitor may ask "

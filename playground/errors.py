@@ -34,6 +34,9 @@ SANDBOX_STATUS = {
     sandbox_errors.PlaygroundBusy: 503,
     sandbox_errors.ShuttingDown: 503,
     sandbox_errors.FilesNotWritten: 507,
+    sandbox_errors.NotRunning: 409,
+    sandbox_errors.CommandTimeout: 504,
+    sandbox_errors.CommandsBusy: 429,
 }
 
 

@@ -45,8 +45,6 @@ def checked(data: dict) -> dict:
     clashes = sorted(files.keys() & {folder for path in files for folder in folders_of(path)})
     if clashes:
         raise PlaygroundError(400, "bad_path", f"{clashes[0]!r} is both a file and a folder.")
-    if "app.py" not in files:
-        raise PlaygroundError(400, "no_app_py", "a snippet needs an app.py: that is what runs.")
     return files
 
 

@@ -67,6 +67,8 @@ def for_app(settings: dict) -> dict[str, RateLimit]:
                               settings["RATE_REQUEST_BURST"], "second"),
         # The editor asks after each pause in typing; a script asking in a loop would eat the
         # host's CPU (highlighting holds the GIL).
+        "commands": RateLimit("commands", settings["RATE_COMMANDS_PER_MINUTE"] / 60,
+                              settings["RATE_COMMAND_BURST"], "minute"),
         "shares": RateLimit("shares", settings["RATE_SHARES_PER_MINUTE"] / 60,
                             settings["RATE_SHARE_BURST"], "minute"),
         "highlights": RateLimit("highlights", settings["RATE_HIGHLIGHTS_PER_SECOND"],

@@ -47,7 +47,7 @@ def test_json_is_required(client):
 
 
 @pytest.mark.parametrize("files, code", [
-    ({}, "bad_files"), ([], "bad_files"), ({"templates/x.html": "x"}, "no_app_py"),
+    ({}, "bad_files"), ([], "bad_files"),
     ({"app.py": HELLO, "../escape.py": "x"}, "bad_path"),
     ({"app.py": HELLO, "/etc/passwd": "x"}, "bad_path"),
     ({"app.py": HELLO, "a/./b.py": "x"}, "bad_path"),

@@ -109,15 +109,6 @@ def test_code_after_app_run_is_pointed_out_as_never_running(visitor):
     assert not [line for line in log_lines(visitor, sandbox) if line.startswith("playground:")]
 
 
-def test_debug_true_never_exposes_the_debugger(visitor):
-    sandbox = visitor.start(HELLO + '@app.route("/boom")\ndef boom():\n    1/0\n'
-                            'app.run(host="0.0.0.0", port=5000, debug=True)\n')
-    reply = visitor.exchange(sandbox, "GET", "/boom")
-    assert reply["status"] == 500
-    assert "Werkzeug Debugger" not in reply["body"] and "__debugger__" not in reply["body"]
-    assert visitor.exchange(sandbox, "GET", "/?__debugger__=yes&cmd=resource&f=style.css")["status"] == 200
-
-
 def test_put_reruns_with_new_files_and_keeps_the_id(visitor, client):
     sandbox = visitor.start(HELLO)
     rerun = client.put(f"/api/sandboxes/{sandbox['id']}",

@@ -44,3 +44,17 @@ class FilesNotWritten(SandboxError):
     """The host's disk refused the snippet's files."""
 
     code = "files_not_written"
+
+
+class NotRunning(SandboxError):
+    """What the app must be running for (a command) found it stopped or failed."""
+
+    code = "not_running"
+
+
+class CommandTimeout(SandboxError):
+    code = "command_timeout"
+
+
+class CommandsBusy(SandboxError):
+    code = "commands_busy"

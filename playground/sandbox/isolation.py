@@ -28,6 +28,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_CHILD_DIR = "/opt/playground"
 SANDBOX_BOOTSTRAP = f"{SANDBOX_CHILD_DIR}/bootstrap.py"
 SANDBOX_SOURCE = "/opt/snippet"
+SANDBOX_DATA = "/opt/data"  # what the app kept from its last run (data.py)
 SANDBOX_WORKDIR = "/sandbox"
 
 CHILD_ENV = {
@@ -67,6 +68,7 @@ class Process:
     name = "process"
     warning = PROCESS_WARNING
     can_warm_start = False
+    program = str(BOOTSTRAP)  # the child's program, as the child sees it
 
     @property
     def separate_uid(self) -> bool:
@@ -78,8 +80,13 @@ class Process:
         return str(hostdir)
 
     def launch(self, hostdir: Path, child_args: list, info_fd=None) -> Launch:
-        argv = [sys.executable, *PYTHON_FLAGS, str(BOOTSTRAP), "--workdir", str(hostdir), *child_args]
+        argv = [sys.executable, *PYTHON_FLAGS, str(BOOTSTRAP), "--workdir", str(hostdir),
+                "--data-from", str(data_dir(hostdir)), *child_args]
         return Launch(argv, str(hostdir), {**CHILD_ENV, "HOME": str(hostdir)})
+
+    def files_root(self, pid1: int | None, hostdir: Path) -> str | None:
+        """Where the host reaches the files of a running sandbox: they are its own."""
+        return str(hostdir)
 
 
 class Bubblewrap:
@@ -87,6 +94,7 @@ class Bubblewrap:
 
     name = "bubblewrap"
     separate_uid = True  # the binds make our Python traversable
+    program = SANDBOX_BOOTSTRAP
 
     @property
     def can_warm_start(self) -> bool:
@@ -142,8 +150,7 @@ class Bubblewrap:
     def launch(self, hostdir: Path, child_args: list, info_fd=None, filtered=True) -> Launch:
         """A cold start: bubblewrap runs a fresh Python with the bootstrap."""
         argv, pass_fds = self._jail_argv(hostdir, info_fd, filtered, caps=BOOTSTRAP_CAPS)
-        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, "--workdir",
-                 SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, *child_args]
+        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, *self.warm_args(child_args)]
         return Launch(argv, str(hostdir), {}, pass_fds)
 
     def jail(self, hostdir: Path, info_fd: int) -> Launch:
@@ -156,7 +163,12 @@ class Bubblewrap:
 
     def warm_args(self, child_args: list) -> list:
         """The bootstrap's arguments for a warm child (the zygote adds the fds it passes on)."""
-        return ["--workdir", SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, *child_args]
+        return ["--workdir", SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, "--data-from",
+                SANDBOX_DATA, *child_args]
+
+    def files_root(self, pid1: int | None, hostdir: Path) -> str | None:
+        """Where the host reaches the files of a running sandbox: through its pid 1's root."""
+        return f"/proc/{pid1}/root{SANDBOX_WORKDIR}" if pid1 else None
 
     def warm_env(self) -> dict:
         """A warm child's environment: what a cold one gets from bubblewrap."""
@@ -178,6 +190,7 @@ class Bubblewrap:
             "--perms", "0755", "--dir", "/opt",
             "--ro-bind", str(CHILD_DIR), SANDBOX_CHILD_DIR,
             "--ro-bind", str(hostdir), SANDBOX_SOURCE,
+            "--ro-bind-try", str(data_dir(hostdir)), SANDBOX_DATA,
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",
         ]
@@ -231,6 +244,11 @@ class Bubblewrap:
 
 
 Isolation = Process | Bubblewrap
+
+
+def data_dir(hostdir: Path) -> Path:
+    """The folder the host keeps a sandbox's data in between runs (data.py)."""
+    return hostdir.with_name(hostdir.name + ".data")
 
 
 def _traversable(path: Path) -> bool:

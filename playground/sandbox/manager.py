@@ -64,7 +64,8 @@ class SandboxManager:
                 self._uids.add(uid)
                 return uid
 
-    def create(self, owner: str, files: dict, label: str | None = None) -> Sandbox:
+    def create(self, owner: str, files: dict, label: str | None = None,
+               app_spec: str | None = None) -> Sandbox:
         with self._lock:
             if self._closed.is_set():
                 raise ShuttingDown("the playground is shutting down.")
@@ -80,6 +81,7 @@ class SandboxManager:
             sandbox_id = secrets.token_urlsafe(12)
             sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
                               self.basedir / sandbox_id, self.cgroups, label, self.zygote)
+            sandbox.app_spec = app_spec
             self._sandboxes[sandbox_id] = sandbox
             self._by_token[sandbox.token] = sandbox
         try:
@@ -89,14 +91,14 @@ class SandboxManager:
             raise
         return sandbox
 
-    def start(self, sandbox: Sandbox, files: dict) -> dict:
+    def start(self, sandbox: Sandbox, files: dict, reset_data: bool = False) -> dict:
         """(Re)start `sandbox` once it is its turn; PlaygroundBusy if the queue does not move in
         time."""
         if not self._starting.acquire(timeout=self.settings["START_QUEUE_TIMEOUT"]):
             raise PlaygroundBusy("the playground is busy starting other visitors' apps: try "
                                  "again in a few seconds.", retry_after=5)
         try:
-            return sandbox.start(files)
+            return sandbox.start(files, reset_data)
         finally:
             self._starting.release()
 

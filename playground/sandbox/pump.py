@@ -119,6 +119,8 @@ class Pump:
         """How a warm child ended (or why it never began): its jail has no more use."""
         if "exit" in said:
             self.run.exit_status = int(said["exit"])
+            if not self.run.stopping:  # it ended by itself: its jail still holds its data
+                self.sandbox.save_data(self.run)
         elif "error" in said:
             self.sandbox.error = host_error("SandboxError", str(said["error"]))
         else:

@@ -1,5 +1,6 @@
 """`Run`: one run of a sandbox, from spawn to exit: its process, its port, what it reported."""
 
+import os
 import subprocess
 import threading
 from collections import deque
@@ -23,3 +24,11 @@ class Run:
         self.group: Group | None = None  # its control group, if the machine has them
         self.tail: deque[str] = deque(maxlen=40)  # last lines of output, for a failure message
         self.thread: threading.Thread | None = None
+        self.control: int | None = None  # the write end of its control pipe (commands)
+        self.commands = 0  # commands asked for, to tell their answers apart
+
+    def close_control(self) -> None:
+        with self.lock:
+            if self.control is not None:
+                os.close(self.control)
+                self.control = None

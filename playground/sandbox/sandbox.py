@@ -16,11 +16,13 @@ import threading
 import time
 from pathlib import Path
 
-from . import limits
+from . import data, limits
 from .cgroups import Cgroups
-from .errors import FilesNotWritten, NoSuchSandbox
+from .child import protocol
+from .errors import (CommandsBusy, CommandTimeout, FilesNotWritten, NoSuchSandbox,
+                     NotRunning)
 from .events import EventLog
-from .isolation import Isolation
+from .isolation import Isolation, data_dir
 from .kill import kill_uids, signal_quietly, signal_uids
 from .run import Run
 from .supervisor import supervise
@@ -28,6 +30,7 @@ from .zygote import Zygote
 
 
 PROGRESS_CHECK_SECONDS = 1.0  # how often a slow start is asked whether it is still working
+COMMAND_GRACE_SECONDS = 5.0  # beyond a command's own timeout, which the child enforces
 RUNAWAY_CHECK_SECONDS = 1.0  # how long a route that timed out is watched
 RUNAWAY_SHARE = 0.5  # of its CPU share a route must use meanwhile to be called spinning
 DUMP_WAIT_SECONDS = 1.0  # how long a stuck child has to say where it is stuck
@@ -41,6 +44,7 @@ class Sandbox:
         self.owner = owner
         self.label = label  # what the visitor calls it (the snippet's title), for refusals
         self.token = secrets.token_urlsafe(16)  # its address through the host (gateway.py)
+        self.app_spec: str | None = None  # which app, as `flask --app` takes it; None: look
         self.isolation = isolation
         self.cgroups = cgroups
         self.zygote = zygote  # starts its children warm, when there is one
@@ -57,6 +61,8 @@ class Sandbox:
         self.runtime: dict | None = None
         self._run: Run | None = None
         self._lock = threading.Lock()  # one start or stop at a time
+        self._data_lock = threading.Lock()  # one copy of its data at a time
+        self._snippet_files: set[str] = set()  # not data: the run's own files
         self._removed = False  # stopped for good: a start still queued must not revive it
 
     # -- what the API shows ----------------------------------------------------------------------
@@ -104,18 +110,22 @@ class Sandbox:
         else:
             if kind == "exception":
                 fields["error"] = limits.explain(fields.get("error"), self.settings)
-            port = fields.get("remote_port")
-            self.events.append(kind, key=port if isinstance(port, int) else None, **fields)
+            # What the host looks events up by: the port of an exchange, a command's id.
+            key = fields.get("id" if kind == "command" else "remote_port")
+            self.events.append(kind, key=key if isinstance(key, int) else None, **fields)
 
     # -- start and stop --------------------------------------------------------------------------
 
-    def start(self, files: dict) -> dict:
-        """(Re)start the app with `files`; answer once it serves, has failed or timed out."""
+    def start(self, files: dict, reset_data: bool = False) -> dict:
+        """(Re)start the app with `files`, and what it kept from its last run unless
+        `reset_data`; answer once it serves, has failed or timed out."""
         with self._lock:
             if self._removed:
                 raise NoSuchSandbox("this sandbox was stopped while it waited for its turn to "
                                     "start: press Run again.")
             self._stop_run()
+            if reset_data:
+                shutil.rmtree(data_dir(self.hostdir), ignore_errors=True)
             self._write_files(files)
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind(("127.0.0.1", 0))
@@ -148,6 +158,31 @@ class Sandbox:
                 break
             used = now
         return run.settled.is_set()
+
+    def command(self, args: list[str], input: str, timeout: float) -> dict:
+        """Run `flask <args>` inside the running app's sandbox (child/commands.py); its exit
+        code, output and time, or a CommandTimeout."""
+        run = self._run
+        if run is None or self.state != "running":
+            raise NotRunning(f"the app is not running (it is {self.state}): commands run inside "
+                             "it, so press Run first.")
+        with run.lock:
+            run.commands += 1
+            asked, after = run.commands, self.events.last_seq
+            try:
+                if run.control is None:
+                    raise BrokenPipeError
+                os.write(run.control, protocol.command(asked, args, input, timeout))
+            except BlockingIOError:  # the pipe is full of commands waiting their turn
+                raise CommandsBusy("the app is still busy with earlier commands.",
+                                   retry_after=timeout) from None
+            except OSError:
+                raise NotRunning("the app stopped before the command could start.") from None
+        answer = self.events.wait_for(lambda f: f.kind == "command" and f.key == asked, after,
+                                      timeout + COMMAND_GRACE_SECONDS)
+        if answer is None:
+            raise CommandTimeout(f"the command did not answer within {timeout:g} s.")
+        return answer.event()
 
     def answered_too_late(self, what: str) -> None:
         """A request (`what`: "GET /") got no answer in REQUEST_TIMEOUT. A route that sleeps is
@@ -185,22 +220,35 @@ class Sandbox:
         """Stop for good (the manager no longer holds this sandbox)."""
         with self._lock:
             self._removed = True
-            self._stop_run()
+            self._stop_run(keep_data=False)
             shutil.rmtree(self.hostdir, ignore_errors=True)
+            shutil.rmtree(data_dir(self.hostdir), ignore_errors=True)
 
-    def _stop_run(self) -> None:
+    def _stop_run(self, keep_data: bool = True) -> None:
         run = self._run
         if run is None:
             return
         run.stopping = True
+        if keep_data:
+            self.save_data(run)
         self.kill(run)
         if run.thread:
             run.thread.join(10)
 
+    def save_data(self, run: Run) -> None:
+        """Keep what the app of `run` wrote that is data, for its next run (data.py)."""
+        root = self.isolation.files_root(run.pid1, self.hostdir)
+        with self._data_lock:
+            if root and run.proc and run.proc.poll() is None:
+                data.save(root, data_dir(self.hostdir), self._snippet_files,
+                          self.settings["LIMIT_DISK_BYTES"])
+
     def _write_files(self, files: dict) -> None:
         shutil.rmtree(self.hostdir, ignore_errors=True)
+        self._snippet_files = set(files)
         try:
             self.hostdir.mkdir(parents=True)
+            data_dir(self.hostdir).mkdir(exist_ok=True)
             for name, text in files.items():
                 path = self.hostdir / name
                 path.parent.mkdir(parents=True, exist_ok=True)

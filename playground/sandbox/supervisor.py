@@ -62,6 +62,7 @@ def supervise(sandbox: "Sandbox", run: Run, listener: socket.socket) -> None:
         # Only the child holds the socket now: if it dies, connecting fails at once.
         listener.close()
     if started is None:
+        run.close_control()
         if run.group:
             run.group.remove()
         exited(sandbox, run, -1)
@@ -73,6 +74,7 @@ def supervise(sandbox: "Sandbox", run: Run, listener: socket.socket) -> None:
         for fd in started.streams:
             os.close(fd)
     status = started.proc.wait()
+    run.close_control()
     exited(sandbox, run, status if run.exit_status is None else run.exit_status)
     if sandbox.uid is not None:
         kill_uids((sandbox.uid,))  # whatever the app left behind
@@ -99,14 +101,16 @@ def spawn(sandbox: "Sandbox", run: Run, argv: list, pass_fds: Iterable[int],
 def cold(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | None:
     """bubblewrap (or a plain process) runs a fresh Python with the bootstrap."""
     events_r, events_w = os.pipe()
+    control_r, run.control = os.pipe()
+    os.set_blocking(run.control, False)  # a child that reads no commands never blocks the host
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     # bubblewrap tells us its pid 1 on this pipe; a plain process has no use for one.
     info_r, info_w = os.pipe() if sandbox.isolation.name == "bubblewrap" else (None, None)
     child_args = ["--socket-fd", str(listener.fileno()), "--events-fd", str(events_w),
-                  *bootstrap_args(sandbox)]
+                  "--control-fd", str(control_r), *bootstrap_args(sandbox)]
     launch = sandbox.isolation.launch(sandbox.hostdir, child_args, info_fd=info_w)
-    passed = [fd for fd in (listener.fileno(), events_w, info_w, *launch.pass_fds)
+    passed = [fd for fd in (listener.fileno(), events_w, control_r, info_w, *launch.pass_fds)
               if fd is not None]
     streams = {out_r: "stdout", err_r: "stderr", events_r: "events"}
     if info_r is not None:
@@ -129,6 +133,7 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "events", "status", "ready",
                                           "info")}
     reads = {r: name for name, (r, _w) in pipes.items()}
+    control_r, control_w = os.pipe()
     launch = sandbox.isolation.jail(sandbox.hostdir, info_fd=pipes["info"][1])
     try:
         proc = spawn(sandbox, run, launch.argv, [pipes["info"][1]], pipes["ready"][1],
@@ -136,10 +141,11 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
     finally:
         os.close(pipes["info"][1])
         os.close(pipes["ready"][1])
-    passed = [listener.fileno()] + [pipes[name][1] for name in ("events", "stdout", "stderr",
-                                                                "status")]
+    # In child/zygote.py's order (FDS); the host keeps the control pipe's write end.
+    passed = [listener.fileno(), pipes["events"][1], control_r] + [
+        pipes[name][1] for name in ("stdout", "stderr", "status")]
     if proc is None:  # stopped before it began
-        for fd in [*reads, *passed[1:]]:
+        for fd in [*reads, *passed[1:], control_w]:
             os.close(fd)
         return None
     try:
@@ -153,12 +159,14 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
     except (OSError, ZygoteLost):
         sandbox.kill(run)  # the jail, and anything that may have entered it
         proc.wait()
-        for fd in [*reads, *passed[1:]]:
+        for fd in [*reads, *passed[1:], control_w]:
             os.close(fd)
         run.pid1 = None
         raise
     for fd in passed[1:]:
         os.close(fd)
+    os.set_blocking(control_w, False)  # a child that reads no commands never blocks the host
+    run.control = control_w
     return Started(proc, reads)
 
 
@@ -227,13 +235,15 @@ def timeout_error(sandbox: "Sandbox", run: Run) -> dict:
 
 
 def bootstrap_args(sandbox: "Sandbox") -> list:
-    """The bootstrap's arguments but the fds: its limits and its uid."""
+    """The bootstrap's arguments but the fds: its limits, its uid, the app to look for."""
     settings = sandbox.settings
     limits_ = {"memory": settings["LIMIT_ADDRESS_SPACE_BYTES"],
                "cpu": settings["LIMIT_CPU_SECONDS"],
                "processes": settings["LIMIT_PROCESSES"], "open_files": settings["LIMIT_OPEN_FILES"],
                "file_size": settings["LIMIT_FILE_BYTES"], "core": 0}
-    args = ["--limits", json.dumps(limits_)]
+    args = ["--limits", json.dumps(limits_), "--program", sandbox.isolation.program]
     if sandbox.uid is not None:
         args += ["--uid", str(sandbox.uid)]
+    if sandbox.app_spec:
+        args += ["--app", sandbox.app_spec]
     return args

@@ -8,6 +8,12 @@ the host as `playground.sandbox.child.protocol`, so the format is written down o
     {"type": "request", "method", "path", "query", "status", "duration_ms", "remote_port",
      "route", "trace"}                                  one request served
     {"type": "exception", "method", "path", "remote_port", "error"}   a route raised
+    {"type": "command", "id", "exit_code", "output", "truncated", "elapsed_ms"}
+                                                        a `flask` command the host asked for ran
+
+The host asks on the control pipe (host to child), one line each:
+
+    {"type": "command", "id", "args": [str, ...], "input": str, "timeout": seconds}
 
 An error is {"type", "message", "file", "line", "traceback"}, trimmed to the visitor's own files.
 "routes" are the URL rules in the order Werkzeug tries them, "route" which one answered a request
@@ -26,6 +32,7 @@ EVENTS = {
     "request": ("method", "path", "query", "status", "duration_ms", "remote_port", "route",
                 "trace"),
     "exception": ("method", "path", "remote_port", "error"),
+    "command": ("id", "exit_code", "output", "truncated", "elapsed_ms"),
 }
 
 # A request's trace is a few KB, the route map of a big app a few hundred; the child clips what
@@ -36,6 +43,26 @@ MAX_LINE = 256 * 1024
 def encode(kind: str, **fields: object) -> str:
     """One event as the line the child writes (values JSON cannot hold are shown by repr)."""
     return json.dumps({"type": kind, **fields}, default=repr) + "\n"
+
+
+def command(id: int, args: list[str], input: str, timeout: float) -> bytes:
+    """A request for `flask <args>`, as the host writes it on the control pipe."""
+    return (json.dumps({"type": "command", "id": id, "args": args, "input": input,
+                        "timeout": timeout}) + "\n").encode()
+
+
+def decode_command(line: str) -> dict | None:
+    """A command request the child read, or None if it is not one."""
+    try:
+        asked = json.loads(line)
+    except ValueError:
+        return None
+    if (isinstance(asked, dict) and asked.get("type") == "command"
+            and isinstance(asked.get("args"), list)
+            and all(isinstance(a, str) for a in asked["args"])
+            and isinstance(asked.get("timeout"), (int, float))):
+        return asked
+    return None
 
 
 def decode(line: bytes) -> tuple[str, dict] | None:

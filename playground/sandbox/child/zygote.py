@@ -28,13 +28,14 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bootstrap  # noqa: E402 - the modules next to this one (flask_trace, protocol with it)
+import bootstrap  # noqa: E402 - the modules next to this one
+import runner  # noqa: E402
 
 MAX_REQUEST = 64 * 1024
 # Entered in this order: the pid namespace only for children forked afterwards, the mount
 # namespace last of those that change what paths mean.
 NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
-FDS = ("socket", "events", "stdout", "stderr", "status")  # what each request passes, in order
+FDS = ("socket", "events", "control", "stdout", "stderr", "status")  # each request's, in order
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -44,7 +45,7 @@ def preload() -> None:
     import jinja2  # noqa: F401
     import werkzeug.serving  # noqa: F401
 
-    bootstrap.runtime()
+    runner.runtime()
 
 
 def serve(host: socket.socket, seccomp: bytes) -> None:
@@ -116,7 +117,8 @@ def child(request: dict, fds: dict, groups: list, seccomp: bytes) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         args = bootstrap.options([*request["args"], "--socket-fd", str(fds["socket"]),
-                                  "--events-fd", str(fds["events"])])
+                                  "--events-fd", str(fds["events"]),
+                                  "--control-fd", str(fds["control"])])
     except BaseException as exc:  # noqa: BLE001 - no app without its cgroup
         os.write(2, f"playground: could not start the app: {exc}\n".encode())
         os._exit(1)
