@@ -50,6 +50,10 @@ class Busy(Unavailable):
     reason = "busy"
 
 
+class Starting(Busy):
+    """The worker is still starting (importing what it preloads): no reason to kill it."""
+
+
 class Timeout(Unavailable):
     reason = "timeout"
 
@@ -61,10 +65,11 @@ class Failed(Unavailable):
 class Pool:
     """`size` workers, started when first needed; `run()` calls a function in one of them."""
 
-    def __init__(self, size: int, queue_size: int, memory_bytes: int,
+    def __init__(self, size: int, queue_size: int, memory_bytes: int, start_timeout: float,
                  preload: Sequence[str] = ()):
         self.size = size
         self.queue_size = queue_size
+        self.start_timeout = start_timeout
         self.memory_bytes = memory_bytes  # also the largest answer read: no worker can hold more
         self._argv = [sys.executable, "-I", "-c", WORKER_PROGRAM, json.dumps(sys.path),
                       json.dumps({"memory_bytes": memory_bytes, "preload": list(preload)}),
@@ -80,10 +85,11 @@ class Pool:
         self._closed = False
 
     def run(self, function: str, *args, timeout: float):
-        """`function(*args)` ("module:name") in a worker; raise Unavailable past `timeout` s of
+        """`function(*args)` ("module:name") in a worker. Raise Unavailable past `timeout` s of
         waiting for a worker, or past `timeout` s of running (the worker is then killed)."""
         if not self._admitted.acquire(blocking=False):
             raise Busy(f"all {self.size} workers are busy and {self.queue_size} calls wait")
+        wait_until = time.monotonic() + timeout  # for a free worker, and for it to have started
         try:
             try:
                 worker = self._idle.get(timeout=timeout)
@@ -91,9 +97,12 @@ class Pool:
                 raise Busy(f"no worker was free within {timeout:g} s") from None
             try:
                 worker = worker if worker and worker.alive() else self._replace(worker)
+                worker.wait_until_started(wait_until, self.start_timeout)
                 answer = worker.call({"function": function, "args": args,
                                       "cpu_seconds": math.ceil(timeout) + 1},
                                      time.monotonic() + timeout, self.memory_bytes)
+            except Starting:
+                raise
             except Unavailable:
                 # Killed now, replaced now: the new worker warms up before the next call comes.
                 worker = self._replace(worker, quietly=True)
@@ -161,12 +170,28 @@ class _Worker:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      bufsize=0, start_new_session=True)
         self._lock = threading.Lock()  # the process is signalled only until it is reaped
+        self.started = time.monotonic()
+        self.ready = False
         os.set_blocking(self.proc.stdin.fileno(), False)
         os.set_blocking(self.proc.stdout.fileno(), False)
 
     def alive(self) -> bool:
         with self._lock:
             return self.proc.poll() is None
+
+    def wait_until_started(self, deadline: float, start_timeout: float) -> None:
+        """Wait (until `deadline`) for the worker to say it is ready: its start-up is not a call's
+        time, or a loaded machine would see each new worker killed before it could serve."""
+        if self.ready:
+            return
+        broken = self.started + start_timeout
+        try:
+            _receive(self.proc.stdout.fileno(), min(deadline, broken), 64)
+        except Timeout:
+            if time.monotonic() < broken:
+                raise Starting("the worker is still starting") from None
+            raise Failed(f"the worker did not start within {start_timeout:g} s") from None
+        self.ready = True
 
     def call(self, job: dict, deadline: float, max_answer: int) -> dict:
         _send(self.proc.stdin.fileno(), job, deadline)
@@ -277,6 +302,8 @@ def serve(settings: dict) -> None:
     calls = sys.stdin.buffer
     for module in settings["preload"]:
         importlib.import_module(module)
+    answers.write(_encode({"ready": True}))
+    answers.flush()
     while (call := _next_call(calls)) is not None:
         _limit_cpu(call["cpu_seconds"])
         try:

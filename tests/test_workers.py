@@ -7,7 +7,7 @@ import time
 import pytest
 
 from playground import workers
-from playground.workers import Busy, Failed, Timeout
+from playground.workers import Busy, Failed, Starting, Timeout
 
 # Catastrophic backtracking: pure CPU for far longer than any deadline here, no memory.
 SPIN = ("re:match", "(a*)*b", "a" * 40)
@@ -18,8 +18,8 @@ def make_pool():
     """Pools that are shut down after the test, and whose workers must then be gone."""
     pools = []
 
-    def make(size=1, queue_size=0, memory_bytes=512 * 1024 * 1024):
-        pools.append(workers.Pool(size, queue_size, memory_bytes))
+    def make(size=1, queue_size=0, memory_bytes=512 * 1024 * 1024, preload=()):
+        pools.append(workers.Pool(size, queue_size, memory_bytes, 30, preload))
         return pools[-1]
 
     yield make
@@ -56,6 +56,14 @@ def test_a_call_past_its_deadline_kills_the_worker_and_the_next_call_works(make_
     second = pool.run("os:getpid", timeout=10)
     assert second != first
     assert pool.pids() == [second]
+
+
+def test_a_worker_still_starting_is_not_killed_the_caller_gets_busy(make_pool):
+    pool = make_pool(preload=("playground.highlight", "playground.formatting"))
+    with pytest.raises(Starting):
+        pool.run("os:getpid", timeout=0.001)
+    [pid] = pool.pids()
+    assert pool.run("os:getpid", timeout=30) == pid
 
 
 def test_when_every_worker_is_busy_past_the_queue_the_answer_is_busy_at_once(make_pool):
@@ -106,6 +114,7 @@ def test_the_cpu_limit_ends_a_call_nobody_waits_for(make_pool):
     pool = make_pool()
     worker = workers._Worker(pool._argv)
     try:
+        worker.wait_until_started(time.monotonic() + 30, 30)
         with pytest.raises(Failed, match="died"):
             worker.call({"function": SPIN[0], "args": SPIN[1:], "cpu_seconds": 1},
                         time.monotonic() + 30, 1 << 20)
