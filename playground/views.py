@@ -25,19 +25,27 @@ def index():
     return render_template("index.html")
 
 
-@bp.post("/api/highlight")
-def highlight_code():
-    services().limits["highlights"].take(current())
+def _posted_code(rate: str) -> dict:
+    """The JSON body of a call holding `"code"`, counted against the visitor's `rate` (the
+    Origin is checked for every call by security.guard)."""
+    services().limits[rate].take(current())
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
         raise PlaygroundError(400, "bad_request",
                               'Send JSON like {"code": "...", "language": "python"}.')
+    return data
+
+
+@bp.post("/api/highlight")
+def highlight_code():
+    data = _posted_code("highlights")
     code = data["code"]
     limit = current_app.config["MAX_BODY_BYTES"]  # a response body is the largest text shown
     if len(code) > limit:
         raise PlaygroundError(413, "too_large", f"Only text up to {limit} characters is "
                               "highlighted.")
-    return jsonify(html=highlight.highlight(code, str(data.get("language") or "text")))
+    result = highlight.highlight_or_plain(code, str(data.get("language") or "text"))
+    return jsonify(html=result.html, fallback=result.fallback)
 
 
 @bp.get("/highlight.css")
