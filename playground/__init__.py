@@ -43,11 +43,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = app.config
     sandboxes = SandboxManager(settings)
     atexit.register(sandboxes.shutdown)
-    # Highlighting visitors' text, each call with a deadline (workers.py).
+    # Highlighting and formatting visitors' text, each call with a deadline (workers.py).
     text_workers = workers.Pool(
         settings["TEXT_WORKERS"] or os.cpu_count(), settings["TEXT_WORKER_QUEUE"],
         settings["TEXT_WORKER_MEMORY_BYTES"], settings["TEXT_WORKER_START_TIMEOUT"],
-        preload=("playground.highlight",))
+        preload=("playground.highlight", "playground.formatting"))
     atexit.register(text_workers.shutdown)
     services.init_app(app, services.Services(
         catalog=Catalog.load(Path(settings["SNIPPETS_DIR"] or resources.path("snippets"))),

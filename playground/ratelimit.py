@@ -71,4 +71,6 @@ def for_app(settings: dict) -> dict[str, RateLimit]:
         # text workers busy for everyone (workers.py).
         "highlights": RateLimit("highlights", settings["RATE_HIGHLIGHTS_PER_SECOND"],
                                 settings["RATE_HIGHLIGHT_BURST"], "second"),
+        "formats": RateLimit("formattings", settings["RATE_FORMATS_PER_MINUTE"] / 60,
+                             settings["RATE_FORMAT_BURST"], "minute"),
     }

@@ -1,4 +1,4 @@
-"""The editor page and what only the page needs (highlighting, its stylesheet).
+"""The editor page and what only the page needs (highlighting, its stylesheet, formatting).
 
 Static URLs carry `?_hash=` of the file's content so a browser never runs stale
 code; ES modules import each other by plain relative URLs, so the page also gets
@@ -12,8 +12,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from . import highlight
+from . import highlight, workers
 from .errors import PlaygroundError
+from .files import is_utf8
 from .services import services
 from .visitors import current
 
@@ -46,6 +47,39 @@ def highlight_code():
                               "highlighted.")
     result = highlight.highlight_or_plain(code, str(data.get("language") or "text"))
     return jsonify(html=result.html, fallback=result.fallback)
+
+
+@bp.post("/api/format")
+def format_code():
+    data = _posted_code("formats")
+    code = data["code"]
+    if (data.get("language") or "python") != "python":
+        raise PlaygroundError(400, "unsupported_language", "Only Python can be formatted.")
+    if not is_utf8(code):
+        raise PlaygroundError(400, "not_utf8", "The code is not valid UTF-8 (a lone "
+                              "surrogate).")
+    limit = current_app.config["MAX_FILE_BYTES"]  # the largest file of a snippet
+    if len(code.encode("utf-8")) > limit:
+        raise PlaygroundError(413, "too_large", f"Only code up to {limit} bytes is formatted "
+                              "(MAX_FILE_BYTES).")
+    timeout = current_app.config["FORMAT_TIMEOUT"]
+    try:
+        result = services().text_workers.run(
+            "playground.formatting:format_python", code, timeout=timeout)
+    except workers.Busy:
+        raise PlaygroundError(503, "formatter_busy", "The playground is busy formatting and "
+                              "highlighting: try again in a moment.", retry_after=1) from None
+    except workers.Timeout:
+        raise PlaygroundError(504, "format_timeout", f"Formatting took longer than {timeout:g} s "
+                              "(FORMAT_TIMEOUT) and was stopped.") from None
+    except workers.Failed:
+        raise PlaygroundError(500, "format_failed", "The formatter failed; the code is "
+                              "unchanged.") from None
+    if "error" in result:
+        where = f"line {result['line']}: " if result["line"] else ""
+        raise PlaygroundError(400, "cannot_format", f"The code cannot be formatted: {where}"
+                              f"{result['error']}.", line=result["line"])
+    return jsonify(code=result["code"], changed=result["code"] != code)
 
 
 @bp.get("/highlight.css")
