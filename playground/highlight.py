@@ -2,6 +2,10 @@
 
 Other modules pass plain text and a language; only this module knows lexers,
 formatters and styles (HTTPie keeps Pygments in one module the same way).
+
+Pygments can take minutes on hostile text, holding the GIL, so `highlight()` runs it in a text
+worker (workers.py) within HIGHLIGHT_TIMEOUT, and answers plain escaped text past that. Lexers
+found quadratic or looping on such text are repaired here; SLOW_LEXERS caps the rest.
 """
 
 from functools import lru_cache
@@ -43,8 +47,9 @@ CSS_CLASS = "hl"
 
 
 # Building a formatter computes its whole stylesheet, and finding a lexer scans a registry:
-# both cost more than highlighting a request head, so they are made once. Neither keeps state
-# between calls, so threads may share them.
+# both cost more than highlighting a request head, so they are made once. Each text worker has
+# one thread, and the snippet notes are rendered once at start-up, so nothing shares a lexer
+# across threads (the HTTP lexer keeps state during a call).
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 

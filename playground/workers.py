@@ -15,7 +15,9 @@ host hands the worker its own `sys.path` instead, so both run the very same modu
 
 A worker limits itself before it reads anything: address space, CPU seconds per call (SIGXCPU
 ends a runaway call even if the host is gone), no core dumps, and the lowest CPU priority, so the
-host's threads come first on a busy machine. It exits when its pipe closes, as when the host dies.
+host's threads come first on a busy machine. It says when it has started (imported what it
+preloads): start-up counts against no call, and a call meanwhile is `Busy` without killing it.
+It exits when its pipe closes, as when the host dies.
 """
 
 import importlib
