@@ -5,7 +5,8 @@ grows faster than the text (the figures behind highlight.py's SLOW_LEXERS and it
 
 A text is one short pattern repeated (`&&&...`, `<!--<!--...`, `a:a:...`): the shapes that make
 a regular-expression lexer rescan the rest of the text at every start. Each highlighting runs in
-this process (render(), Pygments itself, with the repairs) and is cut off after 15 s.
+this process (render(), Pygments itself, with the repairs) and is cut off after 15 s. Other
+work on the machine can make a linear lexer look superlinear: re-run a flagged language alone.
 """
 
 import signal
