@@ -1,6 +1,7 @@
 """Flask Playground: run the examples of an introductory Flask talk as live, sandboxed apps."""
 
 import atexit
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.instance_path = str(Path.home() / ".local" / "share" / "flask-playground")
 
     from . import (api, download, errors, gateway, live, presenter, ratelimit, security,
-                   services, shares, views, visitors)
+                   services, shares, views, visitors, workers)
     from .cookies import Jars
     from .room import Room
     from .sandbox.manager import SandboxManager
@@ -42,6 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = app.config
     sandboxes = SandboxManager(settings)
     atexit.register(sandboxes.shutdown)
+    # Highlighting and formatting visitors' text, each call with a deadline (workers.py).
+    text_workers = workers.Pool(
+        settings["TEXT_WORKERS"] or os.cpu_count(), settings["TEXT_WORKER_QUEUE"],
+        settings["TEXT_WORKER_MEMORY_BYTES"], settings["TEXT_WORKER_START_TIMEOUT"],
+        preload=("playground.highlight", "playground.formatting"))
+    atexit.register(text_workers.shutdown)
     services.init_app(app, services.Services(
         catalog=Catalog.load(Path(settings["SNIPPETS_DIR"] or resources.path("snippets"))),
         sandboxes=sandboxes,
@@ -50,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         shares=ShareStore(Path(app.instance_path) / "shares.sqlite3"),
         limits=ratelimit.for_app(settings),
         sockets=visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"]),
+        text_workers=text_workers,
     ))
 
     sock.init_app(app)

@@ -74,6 +74,23 @@ SETTINGS = {
                                    "for per second."),
     "RATE_HIGHLIGHT_BURST": (60, "Highlightings a visitor may ask for at once (one exchange "
                              "asks for several: body, heads, traceback)."),
+    "RATE_FORMATS_PER_MINUTE": (60, "Formattings of the editor's Python one visitor may ask for "
+                                "per minute."),
+    "RATE_FORMAT_BURST": (10, "Formattings a visitor may ask for at once."),
+    "HIGHLIGHT_TIMEOUT": (2.0, "Seconds one highlighting may run in a worker before the worker "
+                          "is killed and the text is shown plain (and as long again to wait "
+                          "for a free worker)."),
+    "FORMAT_TIMEOUT": (5.0, "Seconds one formatting may run in a worker before it is killed "
+                       "(and as long again to wait for a free worker)."),
+    "TEXT_WORKERS": (None, "Worker processes that highlight and format visitors' text, so no "
+                     "text can stall the host; the machine's core count when unset."),
+    "TEXT_WORKER_QUEUE": (8, "Calls that may wait for a busy text worker; the next ones are "
+                          "answered at once without it (plain text, or a 503 to format)."),
+    "TEXT_WORKER_START_TIMEOUT": (30.0, "Seconds a new text worker may take to start "
+                                  "(importing Pygments) before it is replaced; calls meanwhile "
+                                  "are answered without it."),
+    "TEXT_WORKER_MEMORY_BYTES": (512 * 1024 * 1024, "Address space of a text worker "
+                                 "(RLIMIT_AS); also the largest answer the host reads from one."),
     "RATE_REQUESTS_PER_SECOND": (10, "Requests one visitor may send through the proxy per second."),
     "RATE_REQUEST_BURST": (30, "Requests a visitor may send at once before the rate applies."),
     "MAX_REQUEST_HEADERS": (100, "Headers in one request a visitor sends through the proxy."),

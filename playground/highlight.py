@@ -2,16 +2,27 @@
 
 Other modules pass plain text and a language; only this module knows lexers,
 formatters and styles (HTTPie keeps Pygments in one module the same way).
+
+Pygments can take minutes on hostile text, holding the GIL, so `highlight()` runs it in a text
+worker (workers.py) within HIGHLIGHT_TIMEOUT, and answers plain escaped text past that. Lexers
+found quadratic or looping on such text are repaired here; SLOW_LEXERS caps the rest.
 """
 
 from functools import lru_cache
+from html import escape
+from typing import NamedTuple
 
+from flask import current_app
 from pygments import highlight as _pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import DelegatingLexer
 from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_mimetype
+from pygments.lexers.html import HtmlLexer as PygmentsHtmlLexer
 from pygments.lexers.python import PythonTracebackLexer
-from pygments.token import Generic
+from pygments.lexers.templates import DjangoLexer, HtmlDjangoLexer
 from pygments.util import ClassNotFound
+
+from . import workers
 
 #: The lexers the page may ask for by name; anything else is plain text.
 LANGUAGES = {
@@ -36,9 +47,21 @@ CSS_CLASS = "hl"
 
 
 # Building a formatter computes its whole stylesheet, and finding a lexer scans a registry:
-# both cost more than highlighting a request head, so they are made once. Neither keeps state
-# between calls, so threads may share them.
+# both cost more than highlighting a request head, so they are made once. Each text worker has
+# one thread, and the snippet notes are rendered once at start-up, so nothing shares a lexer
+# across threads (the HTTP lexer keeps state during a call).
 _FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _rewritten(tokens: dict, patterns: dict) -> dict:
+    """A lexer's token rules with some regular expressions replaced: {old: new}. Fails at
+    import when one is missing, so a new Pygments cannot silently undo a repair."""
+    found = {rule[0] for rules in tokens.values() for rule in rules if isinstance(rule, tuple)}
+    if missing := set(patterns) - found:
+        raise RuntimeError(f"Pygments' rules changed, review the repairs of {sorted(missing)}")
+    return {state: [(patterns.get(rule[0], rule[0]), *rule[1:]) if isinstance(rule, tuple)
+                    else rule for rule in rules]
+            for state, rules in tokens.items()}
 
 
 class TracebackLexer(PythonTracebackLexer):
@@ -50,43 +73,131 @@ class TracebackLexer(PythonTracebackLexer):
     A visitor can print that line. Here the look-ahead asks for a whole File line.
     """
 
-    tokens = {
-        **PythonTracebackLexer.tokens,
-        "root": [
-            (r'^(?=  File "[^"]+", line \d+(, in .+)?\n)', Generic.Traceback, "intb")
-            if isinstance(rule[0], str) and rule[0].startswith("^(?=  File") else rule
-            for rule in PythonTracebackLexer.tokens["root"]
-        ],
-    }
+    tokens = _rewritten(PythonTracebackLexer.tokens, {
+        r'^(?=  File "[^"]+", line \d+)': r'^(?=  File "[^"]+", line \d+(, in .+)?\n)',
+    })
+
+
+class HtmlLexer(PygmentsHtmlLexer):
+    """Pygments' HTML lexer, in linear time.
+
+    Its rules for entities, comments, CDATA, `<?...?>`, `<!...>`, quoted attributes and script
+    and style content scan ahead for their end; where it never comes, each later start scans to
+    the end of the text again: `&&&...` or `<!--<!--...` take quadratic time (2.4 s for 20 KB,
+    over 15 s for 80 KB). Here an entity stops at the next `&` or space, and the others, left
+    unclosed, run to the end of the text, as a browser reads them.
+    """
+
+    tokens = _rewritten(PygmentsHtmlLexer.tokens, {
+        r"&\S*?;": r"&[^\s&;<]*;",
+        r"\<\!\[CDATA\[.*?\]\]\>": r"\<\!\[CDATA\[.*?(?:\]\]\>|\Z)",
+        r"<!--.*?-->": r"<!--.*?(?:-->|\Z)",
+        r"<\?.*?\?>": r"<\?.*?(?:\?>|\Z)",
+        "<![^>]*>": r"<![^>]*(?:>|\Z)",
+        '".*?"': r'".*?(?:"|\Z)',
+        "'.*?'": r"'.*?(?:'|\Z)",
+        r".+?(?=<\s*/\s*script\s*>)": r".+?(?=<\s*/\s*script\s*>|\Z)",
+        r".+?(?=<\s*/\s*style\s*>)": r".+?(?=<\s*/\s*style\s*>|\Z)",
+    })
+
+
+class JinjaLexer(DjangoLexer):
+    """Pygments' Jinja lexer, in linear time: comments and `{% raw %}` blocks left unclosed run
+    to the end of the text, instead of every later `{#` scanning to the end again (`{#{#...`:
+    13 s for 80 KB)."""
+
+    tokens = _rewritten(DjangoLexer.tokens, {
+        r"\{#.*?#\}": r"\{#.*?(?:#\}|\Z)",
+        r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endcomment)(\s*-?)(%\})":
+            r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endcomment)(\s*-?)(%\})|\Z)",
+        r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endraw)(\s*-?)(%\})":
+            r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endraw)(\s*-?)(%\})|\Z)",
+    })
+
+
+class HtmlJinjaLexer(HtmlDjangoLexer):
+    """Pygments' HTML+Jinja lexer, made of the linear lexers above."""
+
+    def __init__(self, **options):
+        DelegatingLexer.__init__(self, HtmlLexer, JinjaLexer, **options)
+
+
+#: Pygments lexers replaced by a repaired one, whether asked for by name or by MIME type.
+REPAIRED = {PythonTracebackLexer: TracebackLexer, PygmentsHtmlLexer: HtmlLexer,
+            DjangoLexer: JinjaLexer, HtmlDjangoLexer: HtmlJinjaLexer}
+
+#: The longest a MIME type can be (RFC 6838: 127 characters on each side of the slash).
+MIME_TYPE_MAX = 255
+
+#: Lexers that are slow on some texts of a size a visitor may send, and the most characters
+#: each is given; longer texts are shown plain at once. Measured by benchmarks/lexers.py:
+#: HTTP is quadratic in a line without a colon (20 KB of "a": 2.4 s; 8 KB: 0.4 s).
+SLOW_LEXERS = {"HTTP": 8_000}
+
+
+def get_lexer(language: str):
+    """A lexer for a language name or a MIME type, plain text when unknown."""
+    name = (language or "").split(";", 1)[0].strip().lower()
+    return _lexer(name if len(name) <= MIME_TYPE_MAX else "")
 
 
 @lru_cache(maxsize=64)
-def get_lexer(language):
-    """A lexer for a language name or a MIME type, plain text when unknown."""
-    language = (language or "").strip().lower()
-    if language == "pytb":
-        return TracebackLexer(stripnl=False, ensurenl=False)
-    if language in LANGUAGES:
-        return get_lexer_by_name(LANGUAGES[language], stripnl=False, ensurenl=False)
-    mimetype = language.split(";", 1)[0].strip()
+def _lexer(name: str):
     try:
-        return get_lexer_for_mimetype(mimetype, stripnl=False, ensurenl=False)
+        if name in LANGUAGES:
+            lexer = get_lexer_by_name(LANGUAGES[name])
+        else:
+            lexer = get_lexer_for_mimetype(name)
     except ClassNotFound:
-        return TextLexer(stripnl=False, ensurenl=False)
+        lexer = TextLexer()
+    return REPAIRED.get(type(lexer), type(lexer))(stripnl=False, ensurenl=False)
 
 
-def highlight(code, language):
-    """Highlighted HTML for `code`: spans only, one output line per input line.
+def render(code: str, language: str) -> str:
+    """Highlighted HTML for `code`, here and now, however long it takes: for the workers (and
+    our own snippet notes). Anything else calls `highlight()`.
 
-    Pygments closes every span at the end of a line, so the caller may split
-    the result on newlines and get balanced HTML for each line (the editor
-    repaints single lines while a fresh highlight is on its way).
+    Spans only, one output line per input line: Pygments closes every span at the end of a
+    line, so the caller may split the result on newlines and get balanced HTML for each line
+    (the editor repaints single lines while a fresh highlight is on its way).
     """
     html = _pygments_highlight(code, get_lexer(language), _FORMATTER)
     # The formatter ends its last line with a newline even when the text does not.
     if not code.endswith("\n") and html.endswith("\n"):
         html = html[:-1]
     return html
+
+
+class Highlighted(NamedTuple):
+    html: str
+    #: None, or why the text is plain: "too_large" (for a slow lexer), "timeout", "busy", "failed"
+    fallback: str | None = None
+
+
+def plain(code: str) -> str:
+    """`code` as escaped text in the shape `render()` gives: one line of HTML per line (Pygments
+    reads a lone CR as a line break too)."""
+    return escape(code.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def highlight_or_plain(code: str, language: str) -> Highlighted:
+    """`code` highlighted within the app's budget (HIGHLIGHT_TIMEOUT, in a worker process), or
+    plain when the budget runs out or its lexer is known to be too slow for its size."""
+    limit = SLOW_LEXERS.get(get_lexer(language).name)
+    if limit is not None and len(code) > limit:
+        return Highlighted(plain(code), "too_large")
+    from .services import services  # not at the top: the snippet catalog imports this module
+    try:
+        return Highlighted(services().text_workers.run(
+            "playground.highlight:render", code, language,
+            timeout=current_app.config["HIGHLIGHT_TIMEOUT"]))
+    except workers.Unavailable as error:
+        return Highlighted(plain(code), error.reason)
+
+
+def highlight(code: str, language: str) -> str:
+    """Highlighted HTML for `code` like `render()`, or plain escaped text past the budget."""
+    return highlight_or_plain(code, language).html
 
 
 def stylesheet():

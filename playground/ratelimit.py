@@ -65,12 +65,14 @@ def for_app(settings: dict) -> dict[str, RateLimit]:
                           "minute"),
         "requests": RateLimit("requests", settings["RATE_REQUESTS_PER_SECOND"],
                               settings["RATE_REQUEST_BURST"], "second"),
-        # The editor asks after each pause in typing; a script asking in a loop would eat the
-        # host's CPU (highlighting holds the GIL).
         "commands": RateLimit("commands", settings["RATE_COMMANDS_PER_MINUTE"] / 60,
                               settings["RATE_COMMAND_BURST"], "minute"),
         "shares": RateLimit("shares", settings["RATE_SHARES_PER_MINUTE"] / 60,
                             settings["RATE_SHARE_BURST"], "minute"),
+        # The editor asks after each pause in typing; a script asking in a loop would keep the
+        # text workers busy for everyone (workers.py).
         "highlights": RateLimit("highlights", settings["RATE_HIGHLIGHTS_PER_SECOND"],
                                 settings["RATE_HIGHLIGHT_BURST"], "second"),
+        "formats": RateLimit("formattings", settings["RATE_FORMATS_PER_MINUTE"] / 60,
+                             settings["RATE_FORMAT_BURST"], "minute"),
     }

@@ -15,6 +15,7 @@ from .sandbox.manager import SandboxManager
 from .share_store import ShareStore
 from .snippets import Catalog
 from .visitors import Slots
+from .workers import Pool
 
 KEY = "playground"
 
@@ -28,6 +29,7 @@ class Services:
     shares: ShareStore
     limits: dict[str, RateLimit]  # per-visitor rate limits, by what they count
     sockets: Slots
+    text_workers: Pool  # highlighting (and formatting) of visitors' text, with deadlines
 
 
 def init_app(app: Flask, services: Services) -> None:

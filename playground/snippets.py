@@ -34,12 +34,13 @@ class SnippetError(ValueError):
 
 
 def render_notes(text: str) -> str:
-    """Notes (Markdown) as HTML, with fenced code blocks highlighted by highlight.py."""
+    """Notes (Markdown) as HTML, with fenced code blocks highlighted by highlight.py (here, not
+    in a text worker: the notes are our own catalog's, read once at start-up)."""
     body = markdown.markdown(text, extensions=["fenced_code", "tables"], output_format="html")
 
     def highlighted(match: re.Match) -> str:
         language = match["language"] or "text"
-        code = highlight.highlight(html.unescape(match["code"]), language)
+        code = highlight.render(html.unescape(match["code"]), language)
         return (f'<pre class="{highlight.CSS_CLASS}"><code class="language-{language}">'
                 f"{code}</code></pre>")
 

@@ -1,4 +1,4 @@
-"""The editor page and what only the page needs (highlighting, its stylesheet).
+"""The editor page and what only the page needs (highlighting, its stylesheet, formatting).
 
 Static URLs carry `?_hash=` of the file's content so a browser never runs stale
 code; ES modules import each other by plain relative URLs, so the page also gets
@@ -12,8 +12,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from . import highlight
+from . import highlight, workers
 from .errors import PlaygroundError
+from .files import is_utf8
 from .services import services
 from .visitors import current
 
@@ -25,19 +26,60 @@ def index():
     return render_template("index.html")
 
 
-@bp.post("/api/highlight")
-def highlight_code():
-    services().limits["highlights"].take(current())
+def _posted_code(rate: str) -> dict:
+    """The JSON body of a call holding `"code"`, counted against the visitor's `rate` (the
+    Origin is checked for every call by security.guard)."""
+    services().limits[rate].take(current())
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
         raise PlaygroundError(400, "bad_request",
                               'Send JSON like {"code": "...", "language": "python"}.')
+    return data
+
+
+@bp.post("/api/highlight")
+def highlight_code():
+    data = _posted_code("highlights")
     code = data["code"]
     limit = current_app.config["MAX_BODY_BYTES"]  # a response body is the largest text shown
     if len(code) > limit:
         raise PlaygroundError(413, "too_large", f"Only text up to {limit} characters is "
                               "highlighted.")
-    return jsonify(html=highlight.highlight(code, str(data.get("language") or "text")))
+    result = highlight.highlight_or_plain(code, str(data.get("language") or "text"))
+    return jsonify(html=result.html, fallback=result.fallback)
+
+
+@bp.post("/api/format")
+def format_code():
+    data = _posted_code("formats")
+    code = data["code"]
+    if (data.get("language") or "python") != "python":
+        raise PlaygroundError(400, "unsupported_language", "Only Python can be formatted.")
+    if not is_utf8(code):
+        raise PlaygroundError(400, "not_utf8", "The code is not valid UTF-8 (a lone "
+                              "surrogate).")
+    limit = current_app.config["MAX_FILE_BYTES"]  # the largest file of a snippet
+    if len(code.encode("utf-8")) > limit:
+        raise PlaygroundError(413, "too_large", f"Only code up to {limit} bytes is formatted "
+                              "(MAX_FILE_BYTES).")
+    timeout = current_app.config["FORMAT_TIMEOUT"]
+    try:
+        result = services().text_workers.run(
+            "playground.formatting:format_python", code, timeout=timeout)
+    except workers.Busy:
+        raise PlaygroundError(503, "formatter_busy", "The playground is busy formatting and "
+                              "highlighting: try again in a moment.", retry_after=1) from None
+    except workers.Timeout:
+        raise PlaygroundError(504, "format_timeout", f"Formatting took longer than {timeout:g} s "
+                              "(FORMAT_TIMEOUT) and was stopped.") from None
+    except workers.Failed:
+        raise PlaygroundError(500, "format_failed", "The formatter failed; the code is "
+                              "unchanged.") from None
+    if "error" in result:
+        where = f"line {result['line']}: " if result["line"] else ""
+        raise PlaygroundError(400, "cannot_format", f"The code cannot be formatted: {where}"
+                              f"{result['error']}.", line=result["line"])
+    return jsonify(code=result["code"], changed=result["code"] != code)
 
 
 @bp.get("/highlight.css")

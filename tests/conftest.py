@@ -10,7 +10,7 @@ import pytest
 
 from playground import create_app
 from playground.services import services_of
-from tests.servers import sandbox_processes, start_server, stop_server
+from tests.servers import sandbox_processes, start_server, stop_server, worker_processes
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,10 @@ def app():
                       "MAX_SANDBOXES_PER_VISITOR": 5})
     yield app
     services_of(app).sandboxes.shutdown()
+    workers = services_of(app).text_workers
+    pids = workers.pids()
+    workers.shutdown()
+    assert not set(pids) & set(worker_processes(os.getpid())), "a text worker outlived its app"
 
 
 @pytest.fixture

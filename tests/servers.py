@@ -1,11 +1,14 @@
-"""Real playground servers for tests, and the processes their sandboxes leave."""
+"""Real playground servers for tests, and the processes their sandboxes and text workers leave."""
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+
+from playground.workers import MARKER
 
 
 def sandbox_processes(uids: range) -> list:
@@ -17,6 +20,21 @@ def sandbox_processes(uids: range) -> list:
                 if entry.stat().st_uid in uids:
                     pids.append(int(entry.name))
             except FileNotFoundError:
+                pass
+    return pids
+
+
+def worker_processes(host_pid: int) -> list:
+    """Pids of the text workers a host started (workers.py marks them with its pid)."""
+    marker = f"{MARKER}\0{host_pid}\0".encode()
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                    if marker in cmdline.read():
+                        pids.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
                 pass
     return pids
 
@@ -49,3 +67,7 @@ def stop_server(proc) -> None:
         proc.wait()
     proc.drain.join(5)
     proc.stdout.close()
+    leftovers = worker_processes(proc.pid)
+    for pid in leftovers:
+        os.kill(pid, signal.SIGKILL)
+    assert not leftovers, f"text workers outlived their host: {leftovers}"
