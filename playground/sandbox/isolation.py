@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CHILD_DIR = Path(__file__).with_name("child")  # the child's own program: bootstrap + tracing
 BOOTSTRAP = CHILD_DIR / "bootstrap.py"
+SANDBOX_ETC = Path(__file__).with_name("etc")  # the sandbox's own /etc/hosts and nsswitch.conf
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 # Inside the bubblewrap sandbox.
@@ -134,6 +135,8 @@ class Bubblewrap:
         for etc in ("/etc/ssl", "/etc/localtime"):
             if os.path.exists(etc):
                 args += ["--ro-bind", etc, etc]
+        for name in ("hosts", "nsswitch.conf"):  # localhost resolves, and nothing tries DNS
+            args += ["--ro-bind", str(SANDBOX_ETC / name), f"/etc/{name}"]
         return args
 
     def workdir(self, hostdir: Path) -> str:

@@ -17,6 +17,7 @@ import platform
 import resource
 import shutil
 import signal
+import socket
 import sys
 import threading
 import traceback
@@ -133,8 +134,6 @@ class Runner:
 
     def serve(self, app, ssl_context=None) -> None:
         """Serve `app` on the host's socket until the sandbox is stopped; never returns."""
-        from werkzeug.serving import make_server
-
         if self.serving:
             raise RuntimeError("app.run() was called while the app is already serving")
         self.serving = True
@@ -142,8 +141,7 @@ class Runner:
                         visitor_file=self._visitor_file)
         tracer.install()
         app.wsgi_app = self.traced(app.wsgi_app)
-        server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context,
-                             fd=self.socket_fd)
+        server = handed_server(app, self.socket_fd, ssl_context)
         faulthandler.cancel_dump_traceback_later()
         self.events.emit("ready", scheme="https" if ssl_context else "http",
                          routes=tracer.routes(), runtime=runtime())
@@ -226,6 +224,26 @@ def runtime() -> dict:
 
 class NoAppFound(Exception):
     pass
+
+
+def handed_server(app, fd: int, ssl_context):
+    """Werkzeug's threaded server on the listener the host passed in (`fd`).
+
+    Before Werkzeug takes `fd`, socketserver makes a socket of the server's `address_family`
+    only for Werkzeug to close it again. The sandbox may make Unix sockets alone (seccomp.py):
+    until the listener is in place the family reads AF_UNIX, then the listener's own."""
+    from werkzeug.serving import ThreadedWSGIServer
+
+    class HandedServer(ThreadedWSGIServer):
+        @property
+        def address_family(self):
+            return self.socket.family if hasattr(self, "socket") else socket.AF_UNIX
+
+        @address_family.setter
+        def address_family(self, _guess):
+            pass  # Werkzeug's guess from the host name: the listener knows its own
+
+    return HandedServer("127.0.0.1", 0, app, ssl_context=ssl_context, fd=fd)
 
 
 def confine(args: argparse.Namespace, seccomp: bytes | None = None) -> None:
