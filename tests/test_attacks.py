@@ -548,3 +548,41 @@ return json.dumps(found)""")
 
 def _memory_used(group) -> int:
     return int((group.dirs["memory"] / "memory.usage_in_bytes").read_text())
+
+
+def test_socket_ioctls_cannot_read_the_hosts_interfaces(attacker):
+    """The listener and its connections belong to the host's network namespace: SIOCGIFCONF,
+    SIOCGIFHWADDR and the like on them named the host's interfaces, addresses and MAC."""
+    code = route("""import ctypes, json, os, socket, stat
+from flask import request
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+requests = {"SIOCGIFCONF": 0x8912, "SIOCGIFADDR": 0x8915, "SIOCGIFHWADDR": 0x8927,
+            "SIOCGIFINDEX": 0x8933, "SIOCGARP": 0x8954, "SIOCGIWNAME": 0x8B01,
+            "wide SIOCGIFCONF": (1 << 32) | 0x8912}
+sockets = []
+for fd in range(64):
+    try:
+        if stat.S_ISSOCK(os.fstat(fd).st_mode):
+            sockets.append(fd)
+    except OSError:
+        pass
+found = {"sockets": len(sockets)}
+for fd in sockets:
+    for name, number in requests.items():
+        buffer = ctypes.create_string_buffer(4096)
+        ctypes.memmove(buffer, b"eth0", 4)  # an ifreq names an interface; ifconf is {len, ptr}
+        if "IFCONF" in name:
+            ctypes.memmove(buffer, ctypes.byref(ctypes.c_int(2048)), 4)
+            ctypes.memmove(ctypes.addressof(buffer) + 8,
+                           ctypes.byref(ctypes.c_void_p(ctypes.addressof(buffer) + 16)), 8)
+        result = libc.ioctl(fd, number, buffer)
+        found[f"{fd} {name}"] = 0 if result == 0 else ctypes.get_errno()
+    found[f"{fd} FIOCLEX"] = libc.ioctl(fd, 0x5451, None)  # other ioctls are still allowed
+return json.dumps(found)""")
+    found = attack(attacker, code)
+    assert found.pop("sockets") >= 2  # the listener and this request's connection
+    allowed = {k: v for k, v in found.items() if k.endswith("FIOCLEX")}
+    assert set(allowed.values()) == {0}
+    refused = {k: v for k, v in found.items() if k not in allowed}
+    assert refused and set(refused.values()) == {errno.EPERM}, refused

@@ -9,7 +9,9 @@ Sockets: the child is handed its listener and connections, so it may make Unix s
 (asyncio's self-pipe, multiprocessing). Others could hold kernel memory outside its memory
 cgroup: a UDP socket's receive buffer, filled from a second one, held gigabytes. What Unix
 sockets hold is counted in the cgroup (docs/security.md), and their buffers stay at the
-machine's defaults (no SO_SNDBUF, SO_RCVBUF).
+machine's defaults (no SO_SNDBUF, SO_RCVBUF), and
+the socket ioctls that read interfaces, routes and ARP entries (0x89xx, 0x8Bxx) are refused on
+every descriptor: the listener belongs to the host's network namespace.
 
 The filter is compiled once with libseccomp (pyseccomp over Debian's libseccomp2) and handed to
 bubblewrap as raw BPF on a pipe (`--seccomp FD`). Without libseccomp there is no filter, and the
@@ -54,6 +56,9 @@ AF_UNIX = 1
 # net.core.wmem_max and rmem_max (the FORCE ones need CAP_NET_ADMIN, refused all the same).
 SOL_SOCKET = 1
 BUFFER_OPTIONS = {"SO_SNDBUF": 7, "SO_RCVBUF": 8, "SO_SNDBUFFORCE": 32, "SO_RCVBUFFORCE": 33}
+# ioctl() request ranges (low byte free): socket configuration (SIOCGIFCONF, SIOCGIFHWADDR,
+# routes, ARP, bridges, device-private) and wireless extensions.
+SOCKET_IOCTLS = (0x8900, 0x8B00)
 # The kernel reads these arguments as 32-bit ints and ignores the upper half of the register:
 # comparing only the lower half means setting the upper bits cannot slip past a rule.
 INT = 0xFFFFFFFF
@@ -88,6 +93,8 @@ def compile_filter() -> bytes | None:
         for option in BUFFER_OPTIONS.values():
             rules.add_rule(denied, "setsockopt", seccomp.Arg(1, seccomp.MASKED_EQ, INT, SOL_SOCKET),
                            seccomp.Arg(2, seccomp.MASKED_EQ, INT, option))
+        for first in SOCKET_IOCTLS:
+            rules.add_rule(denied, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, INT & ~0xFF, first))
         for flag in CLONE_NEW.values():
             rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
         # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to
