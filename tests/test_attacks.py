@@ -9,6 +9,7 @@ a harmless probe in a real sandbox, that the sandbox is isolated; if it cannot, 
 import errno
 import json
 import os
+import platform
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ import pytest
 from playground import create_app
 from playground.services import services_of
 from playground.sandbox.isolation import PACKAGE_DIR
+from playground.sandbox.kill import describe_status
 from tests.conftest import Visitor
 from tests.servers import sandbox_processes
 from tests.test_sandbox import NETWORK_PROBE
@@ -586,3 +588,32 @@ return json.dumps(found)""")
     assert set(allowed.values()) == {0}
     refused = {k: v for k, v in found.items() if k not in allowed}
     assert refused and set(refused.values()) == {errno.EPERM}, refused
+
+
+# Machine code for x86_64 that makes getpid through another ABI, then returns.
+FOREIGN_ABI_CALLS = {
+    "i386 int 0x80": "b814000000cd80c3",  # mov eax, 20; int 0x80; ret
+    "x32": "b827000040" "0f05c3",  # mov eax, 0x40000000 | 39; syscall; ret
+}
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64",
+                    reason="the machine code of this test is x86_64's")
+@pytest.mark.parametrize("abi", FOREIGN_ABI_CALLS)
+def test_a_system_call_of_another_abi_stops_the_whole_app(attacker, bystander, abi):
+    """seccomp's rules are per architecture: a call of another one is killed. Only the calling
+    thread, by default: the app lost the thread serving the request and hung. Now the whole
+    app is stopped and the visitor told why."""
+    code = route(f"""import ctypes, mmap
+page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+page.write(bytes.fromhex({FOREIGN_ABI_CALLS[abi]!r}))
+call = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(page)))
+return str(call())""")
+    sandbox = attacker.start(code)
+    response = while_attacking(bystander, lambda: attacker.send(sandbox, "GET", "/attack"))
+    assert response.status_code == 502, response.json
+    failed = wait_for_state(attacker, sandbox, "failed")
+    assert failed["error"]["limit"] == "SECCOMP", failed["error"]
+    assert "system call the sandbox does not allow" in failed["error"]["message"]
+    assert "SIGSYS" in describe_status(failed["exit_status"])
+    assert_host_serves(bystander)

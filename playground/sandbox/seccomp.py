@@ -13,6 +13,10 @@ machine's defaults (no SO_SNDBUF, SO_RCVBUF), and
 the socket ioctls that read interfaces, routes and ARP entries (0x89xx, 0x8Bxx) are refused on
 every descriptor: the listener belongs to the host's network namespace.
 
+A system call of another ABI (i386's `int 0x80`, x32) is not one these rules know, so the filter
+kills the process that makes one: the whole process, not only the calling thread (libseccomp's
+default), which left an app without the thread serving a request, hanging instead of failed.
+
 The filter is compiled once with libseccomp (pyseccomp over Debian's libseccomp2) and handed to
 bubblewrap as raw BPF on a pipe (`--seccomp FD`). Without libseccomp there is no filter, and the
 host says so.
@@ -79,6 +83,7 @@ def compile_filter() -> bytes | None:
         import pyseccomp as seccomp
 
         rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+        rules.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
         denied = seccomp.ERRNO(errno.EPERM)
         for name in DENIED:
             try:
