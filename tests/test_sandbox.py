@@ -5,8 +5,10 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +40,25 @@ def test_exception_in_an_imported_module_of_the_snippet(visitor):
     sandbox = visitor.start("import helpers\n", files={"helpers.py": "x = 1\nraise ValueError('no')\n"})
     error = sandbox["error"]
     assert (error["type"], error["file"], error["line"]) == ("ValueError", "helpers.py", 2)
+
+
+def test_the_hosts_python_install_is_shown_as_python(visitor, client):
+    """An ImportError names the module's file, and Flask logs a route's traceback with its own
+    frames: both show `<python>/lib/...`, not where the host keeps its virtualenv."""
+    roots = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    error = visitor.start("from flask import Flask, no_such_name\n")["error"]
+    assert error["type"] == "ImportError"
+    assert "(<python>/lib/python" in error["message"] and "<python>" in error["traceback"]
+    sandbox = visitor.start(HELLO + '@app.route("/oops")\ndef oops():\n    import flask.nope\n'
+                            + SERVE)
+    reply = visitor.exchange(sandbox, "GET", "/oops")
+    [exception] = [e for e in reply["events"] if e["type"] == "exception"]
+    time.sleep(0.2)  # Flask's log of it arrives on stderr, beside the events
+    log = [e["line"] for e in client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
+           if e["type"] == "log"]
+    assert any('File "<python>/lib/python' in line for line in log), log
+    shown = json.dumps([error, exception, log])
+    assert not [root for root in roots if root in shown], shown
 
 
 def test_sys_exit_before_serving(visitor):
