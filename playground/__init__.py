@@ -47,7 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         sandboxes=sandboxes,
         jars=Jars(settings["MAX_SANDBOXES_PER_VISITOR"]),
         room=Room(settings),
-        shares=ShareStore(Path(app.instance_path) / "shares.sqlite3"),
+        shares=ShareStore(Path(app.instance_path) / "shares.sqlite3", settings["SHARES_MAX_BYTES"],
+                          settings["SHARE_KEEP_DAYS"] * 24 * 3600),
         limits=ratelimit.for_app(settings),
         sockets=visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"]),
     ))

@@ -66,6 +66,22 @@ SETTINGS = {
     "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
     "RATE_SHARES_PER_MINUTE": (10, "Shares one visitor may store per minute (kept for good)."),
     "RATE_SHARE_BURST": (10, "Shares a visitor may store at once."),
+    "RATE_ALL_SHARES_PER_MINUTE": (120, "Shares all visitors together may store per minute (a "
+                                   "script that drops its cookie is a new visitor each time)."),
+    "RATE_ALL_SHARE_BURST": (60, "Shares all visitors together may store at once."),
+    "SHARES_MAX_BYTES": (256 * 1024 * 1024, "Bytes of all shares together (their files' JSON, "
+                         "kept on disk). Past it, a new share makes room by removing the shares "
+                         "least recently opened, never one opened within SHARE_KEEP_DAYS; "
+                         "without such room it is refused (507)."),
+    "SHARE_KEEP_DAYS": (30, "Days a share is kept for sure after it was made or last opened."),
+    "RATE_PRESENTER_TRIES_PER_MINUTE": (5, "Tries of the presenter token one visitor may make "
+                                        "per minute."),
+    "RATE_PRESENTER_TRY_BURST": (5, "Tries of the presenter token a visitor may make at once."),
+    "RATE_ALL_PRESENTER_TRIES_PER_MINUTE": (30, "Tries of the presenter token all visitors "
+                                            "together may make per minute (guessing it from "
+                                            "new cookies each time)."),
+    "RATE_ALL_PRESENTER_TRY_BURST": (10, "Tries of the presenter token all visitors together "
+                                     "may make at once."),
     "RATE_HIGHLIGHTS_PER_SECOND": (20, "Highlightings of the editor's text one visitor may ask "
                                    "for per second."),
     "RATE_HIGHLIGHT_BURST": (60, "Highlightings a visitor may ask for at once (one exchange "
