@@ -100,6 +100,14 @@ SETTINGS = {
     "HEADER_TIMEOUT": (10.0, "Seconds a client has to send a request's head (python -m "
                        "playground); idle keep-alive connections are closed after it."),
     "BODY_TIMEOUT": (30.0, "Seconds a client has to send a request's body once its head is in."),
+    "ALLOWED_HOSTS": (None, "Names the playground answers to, as `name` (any port) or "
+                      "`name:port` (a list, or one string separated by commas); a request or "
+                      "WebSocket naming another Host gets a 400 (DNS rebinding). `0.0.0.0:PORT` "
+                      "or `[::]:PORT` allows any IP address at that port. Behind "
+                      "TRUSTED_PROXIES the forwarded host is checked: list the public name. "
+                      "Unset: under `python -m playground`, its --host and --port, and "
+                      "localhost, 127.0.0.1 and [::1] at that port (any IP address there with "
+                      "--host 0.0.0.0); under another server, the loopback names at any port."),
     "TRUSTED_PROXIES": (0, "Reverse proxies in front of the host whose X-Forwarded-For, -Proto "
                         "and -Host are believed (so Origin checks see https://the.public.name)."),
     "SANDBOX_UID_BASE": (200000, "First uid given to a sandbox when the host runs as root."),
