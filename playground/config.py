@@ -70,6 +70,22 @@ SETTINGS = {
     "COMMAND_TIMEOUT": (30.0, "Seconds a flask command may run before it is stopped."),
     "RATE_SHARES_PER_MINUTE": (10, "Shares one visitor may store per minute (kept for good)."),
     "RATE_SHARE_BURST": (10, "Shares a visitor may store at once."),
+    "RATE_ALL_SHARES_PER_MINUTE": (120, "Shares all visitors together may store per minute (a "
+                                   "script that drops its cookie is a new visitor each time)."),
+    "RATE_ALL_SHARE_BURST": (60, "Shares all visitors together may store at once."),
+    "SHARES_MAX_BYTES": (256 * 1024 * 1024, "Bytes of all shares together (their files' JSON, "
+                         "kept on disk). Past it, a new share makes room by removing the shares "
+                         "least recently opened, never one opened within SHARE_KEEP_DAYS; "
+                         "without such room it is refused (507)."),
+    "SHARE_KEEP_DAYS": (30, "Days a share is kept for sure after it was made or last opened."),
+    "RATE_PRESENTER_TRIES_PER_MINUTE": (5, "Tries of the presenter token one visitor may make "
+                                        "per minute."),
+    "RATE_PRESENTER_TRY_BURST": (5, "Tries of the presenter token a visitor may make at once."),
+    "RATE_ALL_PRESENTER_TRIES_PER_MINUTE": (30, "Tries of the presenter token all visitors "
+                                            "together may make per minute (guessing it from "
+                                            "new cookies each time)."),
+    "RATE_ALL_PRESENTER_TRY_BURST": (10, "Tries of the presenter token all visitors together "
+                                     "may make at once."),
     "RATE_HIGHLIGHTS_PER_SECOND": (20, "Highlightings of the editor's text one visitor may ask "
                                    "for per second."),
     "RATE_HIGHLIGHT_BURST": (60, "Highlightings a visitor may ask for at once (one exchange "
@@ -105,6 +121,14 @@ SETTINGS = {
     "HEADER_TIMEOUT": (10.0, "Seconds a client has to send a request's head (python -m "
                        "playground); idle keep-alive connections are closed after it."),
     "BODY_TIMEOUT": (30.0, "Seconds a client has to send a request's body once its head is in."),
+    "ALLOWED_HOSTS": (None, "Names the playground answers to, as `name` (any port) or "
+                      "`name:port` (a list, or one string separated by commas); a request or "
+                      "WebSocket naming another Host gets a 400 (DNS rebinding). `0.0.0.0:PORT` "
+                      "or `[::]:PORT` allows any IP address at that port. Behind "
+                      "TRUSTED_PROXIES the forwarded host is checked: list the public name. "
+                      "Unset: under `python -m playground`, its --host and --port, and "
+                      "localhost, 127.0.0.1 and [::1] at that port (any IP address there with "
+                      "--host 0.0.0.0); under another server, the loopback names at any port."),
     "TRUSTED_PROXIES": (0, "Reverse proxies in front of the host whose X-Forwarded-For, -Proto "
                         "and -Host are believed (so Origin checks see https://the.public.name)."),
     "SANDBOX_UID_BASE": (200000, "First uid given to a sandbox when the host runs as root."),

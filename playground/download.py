@@ -1,4 +1,10 @@
-"""Take it home: a snippet as a zip that runs on its own with `python app.py` or `flask run`."""
+"""Take it home: a snippet as a zip that runs on its own with `python app.py` or `flask run`.
+
+A snippet's own requirements.txt is kept, with Flask added when it does not name it. The README
+says to `pip install -r` it, and a shared snippet is anyone's: a line that would make pip fetch
+from somewhere else than PyPI (an option such as --index-url, -i, --extra-index-url, -f,
+--trusted-host, -r, -c or -e, a URL, a path) is turned into a comment, nothing lost.
+"""
 
 import io
 import re
@@ -13,7 +19,22 @@ from .security import body
 from .services import services
 
 bp = Blueprint("download", __name__, url_prefix="/api")
-REQUIREMENTS = "flask>=3.1\n"
+FLASK = "flask>=3.1"
+# A project on the index: a name, extras, versions and an environment marker, nothing else.
+# Every optional space comes before a token that is not one, so a failing match backtracks
+# linearly, however long the line.
+VERSION = r"[<>=!~]=?\s*[A-Za-z0-9.*+!_-]+"
+PLAIN_REQUIREMENT = re.compile(rf"""(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)
+    (\s*\[[A-Za-z0-9._,\s-]*\])?
+    (\s*{VERSION}(\s*,\s*{VERSION})*)?
+    (\s*;[A-Za-z0-9_.<>=!~'"\s()-]*)?""", re.X)
+# pip's `(^|\s+)#.*$` (pip/_internal/req/req_file.py), the same once stripped, without its
+# quadratic backtracking over a long run of spaces.
+COMMENT = re.compile(r"(^|\s)#.*")
+LEFT_OUT = "# left out: "
+LEFT_OUT_NOTE = ("# The Flask Playground turned the lines marked 'left out' into comments: they "
+                 "would make pip\n# install from somewhere else than PyPI, and a shared snippet "
+                 "may point them anywhere.\n# Put back only what you trust.\n")
 FOLDER = re.compile(r"[^A-Za-z0-9._-]+")
 APP_OBJECT = re.compile(r"^(\w+)\s*=\s*Flask\(", re.M)
 FACTORY = re.compile(r"^def (create_app|make_app)\(", re.M)
@@ -55,15 +76,53 @@ def runnable(app_py: str) -> str:
             f"serves the app.\nif __name__ == \"__main__\":\n    {start}\n")
 
 
+def requirements(theirs: str | None) -> str:
+    """requirements.txt: Flask, and the snippet's own requirements with every line that is not a
+    plain project on PyPI turned into a comment."""
+    if theirs is None:
+        return FLASK + "\n"
+    kept, named, left_out = [], set(), False
+    for lines, text in logical_lines(theirs):
+        plain = PLAIN_REQUIREMENT.fullmatch(text)
+        if plain:
+            named.add(re.sub(r"[-_.]+", "-", plain["name"]).lower())
+        if text and not plain:
+            kept += [LEFT_OUT + line for line in lines]
+            left_out = True
+        else:
+            kept += lines
+    head = "" if "flask" in named else f"{FLASK}  # added by the Flask Playground\n"
+    return head + (LEFT_OUT_NOTE if left_out else "") + "\n".join(kept) + "\n"
+
+
+def logical_lines(text: str) -> list:
+    """The lines of a requirements file as pip reads them, each as (its lines as written, the
+    text pip parses): a line ending in a backslash goes on in the next, unless it is a comment,
+    and comments are dropped. A port of pip's join_lines and ignore_comments."""
+    grouped, written, joined = [], [], ""
+    for line in text.splitlines():
+        written.append(line)
+        comment = line.lstrip().startswith("#")
+        if line.endswith("\\") and not comment:
+            joined += line.strip("\\")
+            continue
+        joined += " " + line if comment else line
+        grouped.append((written, COMMENT.sub("", joined).strip()))
+        written, joined = [], ""
+    if written:  # the last line ends in a backslash
+        grouped.append((written, COMMENT.sub("", joined).strip()))
+    return grouped
+
+
 def archive(files: dict, folder: str, title: str) -> io.BytesIO:
     """A zip of one folder holding the files, requirements.txt and a README."""
-    extra = {"requirements.txt": REQUIREMENTS}
+    extra = {"requirements.txt": requirements(files.get("requirements.txt"))}
     if "README.md" not in files:
         extra["README.md"] = README.format(title=title)
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path, text in sorted({**extra, **files}.items()):
+        for path, text in sorted({**files, **extra}.items()):
             if path == "app.py":
                 text = runnable(text)
             info = zipfile.ZipInfo(f"{folder}/{path}", date_time=stamp)

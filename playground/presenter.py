@@ -7,6 +7,7 @@ from simple_websocket import Server
 
 from . import exchange, sockets
 from .errors import PlaygroundError, frame
+from .ratelimit import EVERYONE
 from .room import Room, latest
 from .sandbox.events import Frame
 from .security import body
@@ -27,6 +28,10 @@ def presenter_status():
 
 @bp.post("/api/presenter")
 def start_presenting():
+    # Tries are counted before the token is looked at: per visitor, and for all together
+    # (a script guessing it drops its cookie).
+    services().limits["presenter_tries"].take(current())
+    services().limits["all_presenter_tries"].take(EVERYONE)
     room().claim(current(), body().get("token"))
     running = services().sandboxes.newest_running(current())
     if running is not None:  # presenting again, or from another tab: their app is the one shown

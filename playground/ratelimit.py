@@ -2,8 +2,9 @@
 
 Keyed by the visitor cookie, not the address: a room on one conference Wi-Fi shares an address.
 A client that drops its cookie becomes a new visitor with a full bucket, but it still meets the
-global caps (MAX_SANDBOXES, MAX_STARTING); rate limiting by address belongs to the reverse proxy
-(docs/security.md).
+global caps (MAX_SANDBOXES, MAX_STARTING) and, where a visitor's calls leave something behind or
+guess at a secret, a bucket of all visitors together (shares, presenter token tries); rate
+limiting by address belongs to the reverse proxy (docs/security.md).
 """
 
 import threading
@@ -20,12 +21,17 @@ class Bucket:
         self.stamp = stamp
 
 
+EVERYONE = ""  # the key of a limit on all visitors together
+
+
 class RateLimit:
     """`rate` tokens per second, up to `burst` saved; one per call of `take`."""
 
-    def __init__(self, what: str, rate: float, burst: int, per: str, max_keys: int = 100_000):
+    def __init__(self, what: str, rate: float, burst: int, per: str, max_keys: int = 100_000,
+                 everyone: bool = False):
         self.what = what  # "runs", "requests": for the message
         self.per = per  # "minute" or "second": for the message
+        self.everyone = everyone  # one bucket for all visitors together: for the message
         self.rate = rate
         self.burst = burst
         self.max_keys = max_keys
@@ -48,9 +54,14 @@ class RateLimit:
                 return
             wait = (1 - bucket.tokens) / self.rate
         per_unit = self.rate * (60 if self.per == "minute" else 1)
-        raise PlaygroundError(429, "rate_limited", f"slow down: you may send {per_unit:g} "
-                              f"{self.what} a {self.per} (and {self.burst} at once). Try again "
-                              f"in {wait:.1f} s.", retry_after=round(wait, 1))
+        if self.everyone:
+            message = (f"the playground takes {per_unit:g} {self.what} a {self.per} from all "
+                       f"visitors together (and {self.burst} at once), and that many came")
+        else:
+            message = (f"slow down: you may send {per_unit:g} {self.what} a {self.per} (and "
+                       f"{self.burst} at once)")
+        raise PlaygroundError(429, "rate_limited", f"{message}. Try again in {wait:.1f} s.",
+                              retry_after=round(wait, 1))
 
     def _forget_full(self, now: float) -> None:
         """Drop the buckets that have refilled: they hold nothing a new bucket would not."""
@@ -75,4 +86,15 @@ def for_app(settings: dict) -> dict[str, RateLimit]:
                                 settings["RATE_HIGHLIGHT_BURST"], "second"),
         "formats": RateLimit("formattings", settings["RATE_FORMATS_PER_MINUTE"] / 60,
                              settings["RATE_FORMAT_BURST"], "minute"),
+        # Per visitor and for all together, as a script that drops its cookie is a new visitor
+        # each time: shares are kept on disk, and the token is a secret to guess.
+        "all_shares": RateLimit("shares", settings["RATE_ALL_SHARES_PER_MINUTE"] / 60,
+                                settings["RATE_ALL_SHARE_BURST"], "minute", everyone=True),
+        "presenter_tries": RateLimit("tries of the presenter token",
+                                     settings["RATE_PRESENTER_TRIES_PER_MINUTE"] / 60,
+                                     settings["RATE_PRESENTER_TRY_BURST"], "minute"),
+        "all_presenter_tries": RateLimit("tries of the presenter token",
+                                         settings["RATE_ALL_PRESENTER_TRIES_PER_MINUTE"] / 60,
+                                         settings["RATE_ALL_PRESENTER_TRY_BURST"], "minute",
+                                         everyone=True),
     }

@@ -1,7 +1,7 @@
 """The host's own web defences: the guard on every call that changes something (same origin,
 JSON), the one on every WebSocket, security headers on every response, the per-visitor rate
-limits, no debug mode, and (behind TRUSTED_PROXIES reverse proxies) the public scheme and host
-name.
+limits, no debug mode, only the names it serves (hosts.py), and (behind TRUSTED_PROXIES reverse
+proxies) the public scheme and host name.
 
 The Content-Security-Policy keeps host pages to the host's own scripts, styles and connections,
 and lets no other site frame them. One concession: a child's HTML is previewed in an
@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, visitors
+from . import errors, hosts, visitors
 from .errors import PlaygroundError
 from .watchdog import WATCHDOG
 
@@ -140,6 +140,7 @@ def init_app(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.before_request(hosts.check)  # first: a name not ours gets nothing (DNS rebinding)
     app.before_request(guard)
     app.after_request(secure_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)

@@ -7,7 +7,8 @@ from .files import checked
 from .errors import PlaygroundError
 from .security import body
 from .services import services
-from .share_store import ShareStore
+from .ratelimit import EVERYONE
+from .share_store import ShareStore, SharesFull
 from .visitors import current
 
 bp = Blueprint("shares", __name__)
@@ -23,7 +24,8 @@ def described(key: str) -> dict:
 
 @bp.post("/api/shares")
 def create_share():
-    # Each new share is kept for good: a visitor may not fill the host's disk with them.
+    # Each new share is kept on disk: neither a visitor nor a script dropping its cookie may
+    # fill it (a global rate, and the store's budget).
     services().limits["shares"].take(current())
     data = body()
     shared = checked(data)
@@ -35,7 +37,14 @@ def create_share():
     slug = data.get("slug")
     if not isinstance(slug, str) or services().catalog.get(slug) is None:
         slug = None  # only a snippet of the catalog is worth remembering as the origin
-    return described(store().put(shared, slug)), 201
+    services().limits["all_shares"].take(EVERYONE)
+    try:
+        return described(store().put(shared, slug)), 201
+    except SharesFull:
+        days = current_app.config["SHARE_KEEP_DAYS"]
+        raise PlaygroundError(507, "shares_full", "the playground's room for shared snippets is "
+                              f"full, and every share in it was opened in the last {days:g} days "
+                              "(SHARES_MAX_BYTES). Download your files instead.") from None
 
 
 @bp.get("/api/shares/<key>")

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from simple_websocket import ConnectionClosed
 
+from playground import create_app
 from playground.room import latest
 from playground.sandbox.events import EventLog, Frame
+from playground.services import services_of
 from tests.servers import start_server, stop_server
 from tests.test_live import Api, receive_until
 
@@ -54,6 +56,28 @@ def test_only_the_token_makes_a_presenter(server):
     with pytest.raises(ConnectionClosed):
         ws.receive(timeout=5)
     assert ws.close_reason == 1008
+
+
+def test_guessing_the_token_is_rate_limited_per_visitor_and_for_everyone():
+    app = create_app({"TESTING": True, "PRESENTER_TOKEN": TOKEN, "RATE_PRESENTER_TRY_BURST": 3,
+                      "RATE_ALL_PRESENTER_TRY_BURST": 5})
+    try:
+        guesser = app.test_client()
+        codes = [guesser.post("/api/presenter", json={"token": f"guess {n}"}).status_code
+                 for n in range(3)]
+        refused = guesser.post("/api/presenter", json={"token": TOKEN})  # even the right one
+        assert codes == [403] * 3 and refused.status_code == 429
+        error = refused.json["error"]
+        assert "tries of the presenter token" in error["message"] and error["retry_after"] >= 1
+        # A script that drops its cookie is a new visitor each time; all of them share a limit.
+        codes = [app.test_client().post("/api/presenter", json={"token": "guess"}).status_code
+                 for _ in range(3)]
+        assert codes == [403, 403, 429]
+        error = app.test_client().post("/api/presenter", json={"token": TOKEN}).json["error"]
+        assert error["code"] == "rate_limited" and "all visitors together" in error["message"]
+        assert "Try again in" in error["message"]
+    finally:
+        services_of(app).sandboxes.shutdown()
 
 
 def test_only_the_presenter_stops_presenting(presenter, server):

@@ -3,9 +3,12 @@
 import errno
 import json
 import os
+import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +40,25 @@ def test_exception_in_an_imported_module_of_the_snippet(visitor):
     sandbox = visitor.start("import helpers\n", files={"helpers.py": "x = 1\nraise ValueError('no')\n"})
     error = sandbox["error"]
     assert (error["type"], error["file"], error["line"]) == ("ValueError", "helpers.py", 2)
+
+
+def test_the_hosts_python_install_is_shown_as_python(visitor, client):
+    """An ImportError names the module's file, and Flask logs a route's traceback with its own
+    frames: both show `<python>/lib/...`, not where the host keeps its virtualenv."""
+    roots = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    error = visitor.start("from flask import Flask, no_such_name\n")["error"]
+    assert error["type"] == "ImportError"
+    assert "(<python>/lib/python" in error["message"] and "<python>" in error["traceback"]
+    sandbox = visitor.start(HELLO + '@app.route("/oops")\ndef oops():\n    import flask.nope\n'
+                            + SERVE)
+    reply = visitor.exchange(sandbox, "GET", "/oops")
+    [exception] = [e for e in reply["events"] if e["type"] == "exception"]
+    time.sleep(0.2)  # Flask's log of it arrives on stderr, beside the events
+    log = [e["line"] for e in client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
+           if e["type"] == "log"]
+    assert any('File "<python>/lib/python' in line for line in log), log
+    shown = json.dumps([error, exception, log])
+    assert not [root for root in roots if root in shown], shown
 
 
 def test_sys_exit_before_serving(visitor):
@@ -270,3 +292,47 @@ def test_rlimits_apply(visitor):
         'resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE)])\n' + SERVE
     assert visitor.exchange(visitor.start(code), "GET", "/limits")["body"] == \
         str([64, 256, 16 * 1024 * 1024])
+
+
+EVERYDAY = HELLO + '''
+import asyncio, json, multiprocessing, socket, sqlite3
+@app.route("/everyday")
+def everyday():
+    found = {"hostname": socket.gethostname(), "fqdn": socket.getfqdn()}
+    found["asyncio"] = asyncio.run(asyncio.sleep(0, "its self-pipe is a socketpair"))
+    found["localhost"] = sorted({a[4][0] for a in socket.getaddrinfo("localhost", 80)})
+    try:
+        socket.getaddrinfo("example.com", 80)
+    except socket.gaierror as e:
+        found["example.com"] = e.errno
+    db = sqlite3.connect("data.db")
+    db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    found["sqlite"] = db.execute("SELECT count(*) FROM t").fetchone()[0]
+    mine, theirs = multiprocessing.Pipe()
+    theirs.send("over a Unix socket pair")
+    found["pipe"] = mine.recv()
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError as e:
+        found["udp"] = e.errno
+    return json.dumps(found)
+''' + SERVE
+
+
+def test_a_flask_app_keeps_what_it_needs_of_sockets_and_names(visitor, app):
+    """The sandbox may make Unix sockets only (seccomp.py): asyncio, sqlite3 and
+    multiprocessing still work, and names resolve from its own /etc/hosts without DNS."""
+    sandbox = visitor.start(EVERYDAY)
+    assert sandbox["state"] == "running", sandbox["error"]
+    reply = visitor.exchange(sandbox, "GET", "/everyday")
+    assert reply["status"] == 200, [e.get("error") for e in reply["events"]]
+    found = json.loads(reply["body"])
+    assert found["sqlite"] == 0 and found["pipe"] == "over a Unix socket pair"
+    assert found["asyncio"] == "its self-pipe is a socketpair"
+    if services_of(app).sandboxes.isolation.name == "bubblewrap":
+        assert (found["hostname"], found["fqdn"]) == ("sandbox", "sandbox")
+        assert found["localhost"] == ["127.0.0.1"]
+        # Not found, at once: the jail's nsswitch.conf says files only, and a warm child that
+        # read the host's before its jail tries DNS, whose socket() seccomp refuses.
+        assert found["example.com"] in (socket.EAI_NONAME, socket.EAI_AGAIN)
+        assert found["udp"] == errno.EPERM

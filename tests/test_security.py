@@ -4,16 +4,19 @@ and a shutdown or restart that leaves nothing behind."""
 import json
 import os
 import signal
+import socket
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from simple_websocket import ConnectionClosed
 
-from playground import create_app
+from playground import create_app, hosts
 from playground.services import services_of
 from playground.serving import BoundedServer
 from tests.servers import sandbox_processes, start_server, stop_server
@@ -164,14 +167,93 @@ def test_unknown_origin_cannot_change_anything(client):
 
 
 def test_behind_a_trusted_proxy_the_public_origin_is_the_hosts(make_app):
-    app = make_app(TRUSTED_PROXIES=1)
+    app = make_app(TRUSTED_PROXIES=1, ALLOWED_HOSTS=["play.example"])
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example",
                  "Origin": "https://play.example"}
     response = app.test_client().post("/api/sandboxes", json={"files": {}}, headers=forwarded)
     assert response.status_code == 400  # past the Origin check, refused for its empty files
+    assert response.json["error"]["code"] == "bad_files"
     spoofed = {**forwarded, "Origin": "https://evil.example"}
     assert app.test_client().post("/api/sandboxes", json={"files": {}},
                                   headers=spoofed).status_code == 403
+    # The forwarded name is the one checked: a rebound name passes the proxy as it came.
+    rebound = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
+               "Origin": "https://evil.example"}
+    refused = app.test_client().post("/api/sandboxes", json={"files": {}}, headers=rebound)
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "unknown_host"
+
+
+def _status(url: str, host: str, path: str = "/", **headers) -> int:
+    """The status of GET `path` from the server at `url`, sent with the Host header `host`."""
+    request = urllib.request.Request(url + path, headers={"Host": host, **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        with error:
+            assert json.load(error)["error"]["code"] == "unknown_host"
+            return error.code
+
+
+def _websocket_status(url: str, host: str) -> int:
+    """The status a WebSocket handshake to /ws/follow gets, sent with Host (and Origin) `host`."""
+    address = urllib.parse.urlsplit(url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(f"GET /ws/follow?presence=1 HTTP/1.1\r\nHost: {host}\r\n"
+                     f"Origin: http://{host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        return int(conn.recv(4096).split(b" ", 2)[1])
+
+
+def test_a_name_the_host_does_not_serve_is_refused_dns_rebinding(live_server):
+    """A page on evil.example whose name now resolves to this machine calls with its own
+    origin: Origin equals Host, so only the Host itself tells it apart."""
+    port = urllib.parse.urlsplit(live_server).port
+    rebound = f"evil.example:{port}"
+    assert _status(live_server, rebound) == 400
+    assert _status(live_server, rebound, "/api/snippets") == 400
+    assert _websocket_status(live_server, rebound) == 400
+    request = urllib.request.Request(f"{live_server}/api/presenter", method="POST",
+                                     data=b'{"token": "x"}', headers={
+                                         "Host": rebound, "Origin": f"http://{rebound}",
+                                         "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    with refused.value:
+        assert refused.value.code == 400  # it would have passed the Origin check
+    # What it serves, by the names of this machine's loopback at that port.
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        assert _status(live_server, host) == 200
+        assert _websocket_status(live_server, host) == 101
+    assert _status(live_server, f"localhost:{port + 1}") == 400
+
+
+def test_allowed_hosts_by_setting_and_by_default(make_app):
+    listed = make_app(ALLOWED_HOSTS="play.example, 127.0.0.1:8080").test_client()
+    assert listed.get("/api/snippets", headers={"Host": "play.example"}).status_code == 200
+    assert listed.get("/api/snippets", headers={"Host": "127.0.0.1:8080"}).status_code == 200
+    assert listed.get("/api/snippets", headers={"Host": "127.0.0.1:8081"}).status_code == 400
+    refused = listed.get("/")  # the test client's Host: localhost
+    assert refused.status_code == 400 and "ALLOWED_HOSTS" in refused.json["error"]["message"]
+    unset = make_app().test_client()  # not run by `python -m playground`: loopback names
+    assert unset.get("/api/snippets").status_code == 200
+    assert unset.get("/api/snippets", headers={"Host": "127.0.0.1:9"}).status_code == 200
+    assert unset.get("/api/snippets", headers={"Host": "evil.example"}).status_code == 400
+
+
+@pytest.mark.parametrize("host, allowed, refused", [
+    # Without a port, a name is matched alone: simple-websocket's client never sends one.
+    ("127.0.0.1", ["127.0.0.1:5000", "localhost:5000", "[::1]:5000", "LocalHost.:5000", "localhost"],
+     ["192.168.1.10:5000", "evil.example:5000", "localhost:5001", "127.0.0.1:x", "evil.example"]),
+    ("0.0.0.0", ["192.168.1.10:5000", "localhost:5000", "[fe80::1]:5000"],
+     ["evil.example:5000", "192.168.1.10:5001", "10.0.0.1.evil.example:5000"]),
+    ("play.example", ["play.example:5000", "localhost:5000"], ["evil.example:5000"]),
+])
+def test_python_m_playground_answers_to_what_it_serves(host, allowed, refused):
+    entries = hosts.served(host, 5000)
+    assert [h for h in allowed if not hosts.allowed(h, entries)] == []
+    assert [h for h in refused if hosts.allowed(h, entries)] == []
 
 
 def test_the_host_serves_at_most_host_threads_connections_at_once():

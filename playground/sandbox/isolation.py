@@ -9,6 +9,7 @@ directory of its own and a seccomp filter (seccomp.py) on the system calls it ma
 import errno
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CHILD_DIR = Path(__file__).with_name("child")  # the child's own program: bootstrap + tracing
 BOOTSTRAP = CHILD_DIR / "bootstrap.py"
+SANDBOX_ETC = Path(__file__).with_name("etc")  # the sandbox's own /etc/hosts and nsswitch.conf
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 # Inside the bubblewrap sandbox.
@@ -110,8 +112,7 @@ class Bubblewrap:
 
     def _python_binds(self) -> list:
         """Read-only binds of the Python install (and venv) with their parents traversable."""
-        roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
-        roots.add(Path(sys.executable).resolve().parent.parent)
+        roots = python_roots()
         args, made = [], set()
         for root in sorted(roots):
             if root == Path("/usr") or Path("/usr") in root.parents:
@@ -142,6 +143,8 @@ class Bubblewrap:
         for etc in ("/etc/ssl", "/etc/localtime"):
             if os.path.exists(etc):
                 args += ["--ro-bind", etc, etc]
+        for name in ("hosts", "nsswitch.conf"):  # localhost resolves, and nothing tries DNS
+            args += ["--ro-bind", str(SANDBOX_ETC / name), f"/etc/{name}"]
         return args
 
     def workdir(self, hostdir: Path) -> str:
@@ -249,6 +252,31 @@ Isolation = Process | Bubblewrap
 def data_dir(hostdir: Path) -> Path:
     """The folder the host keeps a sandbox's data in between runs (data.py)."""
     return hostdir.with_name(hostdir.name + ".data")
+
+
+def python_roots() -> set:
+    """Where the Python that children run is installed, and its venv: the sandbox sees them at
+    the same paths."""
+    roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
+    roots.add(Path(sys.executable).resolve().parent.parent)
+    return roots
+
+
+def _python_paths() -> re.Pattern:
+    """The start of a path into the Python install's libraries (`/root/.pyenv/.../lib/python3.11`),
+    as the child names them: unresolved (sys.prefix) or resolved."""
+    roots = {str(p) for p in (sys.base_prefix, sys.prefix)} | {str(p) for p in python_roots()}
+    names = sorted((re.escape(root.encode()) for root in roots), key=len, reverse=True)
+    return re.compile(b"(?:" + b"|".join(names) + rb")(?=/lib(?:64)?/python)")
+
+
+PYTHON_PATHS = _python_paths()
+
+
+def hide_python(raw: bytes) -> bytes:
+    """`raw` (a line the child wrote) with the host's Python install shown as `<python>`: an
+    ImportError or a traceback would otherwise show where the host keeps its virtualenv."""
+    return PYTHON_PATHS.sub(b"<python>", raw)
 
 
 def _traversable(path: Path) -> bool:

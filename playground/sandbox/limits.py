@@ -2,8 +2,9 @@
 
 A child that runs into a limit either sees an error it may report itself (MemoryError, EAGAIN
 from fork, EMFILE, EFBIG, ENOSPC) or is killed by a signal (SIGXCPU for CPU time, SIGKILL from
-the kernel's OOM killer). Each becomes an error whose `limit` names the setting, and whose message
-says what the limit is, so a visitor knows it was the playground and not their code's logic.
+the kernel's OOM killer, SIGSYS from the seccomp filter). Each becomes an error whose `limit`
+names the setting (SECCOMP, the filter, has none), and whose message says what the limit is, so a
+visitor knows it was the playground and not their code's logic.
 """
 
 import errno
@@ -40,6 +41,10 @@ MESSAGES = {
                                               "second and was stopped",
     "START_TIMEOUT": lambda s: f"the app did not start serving within {s['START_TIMEOUT']:g} s: "
                                "is something at import time waiting forever?",
+    # Not a setting: the sandbox's system call filter (seccomp.py) kills for a call of another
+    # ABI (i386's int 0x80, x32), which would slip past its rules.
+    "SECCOMP": lambda s: "the app made a system call the sandbox does not allow (one of another "
+                         "architecture's ABI) and was stopped",
 }
 
 BY_ERRNO = {
@@ -54,6 +59,7 @@ BY_ERRNO = {
 BY_SIGNAL = {
     signal.SIGXCPU: "LIMIT_CPU_SECONDS",
     signal.SIGXFSZ: "LIMIT_FILE_BYTES",
+    signal.SIGSYS: "SECCOMP",
 }
 
 

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .child import protocol
+from .isolation import hide_python
 from .limits import host_error
 from .run import Run
 
@@ -101,7 +102,7 @@ class Pump:
         elif stream == "ready" or self.run.stopped_for:
             return
         elif stream == "events":
-            event = protocol.decode(raw)
+            event = protocol.decode(hide_python(raw))
             if event is not None:
                 self.sandbox.child_said(self.run, *event)
         else:
@@ -110,7 +111,7 @@ class Pump:
                 self.stop_for("LIMIT_OUTPUT_BYTES")
                 return
             # Terminal colours (Werkzeug 3.1.9 colours its access log) mean nothing in a page.
-            line = ANSI_ESCAPE.sub("", raw.decode("utf-8", "replace"))
+            line = ANSI_ESCAPE.sub("", hide_python(raw).decode("utf-8", "replace"))
             line = line[: self.sandbox.settings["LOG_LINE_BYTES"]]
             self.run.tail.append(line)
             self.sandbox.events.append("log", stream=stream, line=line)

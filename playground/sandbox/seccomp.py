@@ -5,6 +5,18 @@ leave open to the kernel itself: tracing other processes, new namespaces (`unsha
 root in a nested user namespace), mounts, keyrings, BPF, io_uring, kernel modules and the like.
 Denied calls fail with EPERM, so Python raises a PermissionError the visitor can read.
 
+Sockets: the child is handed its listener and connections, so it may make Unix sockets only
+(asyncio's self-pipe, multiprocessing). Others could hold kernel memory outside its memory
+cgroup: a UDP socket's receive buffer, filled from a second one, held gigabytes. What Unix
+sockets hold is counted in the cgroup (docs/security.md), and their buffers stay at the
+machine's defaults (no SO_SNDBUF, SO_RCVBUF), and
+the socket ioctls that read interfaces, routes and ARP entries (0x89xx, 0x8Bxx) are refused on
+every descriptor: the listener belongs to the host's network namespace.
+
+A system call of another ABI (i386's `int 0x80`, x32) is not one these rules know, so the filter
+kills the process that makes one: the whole process, not only the calling thread (libseccomp's
+default), which left an app without the thread serving a request, hanging instead of failed.
+
 The filter is compiled once with libseccomp (pyseccomp over Debian's libseccomp2) and handed to
 bubblewrap as raw BPF on a pipe (`--seccomp FD`). Without libseccomp there is no filter, and the
 host says so.
@@ -42,6 +54,19 @@ DENIED = (
 MSG_FASTOPEN = 0x20000000
 FLAGS_ARGUMENT = {"sendto": 3, "sendmsg": 2}
 
+# The only family of socket a child may make (socket(), socketpair()).
+AF_UNIX = 1
+# setsockopt(SOL_SOCKET, ...) options that would grow a socket's buffers past the defaults, up to
+# net.core.wmem_max and rmem_max (the FORCE ones need CAP_NET_ADMIN, refused all the same).
+SOL_SOCKET = 1
+BUFFER_OPTIONS = {"SO_SNDBUF": 7, "SO_RCVBUF": 8, "SO_SNDBUFFORCE": 32, "SO_RCVBUFFORCE": 33}
+# ioctl() request ranges (low byte free): socket configuration (SIOCGIFCONF, SIOCGIFHWADDR,
+# routes, ARP, bridges, device-private) and wireless extensions.
+SOCKET_IOCTLS = (0x8900, 0x8B00)
+# The kernel reads these arguments as 32-bit ints and ignores the upper half of the register:
+# comparing only the lower half means setting the upper bits cannot slip past a rule.
+INT = 0xFFFFFFFF
+
 # clone() with any of these flags makes a new namespace.
 CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
              "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
@@ -58,6 +83,7 @@ def compile_filter() -> bytes | None:
         import pyseccomp as seccomp
 
         rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+        rules.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
         denied = seccomp.ERRNO(errno.EPERM)
         for name in DENIED:
             try:
@@ -67,6 +93,13 @@ def compile_filter() -> bytes | None:
         for name, argument in FLAGS_ARGUMENT.items():
             rules.add_rule(denied, name, seccomp.Arg(argument, seccomp.MASKED_EQ, MSG_FASTOPEN,
                                                      MSG_FASTOPEN))
+        for name in ("socket", "socketpair"):  # NE on all 64 bits: stray upper bits are refused
+            rules.add_rule(denied, name, seccomp.Arg(0, seccomp.NE, AF_UNIX))
+        for option in BUFFER_OPTIONS.values():
+            rules.add_rule(denied, "setsockopt", seccomp.Arg(1, seccomp.MASKED_EQ, INT, SOL_SOCKET),
+                           seccomp.Arg(2, seccomp.MASKED_EQ, INT, option))
+        for first in SOCKET_IOCTLS:
+            rules.add_rule(denied, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, INT & ~0xFF, first))
         for flag in CLONE_NEW.values():
             rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
         # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to

@@ -11,6 +11,7 @@ import ast
 import functools
 import os
 import platform
+import socket
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -67,8 +68,6 @@ class Runner:
 
     def serve(self, app, ssl_context: object = None) -> None:
         """Serve `app` on the host's socket until the sandbox is stopped; never returns."""
-        from werkzeug.serving import make_server
-
         if self.serving:
             raise RuntimeError("app.run() was called while the app is already serving")
         self.serving = True
@@ -81,8 +80,7 @@ class Runner:
             os.environ["WERKZEUG_DEBUG_PIN"] = "off"
             app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)
         app.wsgi_app = self.traced(app.wsgi_app)
-        server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context,
-                             fd=self.socket_fd)
+        server = handed_server(app, self.socket_fd, ssl_context)
         if self.control_fd is not None and self.program:
             commands.listen(self.control_fd, self.report, self.program, self.spec)
         self.report.emit("ready", scheme="https" if ssl_context else "http",
@@ -138,6 +136,26 @@ class Runner:
                       f"stopped, so lines {first}-{last} of app.py never run (a route declared "
                       "there is a 404): move them above app.run().", file=sys.stderr, flush=True)
                 return
+
+
+def handed_server(app: Callable, fd: int, ssl_context: object):
+    """Werkzeug's threaded server on the listener the host passed in (`fd`).
+
+    Before Werkzeug takes `fd`, socketserver makes a socket of the server's `address_family`
+    only for Werkzeug to close it again. The sandbox may make Unix sockets alone (seccomp.py):
+    until the listener is in place the family reads AF_UNIX, then the listener's own."""
+    from werkzeug.serving import ThreadedWSGIServer
+
+    class HandedServer(ThreadedWSGIServer):
+        @property
+        def address_family(self):
+            return self.socket.family if hasattr(self, "socket") else socket.AF_UNIX
+
+        @address_family.setter
+        def address_family(self, _guess):
+            pass  # Werkzeug's guess from the host name: the listener knows its own
+
+    return HandedServer("127.0.0.1", 0, app, ssl_context=ssl_context, fd=fd)
 
 
 class Streamed:
