@@ -50,7 +50,10 @@ class Exchange:
                         "body": (hop.request.body or b"").decode("utf-8", "replace")},
             "raw": hop.raw, "tls": hop.tls, "events": self.events,
             "route": served.get("route"), "trace": served.get("trace"),
-            "redirects": self.redirects,
+            "redirects": self.redirects, "chunks": hop.chunks,
+            "error": {"code": "stream_broken", "message": "the app's response ended before the "
+                      f"app finished it ({hop.broken}): the body so far is below; see the "
+                      "exception."} if hop.broken else None,
         }
 
 
@@ -102,7 +105,8 @@ def run(target: Target, jar: Jar, request: proxy.Request, follow: bool,
                          timeout=max(deadline - time.monotonic(), 0.01),
                          max_body=settings["MAX_BODY_BYTES"])
         events = served_events(target.events, after, hop.local_port,
-                               settings["EVENT_WAIT_SECONDS"])
+                               settings["EVENT_WAIT_SECONDS"],
+                               "exception" if hop.broken else "request")
         path = proxy.redirect_target(hop, target.port) if follow else None
         if path is None or len(redirects) >= MAX_REDIRECTS or time.monotonic() >= deadline:
             return Exchange(hop, jar.list(), events, redirects)
@@ -119,10 +123,12 @@ def redirected(request: proxy.Request, status: int, path: str) -> proxy.Request:
     return proxy.Request(request.method, path, request.headers, request.body)
 
 
-def served_events(events: EventLog, after: int, port: int, wait: float) -> list[dict]:
-    """The child's own account of the exchange from `port`: its request summary, exceptions."""
-    # The child reports a request as its view returns, a moment before the proxy has read it all.
-    events.wait_for(lambda f: f.kind == "request" and f.key == port, after, timeout=wait)
+def served_events(events: EventLog, after: int, port: int, wait: float,
+                  awaited: str = "request") -> list[dict]:
+    """The child's own account of the exchange from `port`: its request summary, exceptions.
+    The child reports a request as its view returns, a moment before the proxy has read it all
+    (and the exception that broke a stream as the stream breaks): wait for the `awaited` one."""
+    events.wait_for(lambda f: f.kind == awaited and f.key == port, after, timeout=wait)
     return [f.event() for f in events.after(after)
             if f.kind in ("request", "exception") and f.key == port]
 

@@ -27,6 +27,7 @@ TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token: methods
 BAD_VALUE = re.compile(r"[\x00\r\n]")
 TARGET = re.compile(r"^(/[\x21-\x7e]*|\*)$")  # visible ASCII only: already percent-encoded
 REDIRECTS = {301, 302, 303, 307, 308}
+MAX_CHUNKS = 200  # pieces of a body whose arrival an exchange notes
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ class Hop:
     tls: dict | None
     set_cookies: list[dict]  # what the Set-Cookie headers did to the jar
     raw: dict  # the heads on the wire, and curl
+    chunks: list[dict]  # when each piece of the body arrived
+    broken: str | None  # why a stream ended before the app finished it
 
     @property
     def content_type(self) -> str:
@@ -156,8 +159,8 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
         response = conn.getresponse()
         if conn.timed_out:  # cut off mid-head, which http.client takes for its end
             raise too_slow
-        data, truncated = _read_body(response, max_body, deadline)
-        truncated = truncated or conn.timed_out  # cut off mid-body: say so
+        received = read_body(response, max_body, deadline, started)
+        received.truncated = received.truncated or conn.timed_out  # cut off mid-body: say so
     except (socket.timeout, TimeoutError):
         raise too_slow from None
     except ssl.SSLError as exc:
@@ -186,7 +189,8 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
     jar.update(url, response)
     return Hop(
         request=Request(method, path, sent, body), status=response.status,
-        reason=response.reason, headers=response.getheaders(), body=data, truncated=truncated,
+        reason=response.reason, headers=response.getheaders(), body=received.data,
+        truncated=received.truncated, chunks=received.chunks, broken=received.broken,
         elapsed_ms=elapsed_ms, local_port=local_port, tls=tls,
         set_cookies=_set_cookies(response, before, jar.names()),
         raw={**tap.raw(response), "curl": trace.curl(url, method, sent, body)})
@@ -202,18 +206,37 @@ def _shut(conn: http.client.HTTPConnection) -> None:
             pass
 
 
-def _read_body(response: http.client.HTTPResponse, max_body: int, deadline: float):
-    """At most max_body bytes, and no later than the deadline; (bytes, truncated)."""
-    chunks, size = [], 0
-    while size <= max_body:
-        if time.monotonic() > deadline:
-            return b"".join(chunks), True
-        chunk = response.read1(min(65536, max_body + 1 - size))
-        if not chunk:
-            return b"".join(chunks), False
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)[:max_body], True
+@dataclass
+class Body:
+    data: bytes
+    truncated: bool  # cut at max_body, or at the deadline
+    chunks: list[dict]  # when each piece arrived: {"at_ms", "size"}, the first MAX_CHUNKS
+    broken: str | None  # why the stream ended before the app finished it
+
+
+def read_body(response: http.client.HTTPResponse, max_body: int, deadline: float,
+              started: float) -> Body:
+    """At most max_body bytes, no later than the deadline, noting when each piece came; a
+    stream that breaks after its head keeps what came before it."""
+    pieces, chunks, size = [], [], 0
+    truncated, broken = True, None
+    while size <= max_body and time.monotonic() <= deadline:
+        try:
+            piece = response.read1(min(65536, max_body + 1 - size))
+        except (socket.timeout, TimeoutError):
+            raise
+        except (http.client.HTTPException, ConnectionError, OSError) as exc:
+            truncated, broken = False, f"{type(exc).__name__}: {exc}".rstrip(": ")
+            break
+        if not piece:
+            truncated = False
+            break
+        pieces.append(piece)
+        size += len(piece)
+        if len(chunks) < MAX_CHUNKS:
+            chunks.append({"at_ms": round((time.perf_counter() - started) * 1000, 3),
+                           "size": len(piece)})
+    return Body(b"".join(pieces)[:max_body], truncated, chunks, broken)
 
 
 def _set_cookies(response, before: set, after: set) -> list:

@@ -65,8 +65,9 @@ class Visitor:
     def __init__(self, client):
         self.client = client
 
-    def start(self, code: str, files: dict | None = None) -> dict:
-        files = {"app.py": code, **(files or {})}
+    def start(self, code: str | None, files: dict | None = None) -> dict:
+        """Run `code` as app.py (None: no app.py) with `files` beside it."""
+        files = {**({"app.py": code} if code is not None else {}), **(files or {})}
         response = self.client.post("/api/sandboxes", json={"files": files})
         assert response.status_code == 201, response.json
         return response.json

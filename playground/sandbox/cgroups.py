@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 # A long period lets a start-up burst (Flask imports in ~150 ms of CPU) run unthrottled, while
 # a child that spins still gets LIMIT_CPU_SHARE of a core over any second. (1 s is the most.)
 CPU_PERIOD_US = 1_000_000
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 WARNING = ("no usable cgroups (memory, pids, cpu): sandboxes are held by rlimits alone, which "
            "count each process on its own. Run the host where it may create cgroups.")
@@ -55,16 +54,25 @@ class Group:
         """The files a process writes itself into ("0") to join the group."""
         return sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
 
-    def cpu_seconds(self) -> float:
-        """CPU time its live processes have used (each process with all its threads)."""
+    def busy_seconds(self) -> float:
+        """How long its threads have wanted the CPU: run on it, waited in the run queue for
+        it, or been held back by the group's quota. A thread that spins keeps adding to this on
+        a busy machine too, where it gets little CPU; one that sleeps adds nothing."""
         total = 0
         for pid in _lines(self.dirs["cpu"] / "cgroup.procs"):
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                tasks = os.listdir(f"/proc/{pid}/task")
             except OSError:
                 continue  # gone meanwhile
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return total / CLOCK_TICKS
+            for task in tasks:
+                try:
+                    ran, waited, _ = Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()
+                except (OSError, ValueError):
+                    continue
+                total += int(ran) + int(waited)
+        stat = dict(line.split() for line in self._read("cpu", "cpu.stat").splitlines()
+                    if line.count(" ") == 1)
+        return (total + int(stat.get("throttled_time", 0))) / 1e9
 
     def oom_killed(self) -> bool:
         """Did the kernel kill one of its processes for memory?"""

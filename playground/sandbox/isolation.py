@@ -186,6 +186,8 @@ class Bubblewrap:
             "--hostname", "sandbox",
             *self._system_binds(),
             "--dev", "/dev", "--proc", "/proc",
+            # Shared memory (multiprocessing's locks, Werkzeug's debugger): the app's own.
+            "--perms", "1777", "--size", str(self.disk_bytes), "--tmpfs", "/dev/shm",
             "--perms", "1777", "--size", str(self.disk_bytes), "--tmpfs", "/tmp",
             # After /tmp: a venv may live under it and must not be hidden by the tmpfs.
             *self._python_binds(),

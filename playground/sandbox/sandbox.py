@@ -30,9 +30,10 @@ from .zygote import Zygote
 
 
 PROGRESS_CHECK_SECONDS = 1.0  # how often a slow start is asked whether it is still working
+PROGRESS_SHARE = 0.1  # of that time it must want the CPU to be called working
 COMMAND_GRACE_SECONDS = 5.0  # beyond a command's own timeout, which the child enforces
 RUNAWAY_CHECK_SECONDS = 1.0  # how long a route that timed out is watched
-RUNAWAY_SHARE = 0.5  # of its CPU share a route must use meanwhile to be called spinning
+RUNAWAY_SHARE = 0.5  # of that time a route must want the CPU to be called spinning
 DUMP_WAIT_SECONDS = 1.0  # how long a stuck child has to say where it is stuck
 
 
@@ -149,14 +150,14 @@ class Sandbox:
         if run.settled.wait(self.settings["START_TIMEOUT"]):
             return True
         started = time.monotonic() - self.settings["START_TIMEOUT"]
-        used = run.group.cpu_seconds() if run.group else None
-        while used is not None and time.monotonic() - started < self.settings["START_TIMEOUT_MAX"]:
+        wanted = run.group.busy_seconds() if run.group else None
+        while wanted is not None and time.monotonic() - started < self.settings["START_TIMEOUT_MAX"]:
             if run.settled.wait(PROGRESS_CHECK_SECONDS):
                 return True
-            now = run.group.cpu_seconds() if run.group else None
-            if now is None or now <= used:
+            now = run.group.busy_seconds() if run.group else None
+            if now is None or now - wanted < PROGRESS_SHARE * PROGRESS_CHECK_SECONDS:
                 break
-            used = now
+            wanted = now
         return run.settled.is_set()
 
     def command(self, args: list[str], input: str, timeout: float) -> dict:
@@ -195,11 +196,11 @@ class Sandbox:
 
     def _stop_if_spinning(self, run: Run, what: str) -> None:
         assert run.group is not None
-        before = run.group.cpu_seconds()
+        before = run.group.busy_seconds()
         time.sleep(RUNAWAY_CHECK_SECONDS)
-        used = run.group.cpu_seconds() - before
-        if used >= RUNAWAY_SHARE * self.settings["LIMIT_CPU_SHARE"] * RUNAWAY_CHECK_SECONDS \
-                and run is self._run and not run.stopped_for:
+        wanted = run.group.busy_seconds() - before
+        if wanted >= RUNAWAY_SHARE * RUNAWAY_CHECK_SECONDS and run is self._run \
+                and not run.stopped_for:
             run.stopped_for, run.stopped_detail = "REQUEST_TIMEOUT", what
             self.kill(run)
 
