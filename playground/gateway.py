@@ -8,7 +8,8 @@ What comes back is the child's, so it must not act as the host: every answer car
 `sandbox` Content-Security-Policy (a page of the child's runs in an opaque origin even when
 opened in a tab of its own), only known response headers pass (no Clear-Site-Data,
 Strict-Transport-Security or Service-Worker-Allowed for the host's name), cookies are kept to
-the app's own path, and the host's visitor cookie never reaches the child.
+the app's own path, and the host's visitor cookie never reaches the child. The app is told its
+prefix (X-Forwarded-Prefix), so the addresses Flask makes (url_for) lead back through here.
 """
 
 from urllib.parse import quote, urlsplit
@@ -51,7 +52,9 @@ def forward(token: str, rest: str) -> Response:
     if len(body) > settings["MAX_REQUEST_BODY_BYTES"]:
         raise PlaygroundError(413, "body_too_large", "the request body is larger than "
                               f"{settings['MAX_REQUEST_BODY_BYTES']} bytes.")
-    wanted = proxy.Request(request.method, target(prefix), forwarded_headers(), body or None)
+    # The app learns where it is mounted (runner.py), so url_for() makes addresses that work here.
+    headers = [*forwarded_headers(), ("X-Forwarded-Prefix", prefix)]
+    wanted = proxy.Request(request.method, target(prefix), headers, body or None)
     hop = proxy.send(sandbox.scheme or "http", sandbox.port, Jar(), wanted,
                      timeout=settings["REQUEST_TIMEOUT"], max_body=settings["MAX_BODY_BYTES"])
     sandbox.touch()
@@ -65,6 +68,9 @@ def forward(token: str, rest: str) -> Response:
         elif lower in PASSED or lower.startswith("x-"):
             response.headers.add(name, value)
     response.headers["Content-Security-Policy"] = POLICY
+    # Pages of the app run in an opaque origin: its own scripts' fetches (Werkzeug's debugger
+    # console, say) are cross-origin to the host. They carry no credentials of the host's.
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"  # the preview may frame it
     response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
     if hop.truncated:
@@ -85,7 +91,7 @@ def forwarded_headers() -> list[tuple[str, str]]:
     headers = []
     for name, value in request.headers.items():
         lower = name.lower()
-        if lower in HOP_BY_HOP:
+        if lower in HOP_BY_HOP or lower == "x-forwarded-prefix":
             continue
         if lower == "cookie":
             value = "; ".join(c for c in value.split("; ") if not c.startswith(COOKIE + "="))
@@ -102,8 +108,11 @@ def own_path(cookie: str, prefix: str) -> str:
                   not in ("path", "domain")]
     path = next((p.split("=", 1)[1].strip() for p in parts[1:]
                  if p.lower().startswith("path=")), "/")
-    return "; ".join([parts[0], f"Path={prefix}{path if path.startswith('/') else '/'}",
-                      *attributes])
+    if not path.startswith("/"):
+        path = "/"
+    if not (path + "/").startswith(prefix + "/"):  # the app may know its prefix already
+        path = prefix + path
+    return "; ".join([parts[0], f"Path={path}", *attributes])
 
 
 def relocated(location: str, prefix: str, port: int) -> str:
@@ -113,4 +122,5 @@ def relocated(location: str, prefix: str, port: int) -> str:
         return location
     if not parts.path.startswith("/"):
         return location  # relative: the browser resolves it under the prefix already
-    return prefix + parts.path + (f"?{parts.query}" if parts.query else "")
+    path = parts.path if (parts.path + "/").startswith(prefix + "/") else prefix + parts.path
+    return path + (f"?{parts.query}" if parts.query else "")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_live import Api
 
-APP = '''from flask import Flask, make_response, redirect, request
+APP = '''from flask import Flask, make_response, redirect, request, url_for
 app = Flask(__name__)
 
 @app.route("/echo/<path:rest>", methods=["GET", "POST"])
@@ -32,6 +32,10 @@ def hostile():
 @app.route("/away")
 def away():
     return redirect("/echo/after?x=1")
+
+@app.route("/here")
+def here():
+    return redirect(url_for("echo", rest="there"))
 '''
 
 
@@ -82,6 +86,12 @@ def test_redirects_stay_within_the_app(app_url):
     response, _ = ask(app_url + "away")
     prefix = urlsplit(app_url).path.rstrip("/")
     assert response.status == 302 and response.getheader("Location") == f"{prefix}/echo/after?x=1"
+
+
+def test_the_app_makes_addresses_that_lead_back_through_the_gateway(app_url):
+    response, _ = ask(app_url + "here")
+    prefix = urlsplit(app_url).path.rstrip("/")
+    assert response.getheader("Location") == f"{prefix}/echo/there"
 
 
 def test_an_unknown_address_is_a_clear_404(live_server):

@@ -16,6 +16,8 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 import commands
 import discovery
 from flask_trace import TRACE, Trace, Tracer
@@ -79,7 +81,10 @@ class Runner:
 
             os.environ["WERKZEUG_DEBUG_PIN"] = "off"
             app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)
-        app.wsgi_app = self.traced(app.wsgi_app)
+        # Through the host's gateway the app lives under /apps/<token>: Werkzeug's own ProxyFix
+        # sets SCRIPT_NAME from X-Forwarded-Prefix, so url_for() leads back through it.
+        app.wsgi_app = ProxyFix(self.traced(app.wsgi_app), x_for=0, x_proto=0, x_host=0,
+                                x_port=0, x_prefix=1)
         server = handed_server(app, self.socket_fd, ssl_context)
         if self.control_fd is not None and self.program:
             commands.listen(self.control_fd, self.report, self.program, self.spec)
