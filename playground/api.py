@@ -58,8 +58,8 @@ def get_snippet(slug):
 def create_sandbox():
     count_run()
     data = body()
-    sandbox = services().sandboxes.create(current(), files.checked(data), label(data),
-                                          app_spec(data))
+    written = files.on_disk(files.checked(data))
+    sandbox = services().sandboxes.create(current(), written, label(data), app_spec(data))
     services().room.ran(sandbox)
     return shown(sandbox), 201
 
@@ -78,7 +78,8 @@ def rerun_sandbox(sandbox_id):
     sandbox.label = label(data) or sandbox.label
     if "app" in data:
         sandbox.app_spec = app_spec(data)
-    services().sandboxes.start(sandbox, checked, reset_data=data.get("reset_data") is True)
+    services().sandboxes.start(sandbox, files.on_disk(checked),
+                               reset_data=data.get("reset_data") is True)
     services().room.ran(sandbox)
     return shown(sandbox)
 

@@ -13,7 +13,7 @@ import zipfile
 
 from flask import Blueprint, send_file
 
-from .files import checked
+from .files import checked, data_of
 from .errors import PlaygroundError
 from .security import body
 from .services import services
@@ -115,20 +115,24 @@ def logical_lines(text: str) -> list:
 
 
 def archive(files: dict, folder: str, title: str) -> io.BytesIO:
-    """A zip of one folder holding the files, requirements.txt and a README."""
-    extra = {"requirements.txt": requirements(files.get("requirements.txt"))}
+    """A zip of one folder holding the files (binary ones as their bytes), requirements.txt and
+    a README."""
+    theirs = files.get("requirements.txt")
+    if isinstance(theirs, dict):  # not text: what is not a plain requirement is left out
+        theirs = data_of(theirs).decode("utf-8", "replace")
+    extra = {"requirements.txt": requirements(theirs)}
     if "README.md" not in files:
         extra["README.md"] = README.format(title=title)
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path, text in sorted({**files, **extra}.items()):
-            if path == "app.py":
-                text = runnable(text)
+        for path, value in sorted({**files, **extra}.items()):
+            if path == "app.py" and isinstance(value, str):
+                value = runnable(value)
             info = zipfile.ZipInfo(f"{folder}/{path}", date_time=stamp)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, text.encode("utf-8", "surrogatepass"))
+            zf.writestr(info, data_of(value))
     buffer.seek(0)
     return buffer
 

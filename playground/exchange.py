@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from . import proxy
 from .cookies import Jar
 from .errors import PlaygroundError
-from .files import is_utf8
+from .files import decoded, is_utf8, value_of
 from .sandbox.events import EventLog
 from .sandbox.sandbox import Sandbox
 
@@ -45,9 +45,7 @@ class Exchange:
             "body": text, "body_base64": b64, "truncated": hop.truncated,
             "elapsed_ms": hop.elapsed_ms, "size": len(hop.body), "content_type": hop.content_type,
             "cookies": self.cookies, "set_cookies": hop.set_cookies,
-            "request": {"method": hop.request.method, "path": hop.request.path,
-                        "headers": [list(h) for h in hop.request.headers],
-                        "body": (hop.request.body or b"").decode("utf-8", "replace")},
+            "request": request_echo(hop.request),
             "raw": hop.raw, "tls": hop.tls, "events": self.events,
             "route": served.get("route"), "trace": served.get("trace"),
             "redirects": self.redirects, "chunks": hop.chunks,
@@ -57,6 +55,17 @@ class Exchange:
         }
 
 
+def request_echo(request: proxy.Request) -> dict:
+    """The request as sent. `body` is its text (with U+FFFD for bytes that are not UTF-8);
+    `body_base64` holds the bytes themselves when the body is not text."""
+    sent = request.body or b""
+    value = value_of(sent)
+    return {"method": request.method, "path": request.path,
+            "headers": [list(h) for h in request.headers],
+            "body": value if isinstance(value, str) else sent.decode("utf-8", "replace"),
+            "body_base64": None if isinstance(value, str) else value["base64"]}
+
+
 def parse(data: dict, settings: dict) -> tuple[proxy.Request, bool]:
     """The request a visitor described in JSON, and whether to follow redirects; refused with
     a clear 4xx when the proxy could not send it."""
@@ -64,17 +73,32 @@ def parse(data: dict, settings: dict) -> tuple[proxy.Request, bool]:
     headers = data.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise PlaygroundError(400, "bad_headers", '"headers" must be an object {name: value}.')
-    text = data.get("body")
-    if text is not None and not (isinstance(text, str) and is_utf8(text)):
-        raise PlaygroundError(400, "bad_body", '"body" must be a string (valid UTF-8) or null.')
-    payload = text.encode("utf-8") if text else None
-    if payload and len(payload) > settings["MAX_REQUEST_BODY_BYTES"]:
-        raise PlaygroundError(413, "body_too_large", "the request body is larger than "
-                              f"{settings['MAX_REQUEST_BODY_BYTES']} bytes.")
+    payload = body_of(data, settings["MAX_REQUEST_BODY_BYTES"])
     pairs = list(headers.items())
     check_size(path, pairs, settings)
     proxy.validate(method, path, pairs)
     return proxy.Request(method, path, pairs, payload), bool(data.get("follow_redirects"))
+
+
+def body_of(data: dict, limit: int) -> bytes | None:
+    """The request body: `body` (text, sent as UTF-8) or `body_base64` (any bytes: a file
+    upload, a multipart form), never both; at most `limit` bytes."""
+    text, b64 = data.get("body"), data.get("body_base64")
+    if text is not None and b64 is not None:
+        raise PlaygroundError(400, "bad_body", 'send "body" (text) or "body_base64" (bytes), '
+                              "not both.")
+    if b64 is not None:
+        if not isinstance(b64, str):
+            raise PlaygroundError(400, "bad_body", '"body_base64" must be a base64 string.')
+        payload = decoded(b64, limit, "the request body is", "body_too_large")
+    elif text is not None and not (isinstance(text, str) and is_utf8(text)):
+        raise PlaygroundError(400, "bad_body", '"body" must be a string (valid UTF-8) or null.')
+    else:
+        payload = text.encode("utf-8") if text else None
+    if payload and len(payload) > limit:
+        raise PlaygroundError(413, "body_too_large", "the request body is larger than "
+                              f"{limit} bytes.")
+    return payload or None
 
 
 def check_size(path: object, headers: list, settings: dict) -> None:

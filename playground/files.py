@@ -2,8 +2,13 @@
 
 Every way files reach the host (a run, a share, a download, the presenter's broadcast) goes
 through `checked`, so a name or size that one path refuses no other path lets through.
+
+A file's value is its text (a str), or `{"base64": "..."}` for a file that is not text (an icon,
+an image). Sizes count the bytes on disk, so a binary file has the same limits as a text file.
 """
 
+import base64
+import binascii
 import posixpath
 import re
 
@@ -21,24 +26,25 @@ def checked(data: dict) -> dict:
     files = data.get("files")
     settings = current_app.config
     if not isinstance(files, dict) or not files:
-        raise PlaygroundError(400, "bad_files", '"files" must be an object {path: text}.')
+        raise PlaygroundError(400, "bad_files", '"files" must be an object {path: text '
+                              'or {"base64": ...}}.')
     if len(files) > settings["MAX_FILES"]:
         raise PlaygroundError(413, "too_many_files", f"at most {settings['MAX_FILES']} files.")
     total = 0
-    for path, text in files.items():
-        if not isinstance(path, str) or not isinstance(text, str):
+    files = dict(files)
+    for path, value in files.items():
+        if not isinstance(path, str):
             raise PlaygroundError(400, "bad_files", "every file needs a path and a text.")
         problem = path_problem(path)
         if problem:
             raise PlaygroundError(400, "bad_path", f"{path!r} {problem}.")
-        if not is_utf8(text):
-            raise PlaygroundError(400, "not_utf8", f"{path} holds text that is not valid UTF-8 "
-                                  "(a lone surrogate).")
-        size = len(text.encode("utf-8"))
-        if size > settings["MAX_FILE_BYTES"]:
-            raise PlaygroundError(413, "file_too_large", f"{path} is {size} bytes; the most is "
-                                  f"{settings['MAX_FILE_BYTES']}.")
-        total += size
+        data = content(path, value, settings["MAX_FILE_BYTES"])
+        if len(data) > settings["MAX_FILE_BYTES"]:
+            raise PlaygroundError(413, "file_too_large", f"{path} is {len(data)} bytes; the most "
+                                  f"is {settings['MAX_FILE_BYTES']}.")
+        if not isinstance(value, str):
+            files[path] = {"base64": base64.b64encode(data).decode("ascii")}  # one spelling
+        total += len(data)
     if total > settings["MAX_SNIPPET_BYTES"]:
         raise PlaygroundError(413, "snippet_too_large", f"the files add up to {total} bytes; the "
                               f"most is {settings['MAX_SNIPPET_BYTES']}.")
@@ -46,6 +52,57 @@ def checked(data: dict) -> dict:
     if clashes:
         raise PlaygroundError(400, "bad_path", f"{clashes[0]!r} is both a file and a folder.")
     return files
+
+
+def content(path: str, value: object, limit: int) -> bytes:
+    """The bytes of one file's value (text or {"base64"}), refused when it is neither; a base64
+    text longer than `limit` bytes could encode is refused before it is decoded."""
+    if isinstance(value, str):
+        if not is_utf8(value):
+            raise PlaygroundError(400, "not_utf8", f"{path} holds text that is not valid UTF-8 "
+                                  "(a lone surrogate).")
+        return value.encode("utf-8")
+    if not isinstance(value, dict) or value.keys() != {"base64"} or not isinstance(
+            value["base64"], str):
+        raise PlaygroundError(400, "bad_files", f"{path}: a file is its text, or "
+                              '{"base64": "..."} for a file that is not text.')
+    return decoded(value["base64"], limit, f"{path} is", "file_too_large")
+
+
+def decoded(text: str, limit: int, what: str, too_large: str) -> bytes:
+    """Standard base64 (padded, no line breaks) as bytes; 413 `too_large` past `limit` bytes
+    without decoding the rest, 400 `bad_base64` for anything that is not base64."""
+    if len(text) > 4 * (limit // 3 + 1):
+        raise PlaygroundError(413, too_large, f"{what} larger than {limit} bytes.")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise PlaygroundError(400, "bad_base64", f"{what} not valid base64 (standard alphabet, "
+                              "padded with =).") from None
+
+
+def value_of(data: bytes) -> str | dict:
+    """A file's bytes as the API gives them: its text when it is UTF-8 without NUL bytes, else
+    {"base64"} (an image, an icon, a font)."""
+    if b"\x00" not in data:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+def data_of(value: str | dict) -> bytes:
+    """The bytes on disk of a value `checked` let through (which holds no lone surrogate: the
+    surrogatepass is for text of our own, such as a download's README titled by the visitor)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return base64.b64decode(value["base64"])
+
+
+def on_disk(files: dict) -> dict[str, bytes]:
+    """Checked files as the bytes the sandbox writes."""
+    return {path: data_of(value) for path, value in files.items()}
 
 
 def path_problem(path: str) -> str | None:

@@ -3,7 +3,7 @@
 
 from flask import Blueprint, abort, current_app, redirect, url_for
 
-from .files import checked
+from .files import checked, data_of
 from .errors import PlaygroundError
 from .security import body
 from .services import services
@@ -29,7 +29,7 @@ def create_share():
     services().limits["shares"].take(current())
     data = body()
     shared = checked(data)
-    size = sum(len(text.encode("utf-8", "surrogatepass")) for text in shared.values())
+    size = sum(len(data_of(value)) for value in shared.values())
     limit = current_app.config["MAX_SHARE_BYTES"]
     if size > limit:
         raise PlaygroundError(413, "share_too_large", f"the files add up to {size} bytes; a share "

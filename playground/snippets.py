@@ -15,6 +15,7 @@ from pathlib import Path
 import markdown
 
 from . import highlight
+from .files import value_of
 
 SNIPPET_FILE = "snippet.toml"
 DIRECTORY_NAME = re.compile(r"^(?P<order>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -159,22 +160,18 @@ def _request(check: "_Checker", item: dict, where: str) -> dict:
             "headers": dict(headers), "body": body, "expect": expected}
 
 
-def _files(directory: Path) -> dict[str, str]:
-    """The visitor's files, app.py first, as {relative posix path: text}."""
+def _files(directory: Path) -> dict[str, str | dict]:
+    """The visitor's files, app.py first, as {relative posix path: text or {"base64"}}."""
     paths = sorted(
         path for path in directory.rglob("*")
         if path.is_file() and path.name != SNIPPET_FILE
         and not IGNORED.intersection(path.relative_to(directory).parts)
     )
-    files = {}
-    for path in paths:
-        name = path.relative_to(directory).as_posix()
-        try:
-            files[name] = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise SnippetError(f"{path}: a snippet's files are UTF-8 text") from None
+    files = {path.relative_to(directory).as_posix(): value_of(path.read_bytes()) for path in paths}
     if "app.py" not in files:
         raise SnippetError(f"{directory}: has no app.py")
+    if not isinstance(files["app.py"], str):
+        raise SnippetError(f"{directory / 'app.py'}: is not UTF-8 text")
     return {"app.py": files.pop("app.py"), **files}
 
 

@@ -64,7 +64,7 @@ class SandboxManager:
                 self._uids.add(uid)
                 return uid
 
-    def create(self, owner: str, files: dict, label: str | None = None,
+    def create(self, owner: str, files: dict[str, bytes], label: str | None = None,
                app_spec: str | None = None) -> Sandbox:
         with self._lock:
             if self._closed.is_set():
@@ -91,7 +91,7 @@ class SandboxManager:
             raise
         return sandbox
 
-    def start(self, sandbox: Sandbox, files: dict, reset_data: bool = False) -> dict:
+    def start(self, sandbox: Sandbox, files: dict[str, bytes], reset_data: bool = False) -> dict:
         """(Re)start `sandbox` once it is its turn; PlaygroundBusy if the queue does not move in
         time."""
         if not self._starting.acquire(timeout=self.settings["START_QUEUE_TIMEOUT"]):

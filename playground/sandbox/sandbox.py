@@ -117,9 +117,9 @@ class Sandbox:
 
     # -- start and stop --------------------------------------------------------------------------
 
-    def start(self, files: dict, reset_data: bool = False) -> dict:
-        """(Re)start the app with `files`, and what it kept from its last run unless
-        `reset_data`; answer once it serves, has failed or timed out."""
+    def start(self, files: dict[str, bytes], reset_data: bool = False) -> dict:
+        """(Re)start the app with `files` ({path: bytes}), and what it kept from its last run
+        unless `reset_data`; answer once it serves, has failed or timed out."""
         with self._lock:
             if self._removed:
                 raise NoSuchSandbox("this sandbox was stopped while it waited for its turn to "
@@ -244,16 +244,16 @@ class Sandbox:
                 data.save(root, data_dir(self.hostdir), self._snippet_files,
                           self.settings["LIMIT_DISK_BYTES"])
 
-    def _write_files(self, files: dict) -> None:
+    def _write_files(self, files: dict[str, bytes]) -> None:
         shutil.rmtree(self.hostdir, ignore_errors=True)
         self._snippet_files = set(files)
         try:
             self.hostdir.mkdir(parents=True)
             data_dir(self.hostdir).mkdir(exist_ok=True)
-            for name, text in files.items():
+            for name, content in files.items():
                 path = self.hostdir / name
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                path.write_bytes(content)
         except OSError as error:  # the host's disk is full, or a name the API let through
             raise FilesNotWritten("the playground could not write the snippet's files: "
                                   f"{error.strerror}.") from None
