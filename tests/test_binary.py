@@ -1,11 +1,13 @@
 """Binary files both ways, in real sandboxes: a file value is text or {"base64"} wherever files
 travel (runs, the catalog, shares, downloads, the presenter's room), request bodies may be bytes,
-and static files are served byte for byte."""
+and static files are served byte for byte with the MIME types the host's Python gives them."""
 
 import base64
 import hashlib
 import io
 import json
+import mimetypes
+import os
 import struct
 import zipfile
 
@@ -224,3 +226,22 @@ def test_the_presenters_open_message_carries_binary_files(app):
             assert room.snapshot()["files"] == files
         finally:
             room.release("presenter")
+
+
+# -- MIME types as outside ----------------------------------------------------------------------
+
+# Python's own table knows neither (before 3.13): the answer comes from /etc/mime.types.
+KINDS = ["notes.md", "font.woff2", "page.html", "data.json", "picture.webp"]
+
+
+def test_static_files_get_the_mime_types_flask_run_gives(visitor):
+    expected = {name: mimetypes.guess_type(name)[0] or "application/octet-stream"
+                for name in KINDS}
+    # The test means something only when the host's table knows .md and .woff2 (on Debian,
+    # the media-types package: .ci/run installs it).
+    assert os.path.exists("/etc/mime.types"), "install media-types: /etc/mime.types is missing"
+    assert "octet-stream" not in expected["notes.md"] + expected["font.woff2"], expected
+    sandbox = visitor.start(STATIC, {f"static/{name}": "x" for name in KINDS})
+    for name, kind in expected.items():
+        exchange = visitor.exchange(sandbox, "GET", f"/static/{name}")
+        assert exchange["content_type"].split(";")[0] == kind, name

@@ -140,7 +140,8 @@ class Bubblewrap:
             elif os.path.isdir(top):
                 args += ["--ro-bind", top, top]
         args += ["--perms", "0755", "--dir", "/etc"]
-        for etc in ("/etc/ssl", "/etc/localtime"):
+        # mime.types: Python's mimetypes (and so Flask's static files) answers as outside.
+        for etc in ("/etc/ssl", "/etc/localtime", "/etc/mime.types"):
             if os.path.exists(etc):
                 args += ["--ro-bind", etc, etc]
         for name in ("hosts", "nsswitch.conf"):  # localhost resolves, and nothing tries DNS
