@@ -311,6 +311,9 @@ def everyday():
     mine, theirs = multiprocessing.Pipe()
     theirs.send("over a Unix socket pair")
     found["pipe"] = mine.recv()
+    shared = multiprocessing.Value("i", 7)  # in /dev/shm, as Werkzeug's debugger's is
+    with multiprocessing.Lock():
+        found["shared"] = shared.value
     try:
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     except OSError as e:
@@ -321,13 +324,15 @@ def everyday():
 
 def test_a_flask_app_keeps_what_it_needs_of_sockets_and_names(visitor, app):
     """The sandbox may make Unix sockets only (seccomp.py): asyncio, sqlite3 and
-    multiprocessing still work, and names resolve from its own /etc/hosts without DNS."""
+    multiprocessing (its pipes, and its shared memory in /dev/shm) still work, and names resolve
+    from its own /etc/hosts without DNS."""
     sandbox = visitor.start(EVERYDAY)
     assert sandbox["state"] == "running", sandbox["error"]
     reply = visitor.exchange(sandbox, "GET", "/everyday")
     assert reply["status"] == 200, [e.get("error") for e in reply["events"]]
     found = json.loads(reply["body"])
     assert found["sqlite"] == 0 and found["pipe"] == "over a Unix socket pair"
+    assert found["shared"] == 7
     assert found["asyncio"] == "its self-pipe is a socketpair"
     if services_of(app).sandboxes.isolation.name == "bubblewrap":
         assert (found["hostname"], found["fqdn"]) == ("sandbox", "sandbox")
@@ -336,3 +341,4 @@ def test_a_flask_app_keeps_what_it_needs_of_sockets_and_names(visitor, app):
         # read the host's before its jail tries DNS, whose socket() seccomp refuses.
         assert found["example.com"] in (socket.EAI_NONAME, socket.EAI_AGAIN)
         assert found["udp"] == errno.EPERM
+
