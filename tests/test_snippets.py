@@ -1,6 +1,7 @@
 """The snippet catalog: every snippet runs in a real sandbox and answers as its notes promise,
 the catalog follows the talk, and a malformed snippet is refused with its name."""
 
+import importlib.metadata
 import re
 
 import pytest
@@ -93,6 +94,39 @@ def test_snippet_has_notes_and_requests(client, slug):
     assert "app.py" in snippet["files"]
     for request in snippet["requests"]:
         assert request["label"].strip() and request["path"].startswith("/")
+
+
+def test_what_the_help_says_a_snippet_may_import_imports(visitor):
+    """The page's help lists what a snippet may import: each of those imports in a sandbox."""
+    help_text = resources.path("templates").joinpath("_help.html").read_text("utf-8")
+    listed = re.search(r'id="help-imports">(.*?)</p>', help_text, re.S).group(1)
+    modules = re.findall(r"<code>(\w+)</code>", listed)
+    assert {"flask_login", "flask_wtf", "flask_sqlalchemy", "flask_caching",
+            "flask_debugtoolbar"} <= set(modules)
+    code = ("import importlib\nfrom flask import Flask\napp = Flask(__name__)\n"
+            "@app.get('/<name>')\ndef load(name):\n"
+            "    return importlib.import_module(name).__name__\n")
+    sandbox = visitor.start(code)
+    for module in modules:
+        answer = visitor.exchange(sandbox, "GET", f"/{module}")
+        assert (answer["status"], answer["body"]) == (200, module), [
+            e["error"]["message"] for e in answer["events"] if e["type"] == "exception"]
+
+
+def test_a_snippet_that_imports_an_extension_says_so_in_its_requirements(client):
+    """Taken home (a download), `pip install -r requirements.txt` must install what it imports
+    beyond Flask and the standard library."""
+    distributions = importlib.metadata.packages_distributions()
+    flask_own = {"flask", "werkzeug", "jinja2", "itsdangerous", "click", "blinker", "markupsafe"}
+    for slug in SLUGS:
+        files = fetch(client, slug)["files"]
+        imported = {name for path, text in files.items() if path.endswith(".py")
+                    for name in re.findall(r"^(?:from|import) (\w+)", text, re.M)}
+        needed = {distributions[name][0].lower() for name in imported
+                  if name in distributions and name not in flask_own}
+        listed = {re.split(r"[<>=~ ]", line)[0].lower()
+                  for line in files.get("requirements.txt", "").splitlines()}
+        assert needed <= listed, (slug, needed - listed)
 
 
 def test_notes_code_blocks_are_highlighted(client):
