@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 
+from playground import resources
 from playground.services import services_of
 from playground.snippets import Catalog
 
@@ -213,6 +214,14 @@ def test_the_catalog_gives_binary_files_as_base64(tmp_path):
     files = Catalog.load(tmp_path).get("icon")["files"]
     assert files == {"app.py": STATIC, "static/favicon.ico": b64(FAVICON),
                      "static/style.css": "body { color: red }\n"}
+
+
+def test_the_catalogs_binary_file_is_served_as_it_is_on_disk(client, visitor):
+    snippet = client.get("/api/snippets/uploads").json
+    on_disk = (resources.path("snippets") / "25-uploads/static/favicon.ico").read_bytes()
+    assert snippet["files"]["static/favicon.ico"] == b64(on_disk)
+    sandbox = client.post("/api/sandboxes", json={"files": snippet["files"]}).json
+    assert bytes_of(visitor.exchange(sandbox, "GET", "/favicon.ico")) == on_disk
 
 
 def test_the_presenters_open_message_carries_binary_files(app):

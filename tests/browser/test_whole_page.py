@@ -6,17 +6,20 @@ import re
 import pytest
 from playwright.sync_api import Error, expect
 
+from playground import resources
+from playground.snippets import Catalog
 from tests.browser.conftest import LAPTOP
 from tests.browser.test_editing import type_after, type_path
 from tests.browser.test_editor_page import open_snippet, run
 from tests.servers import start_server, stop_server
 
+SNIPPETS = len(Catalog.load(resources.path("snippets")))
 SETTLED = re.compile(r"running on port \d+|failed")
 
 
 @pytest.fixture(scope="module")
 def roomy_server():
-    """A server whose run rate lets one visitor run all 19 snippets in a row."""
+    """A server whose run rate lets one visitor run every snippet in a row."""
     proc, url = start_server(env={"PLAYGROUND_RATE_RUNS_PER_MINUTE": "600", "PLAYGROUND_RATE_RUN_BURST": "60"})
     try:
         yield url
@@ -35,9 +38,9 @@ def test_a_walk_through_every_snippet_leaves_the_console_clean(browser, roomy_se
         page.on("pageerror", lambda error: logged.append(str(error)))
         page.goto("/")
         items = page.locator("[data-testid=snippet-item]")
-        expect(items).to_have_count(19)
+        expect(items).to_have_count(SNIPPETS)
         state = page.get_by_test_id("sandbox-state")
-        for index in range(19):
+        for index in range(SNIPPETS):
             if index:
                 page.keyboard.press("Alt+ArrowDown")
             expect(items.nth(index)).to_have_attribute("aria-current", "true")
@@ -45,7 +48,7 @@ def test_a_walk_through_every_snippet_leaves_the_console_clean(browser, roomy_se
             expect(state).to_have_text(SETTLED)
             expect(page.locator("#log-status")).to_have_text("live")
         page.keyboard.press("Alt+ArrowUp")  # and back once more, closing the last one's
-        expect(items.nth(17)).to_have_attribute("aria-current", "true")
+        expect(items.nth(SNIPPETS - 2)).to_have_attribute("aria-current", "true")
         page.wait_for_timeout(1500)  # a socket's close is logged, if at all, after the switch
         assert logged == [], logged
     finally:
