@@ -8,8 +8,10 @@
 // own (undo.js), by typed runs, the indenting edits included.
 //
 // Files can be added, renamed and deleted; a read-only editor (the follower's mirror) shows
-// someone else's files, updated from outside.
+// someone else's files, updated from outside. A file that is not text ({base64}) gets a view of
+// its own (binary.js): what it is, not its bytes as text.
 import { escapeHtml, highlight, languageFor } from "./api.js";
+import { BinaryView, isBinary, sameContent } from "./binary.js";
 import { el } from "./dom.js";
 import { TabList } from "./tabs.js";
 import { UndoHistory, difference } from "./undo.js";
@@ -57,6 +59,11 @@ class FileView {
 
   get text() {
     return this.textarea.value;
+  }
+
+  /** What takes the focus when the file is shown. */
+  get focusable() {
+    return this.textarea;
   }
 
   rename(path) {
@@ -336,7 +343,7 @@ export function fileNameProblem(path, paths) {
 
 /** What differs in `files` from `originals`: changed and added files, and deleted ones as null. */
 export function editsBetween(files, originals) {
-  const edits = Object.fromEntries(Object.entries(files).filter(([p, t]) => t !== originals[p]));
+  const edits = Object.fromEntries(Object.entries(files).filter(([p, t]) => !sameContent(t, originals[p])));
   for (const path of Object.keys(originals)) if (!(path in files)) edits[path] = null;
   return edits;
 }
@@ -373,17 +380,19 @@ export class Editor {
     this.show(this.paths[0]);
   }
 
-  addView(path, text) {
-    const view = new FileView(path, text, {
-      readOnly: this.readOnly,
-      onInput: (v) => {
-        this.updateTab(v.path);
-        if (!this.readOnly) {
-          this.touched = true;
-          this.onChange(v.path, "text");
-        }
-      },
-    });
+  addView(path, value) {
+    const view = isBinary(value)
+      ? new BinaryView(path, value, { onReplace: (v, replacement) => this.replace(v.path, replacement) })
+      : new FileView(path, value, {
+        readOnly: this.readOnly,
+        onInput: (v) => {
+          this.updateTab(v.path);
+          if (!this.readOnly) {
+            this.touched = true;
+            this.onChange(v.path, "text");
+          }
+        },
+      });
     this.views.set(path, view);
     this.host.append(view.root);
     const tab = el("button", { type: "button", role: "tab", className: "file-tab", "data-testid": "file-tab" },
@@ -420,7 +429,8 @@ export class Editor {
     for (const [p, v] of this.views) {
       const active = p === path;
       v.root.hidden = !active;
-      // One test hook for the visible editor only.
+      // One test hook for the visible text editor only.
+      if (!v.textarea) continue;
       if (active && this.testid) v.textarea.dataset.testid = this.testid;
       else delete v.textarea.dataset.testid;
     }
@@ -434,7 +444,7 @@ export class Editor {
   }
 
   focus() {
-    this.active?.textarea.focus();
+    this.active?.focusable.focus();
   }
 
   showIndex(index) {
@@ -455,12 +465,13 @@ export class Editor {
   }
 
   updateTab(path) {
-    this.tabFor(path)?.classList.toggle("is-modified", this.views.get(path).text !== this.originals[path]);
+    this.tabFor(path)?.classList.toggle("is-modified", !sameContent(this.views.get(path).text, this.originals[path]));
   }
 
-  /** Adds an empty file and shows it; the caller has checked the name (fileNameProblem). */
-  add(path, text = "") {
-    this.addView(path, text);
+  /** Adds a file (empty, or text or {base64} read from disk) and shows it; the caller has
+   * checked the name (fileNameProblem). */
+  add(path, value = "") {
+    this.addView(path, value);
     this.sortTabs();
     this.show(path);
     this.focus();
@@ -482,6 +493,16 @@ export class Editor {
     this.onChange(to, "files");
   }
 
+  /** Gives a file other content from disk, text or binary, in a view of the right kind. */
+  replace(path, value) {
+    const view = this.views.get(path);
+    if (!view || this.readOnly) return;
+    view.root.remove();
+    this.tabFor(path).remove();
+    this.views.delete(path);
+    this.add(path, value);
+  }
+
   remove(path) {
     const view = this.views.get(path);
     if (!view) return;
@@ -495,7 +516,8 @@ export class Editor {
 
   /** A read-only mirror follows someone else's files: new texts, or another set of files. */
   mirror(files, path) {
-    const same = Object.keys(files).length === this.views.size && Object.keys(files).every((p) => this.views.has(p));
+    const same = Object.keys(files).length === this.views.size && Object.entries(files).every(
+      ([p, value]) => this.views.has(p) && isBinary(value) === this.views.get(p) instanceof BinaryView);
     if (!same) this.open(files);
     else for (const [p, text] of Object.entries(files)) this.views.get(p).setText(text);
     if (path && path !== this.active?.path) this.show(path);
@@ -527,8 +549,8 @@ export class Editor {
   markView(file, line, name) {
     this.clearViewMark();
     const path = this.pathFor(file);
-    if (!path) return;
     const view = this.views.get(path);
+    if (!view?.layer) return; // not a text file: no line to mark
     const mark = el("div", { className: "line-mark view-mark", title: `the view that answered: ${name}` });
     mark.style.setProperty("--line", line);
     view.layer.append(mark);

@@ -1,19 +1,28 @@
-// New file, Rename and Delete for the editor's files: the buttons in the editor's bar, F2 and
-// Delete on a file tab, a double click on a tab to rename. A name is asked for in a small form
-// in the bar (Enter to confirm, Esc to cancel) and checked as the host would check it.
+// New file, Add from disk, Rename and Delete for the editor's files: the buttons in the
+// editor's bar, F2 and Delete on a file tab, a double click on a tab to rename. A name is asked
+// for in a small form in the bar (Enter to confirm, Esc to cancel) and checked as the host would
+// check it. A file from disk is added as text, or as binary when it is not text (binary.js).
+import { readFile, typeOf, valueOfBytes } from "./binary.js";
 import { fileNameProblem } from "./editor.js";
 
 export class FileActions {
   /** editor: the page's Editor; the elements of the bar and of its naming form. */
-  constructor(editor, { newButton, renameButton, deleteButton, form }) {
+  constructor(editor, { newButton, uploadButton, uploadInput, renameButton, deleteButton, form }) {
     this.editor = editor;
     this.form = form;
     this.input = form.querySelector("input");
     this.label = form.querySelector(".file-namer-label");
     this.error = form.querySelector(".error-text");
     this.renaming = null; // the path being renamed, or null for a new file
+    this.adding = null; // the content of a file from disk being named, or null
     this.buttons = { renameButton, deleteButton };
     newButton.addEventListener("click", () => this.ask(null));
+    uploadButton.addEventListener("click", () => uploadInput.click());
+    uploadInput.addEventListener("change", async () => {
+      const file = uploadInput.files[0];
+      uploadInput.value = "";
+      if (file) this.ask(null, { name: suggestedPath(file.name), value: valueOfBytes(await readFile(file)) });
+    });
     renameButton.addEventListener("click", () => this.ask(editor.active?.path));
     deleteButton.addEventListener("click", () => this.remove(editor.active?.path));
     editor.tabs.addEventListener("dblclick", (event) => {
@@ -57,12 +66,14 @@ export class FileActions {
     }
   }
 
-  /** Opens the form: a name for a new file (`path` null), or a new name for `path`. */
-  ask(path) {
+  /** Opens the form: a name for a new file (`path` null; with `adding`, one read from disk), or
+   * a new name for `path`. */
+  ask(path, adding = null) {
     if (path && FileActions.fixed(path)) return;
     this.renaming = path;
-    this.label.textContent = path ? `Rename ${path} to` : "New file";
-    this.input.value = path ?? "";
+    this.adding = adding?.value ?? null;
+    this.label.textContent = path ? `Rename ${path} to` : adding ? "Add the file as" : "New file";
+    this.input.value = path ?? adding?.name ?? "";
     this.input.placeholder = "templates/page.html";
     this.error.textContent = "";
     this.form.hidden = false;
@@ -79,16 +90,17 @@ export class FileActions {
       this.input.focus();
       return;
     }
-    const renaming = this.renaming;
+    const { renaming, adding } = this;
     this.close({ focus: false });
     if (renaming) this.editor.rename(renaming, name);
-    else this.editor.add(name);
+    else this.editor.add(name, adding ?? "");
     this.editor.focus();
   }
 
   close({ focus = true } = {}) {
     this.form.hidden = true;
     this.renaming = null;
+    this.adding = null;
     if (focus) this.editor.focus();
   }
 
@@ -97,4 +109,13 @@ export class FileActions {
     if (!confirm(`Delete ${path}? Its text goes with it (Reset brings back the talk's own files).`)) return;
     this.editor.remove(path);
   }
+}
+
+/** Where a file from disk usually goes in a Flask app: images, fonts, stylesheets and scripts in
+ * static/, pages in templates/, the rest (modules, data) beside app.py. */
+function suggestedPath(name) {
+  const ext = name.split(".").pop().toLowerCase();
+  if (/^(image|font)\//.test(typeOf(name)) || ["css", "js", "svg"].includes(ext)) return `static/${name}`;
+  if (["html", "htm", "jinja", "j2"].includes(ext)) return `templates/${name}`;
+  return name;
 }

@@ -182,7 +182,8 @@ export class FollowMode {
   /** The presenter's caret and scroll position, in lines and characters. */
   renderView() {
     const view = this.editor.active;
-    if (!view) return;
+    this.caret.hidden = !view?.textarea; // a binary file has no caret
+    if (!view?.textarea) return;
     const { cursor = [0, 0], scroll = {} } = this.state;
     const before = view.text.slice(0, cursor[1]).split("\n");
     this.caret.style.setProperty("--line", before.length - 1);

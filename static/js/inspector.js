@@ -258,7 +258,8 @@ export class Inspector {
       else this.sight.observe(pre);
       return pre;
     };
-    const body = this.current.request?.body;
+    const { body: text, body_base64: bytes } = this.current.request ?? {};
+    const body = bytes ? `(${atob(bytes).length} bytes from a file, sent as they are)` : text;
     const copy = el("button", { type: "button", className: "small" }, "Copy as curl");
     const curl = el("pre", { className: "plain curl" }, raw.curl);
     copy.addEventListener("click", async () => {

@@ -32,7 +32,8 @@ setupLayout();
 const picker = new Picker({ list: $("snippet-list"), search: $("snippet-search"), onPick: open, onFilter: pickerFiltered });
 const editor = new Editor({ host: $("editor-host"), tabs: $("file-tabs"), onChange: editorChanged, onShow: editorShown });
 const fileActions = new FileActions(editor, {
-  newButton: $("new-file"), renameButton: $("rename-file"), deleteButton: $("delete-file"), form: $("file-namer"),
+  newButton: $("new-file"), uploadButton: $("upload-file"), uploadInput: $("upload-input"),
+  renameButton: $("rename-file"), deleteButton: $("delete-file"), form: $("file-namer"),
 });
 const sandbox = new Sandbox({
   badge: $("sandbox-state"), isolation: $("sandbox-isolation"), stopButton: $("stop-button"), onChange: sandboxChanged,

@@ -138,6 +138,7 @@ export class PresenterMode {
   /** The open file, the cursor [start, end] and the scroll position in lines and characters. */
   view() {
     const { path, textarea } = this.editor.active;
+    if (!textarea) return { path, cursor: [0, 0], scroll: { top: 0, left: 0 } }; // a binary file
     const style = getComputedStyle(textarea);
     const lineHeight = parseFloat(style.lineHeight) || 1.5 * parseFloat(style.fontSize);
     const charWidth = 0.6 * parseFloat(style.fontSize); // near enough for a monospace font

@@ -1,8 +1,13 @@
 // The request panel: method, path, headers, body, the snippet's suggested
-// requests, the app's routes and this session's history.
+// requests, the app's routes and this session's history. A body may hold a file from disk: in a
+// multipart form, or as the whole body ("file"); bytes go to the host as body_base64.
+import { fromBase64, readFile, toBase64 } from "./binary.js";
+import { humanSize } from "./response.js";
+import { multipart } from "./multipart.js";
 import { subtabs } from "./tabs.js";
 
 const CONTENT_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" };
+const MULTIPART = "multipart/form-data"; // a form with a file; the boundary is added as it is sent
 
 /** Editable name/value rows with an enable box; there is always one empty row to type in. */
 class KeyValueRows {
@@ -102,6 +107,14 @@ export class RequestPanel {
       namePlaceholder: "field", valuePlaceholder: "value", onChange: () => {},
     });
     this.body.addEventListener("input", () => this.checkJson());
+    this.file = { row: $("request-file-row"), field: $("request-file-field"), input: $("request-file"),
+      info: $("request-file-info"), clear: $("request-file-clear") };
+    this.picked = null; // {name, type, bytes} of the file to send, or null
+    this.file.input.addEventListener("change", async () => {
+      const file = this.file.input.files[0];
+      if (file) this.pick({ name: file.name, type: file.type, bytes: await readFile(file) });
+    });
+    this.file.clear.addEventListener("click", () => this.pick(null));
     this.formatButton = $("body-format");
     this.formatButton.addEventListener("click", () => this.formatJson());
     for (const radio of root.querySelectorAll("input[name=body-mode]")) {
@@ -140,7 +153,9 @@ export class RequestPanel {
 
   setMode(mode, { setHeader = false } = {}) {
     this.root.querySelector(`input[name=body-mode][value=${mode}]`).checked = true;
-    this.body.hidden = mode === "none" || mode === "form";
+    this.body.hidden = ["none", "form", "file"].includes(mode);
+    this.file.row.hidden = mode !== "form" && mode !== "file";
+    this.file.field.hidden = mode !== "form";
     this.body.placeholder = mode === "json" ? '{"name": "value"}' : "Request body";
     this.formatButton.hidden = mode !== "json";
     this.formFields.container.hidden = mode !== "form";
@@ -148,10 +163,26 @@ export class RequestPanel {
     if (setHeader) {
       const current = this.headers.valueOf("Content-Type");
       if (CONTENT_TYPES[mode]) this.headers.put("Content-Type", CONTENT_TYPES[mode]);
-      else if (Object.values(CONTENT_TYPES).includes(current)) this.headers.put("Content-Type", null);
+      else if ([...Object.values(CONTENT_TYPES), MULTIPART].includes(current)) this.headers.put("Content-Type", null);
     }
+    if (setHeader && this.picked) this.pick(this.picked); // the file's own Content-Type
     this.checkJson();
     this.updateCounts();
+  }
+
+  /** A file to send (or none): in form mode the form goes as multipart/form-data; with
+   * `setHeader`, Content-Type says so. */
+  pick(file, { setHeader = true } = {}) {
+    this.picked = file;
+    if (!file) this.file.input.value = "";
+    this.file.info.textContent = file ? `${file.name}, ${humanSize(file.bytes.length)}` : "";
+    this.file.clear.hidden = !file;
+    if (!setHeader) return;
+    if (this.mode === "form") {
+      this.headers.put("Content-Type", file ? MULTIPART : CONTENT_TYPES.form);
+    } else if (this.mode === "file" && file) {
+      this.headers.put("Content-Type", file.type || "application/octet-stream");
+    }
   }
 
   checkJson() {
@@ -196,23 +227,37 @@ export class RequestPanel {
     if (!path.startsWith("/")) path = `/${path}`;
     path = asRequestTarget(path);
     const mode = this.mode;
+    const headers = Object.fromEntries(this.headers.get());
     let body = null;
+    let bytes = null;
     if (mode === "raw" || mode === "json") body = this.body.value;
-    if (mode === "form") body = new URLSearchParams(this.formFields.get()).toString();
+    if (mode === "form" && !this.picked) body = new URLSearchParams(this.formFields.get()).toString();
+    if (mode === "form" && this.picked) {
+      const form = multipart(this.formFields.get(), { field: this.file.field.value.trim() || "file", ...this.picked });
+      const name = Object.keys(headers).find((n) => n.toLowerCase() === "content-type") ?? "Content-Type";
+      headers[name] = form.contentType; // its boundary is the body's own
+      bytes = form.bytes;
+    }
+    if (mode === "file") bytes = this.picked?.bytes ?? new Uint8Array();
     return {
       method: this.method.value.trim().toUpperCase() || "GET",
       path,
-      headers: Object.fromEntries(this.headers.get()),
+      headers,
       body,
+      ...(bytes && { body_base64: toBase64(bytes) }),
     };
   }
 
-  fill({ method, path, headers = {}, body = null }) {
+  fill({ method, path, headers = {}, body = null, body_base64: bytes = null }) {
     this.method.value = method;
     this.path.value = path;
     this.headers.set(Object.entries(headers));
     const type = (this.headers.valueOf("Content-Type") ?? "").toLowerCase();
-    if (body === null || body === undefined) {
+    this.pick(null, { setHeader: false });
+    if (bytes !== null) {  // sent from a file: the same bytes, with the same headers
+      this.setMode("file");
+      this.pick({ name: "the body sent before", type, bytes: fromBase64(bytes) }, { setHeader: false });
+    } else if (body === null || body === undefined) {
       this.setMode("none");
     } else if (type.includes("json")) {
       this.body.value = body;

@@ -63,7 +63,7 @@ function navigationScript(path) {
 })();`.replace(/<\//g, "<\\/");
 }
 
-function humanSize(bytes) {
+export function humanSize(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
