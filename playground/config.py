@@ -57,8 +57,9 @@ SETTINGS = {
                                          "of the machine's when unset."),
     "SANDBOXES_CPU_WEIGHT": (256, "CPU weight of all children together (cgroup cpu.shares) "
                              "against each busy host thread's 1024: the host answers first."),
-    "MAX_STARTING": (None, "Children starting at once (start-up is CPU-bound); further runs "
-                     "wait for a turn. The machine's core count when unset."),
+    "MAX_STARTING": (None, "Children starting at once; further runs wait for a turn. When unset: "
+                     "16 a core for warm starts (a few ms of CPU each, mostly waiting on the "
+                     "kernel), one a core for cold ones (150 ms of CPU importing Flask)."),
     "START_QUEUE_TIMEOUT": (30.0, "Seconds a run waits for its turn before 'the playground is "
                             "busy'."),
     "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per "

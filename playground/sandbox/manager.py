@@ -23,6 +23,7 @@ from .sandbox import Sandbox
 from .zygote import Zygote
 
 log = logging.getLogger(__name__)
+WARM_STARTS_PER_CORE = 16
 
 
 class SandboxManager:
@@ -47,7 +48,9 @@ class SandboxManager:
         self.basedir = Path(tempfile.mkdtemp(prefix=f"flask-{self.block.name}-"))
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none
         self.capacity = capacity(settings)
-        self._starting = threading.BoundedSemaphore(settings["MAX_STARTING"] or os.cpu_count())
+        per_core = WARM_STARTS_PER_CORE if self.zygote else 1
+        self._starting = threading.BoundedSemaphore(
+            settings["MAX_STARTING"] or per_core * (os.cpu_count() or 1))
         self._lock = threading.Lock()
         self._closed = threading.Event()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
