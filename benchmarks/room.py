@@ -8,14 +8,22 @@ route that never answers. Prints the latency of proxied requests, run start-up, 
 answer a well-behaved visitor should not get), and the peak memory of the host and its children.
 
     python benchmarks/room.py [--visitors 100] [--requests 20] [--hostile 4] [--ramp 30] [--think 2]
-                              [--attacks "fork bomb,print flood"]
+                              [--attacks "fork bomb,print flood"] [--abuse all|"highlight,shares"]
+
+`--abuse` adds the attacks on the host itself (benchmarks/abuse.py: the highlighter's worst
+case, session-cookie bombs, WebSocket and slowloris floods, an events-pipe flood, shares and
+presenter-token scripts that drop their cookie), one attacker each, for the whole run, in a
+process of their own at the lowest CPU priority (an attacker's CPU is their own laptop's). A probe
+asks for the page (GET /) every 100 ms, first for 5 s on the quiet host, then all along.
 """
 
 import argparse
 import http.client
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -23,6 +31,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from abuse import ATTACKS  # noqa: E402 - for the names
+
 from tests.servers import start_server, stop_server  # noqa: E402
 
 SNIPPET = '''from flask import Flask, request, session
@@ -132,6 +142,24 @@ class Room:
                 me.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
 
 
+def probe(url: str, until: threading.Event, samples: list, errors: list) -> None:
+    """GET / every 100 ms, as a newcomer opening the page would."""
+    parts = urlsplit(url)
+    while not until.wait(0.1):
+        started = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status != 200:
+                errors.append(f"GET /: {response.status}")
+        except OSError as exc:
+            errors.append(f"GET /: {exc}")
+        samples.append(time.perf_counter() - started)
+
+
 def percentile(samples: list, p: float) -> float:
     samples = sorted(samples)
     return samples[min(len(samples) - 1, int(len(samples) * p))] if samples else float("nan")
@@ -165,22 +193,40 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between requests")
     parser.add_argument("--attacks", type=lambda text: text.split(","), default=list(HOSTILE),
                         help="which attacks the hostile visitors take turns at (comma-separated)")
+    parser.add_argument("--abuse", default="", help="attacks on the host beside the room "
+                        f"(comma-separated, or all): {', '.join(ATTACKS)}")
     args = parser.parse_args()
+    abuse = list(ATTACKS) if args.abuse == "all" else [a for a in args.abuse.split(",") if a]
 
     room_size = args.visitors + args.hostile + 10
     proc, url = start_server(env={"PLAYGROUND_MAX_SANDBOXES": str(room_size)})
     room = Room(url, args)
+    quiet, busy, probe_errors = [], [], []
+    struck = {}
     try:
+        quiet_done = threading.Event()
+        prober = threading.Thread(target=probe, args=(url, quiet_done, quiet, probe_errors))
+        prober.start()
+        time.sleep(5)
+        quiet_done.set()
+        prober.join()
+        prober = threading.Thread(target=probe, args=(url, room.done, busy, probe_errors))
+        attackers = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("abuse.py")), url, ",".join(abuse)],
+            stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(19)) if abuse else None
         hostile = [threading.Thread(target=room.hostile, args=(i,), daemon=True)
                    for i in range(args.hostile)]
         visitors = [threading.Thread(target=room.visitor, args=(i,)) for i in range(args.visitors)]
         began = time.perf_counter()
-        for thread in hostile + visitors:
+        for thread in [prober, *hostile, *visitors]:
             thread.start()
         for thread in visitors:
             thread.join()
         room.done.set()
-        for thread in hostile:
+        if attackers:
+            attackers.terminate()
+            struck = json.loads(attackers.communicate(timeout=60)[0] or "{}")
+        for thread in [prober, *hostile]:
             thread.join(30)
         took = time.perf_counter() - began
         host_mb, children_mb = memory_peaks(proc.pid)
@@ -189,11 +235,16 @@ def main() -> None:
 
     print(f"room: {args.visitors} visitors x {args.requests} requests (think {args.think:g} s, "
           f"ramp {args.ramp:g} s), {args.hostile} hostile visitors, {took:.0f} s")
+    print(figures("GET /, quiet", quiet))
+    print(figures("GET /, in the room", busy)
+          + f"   p99 {percentile(busy, .99) / percentile(quiet, .99):.1f}x quiet")
     print(figures("proxied requests", room.latencies))
     print(figures("run start-up", room.startups))
-    print(f"  errors            {len(room.errors)}")
-    for error in room.errors[:10]:
+    print(f"  errors            {len(room.errors)} (honest visitors), {len(probe_errors)} (GET /)")
+    for error in (room.errors + probe_errors)[:10]:
         print(f"    {error}")
+    for name, n in struck.items():
+        print(f"  abuse: {name:<20} {n} times")
     print(f"  peak memory       host {host_mb:.0f} MB, children together {children_mb:.0f} MB")
     for name, outcomes in room.hostile_runs.items():
         counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}

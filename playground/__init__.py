@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.instance_path = str(Path.home() / ".local" / "share" / "flask-playground")
 
     from . import (api, download, errors, gateway, live, presenter, ratelimit, security,
-                   services, shares, views, visitors, workers)
+                   services, shares, sockets, views, visitors, workers)
     from .cookies import Jars
     from .room import Room
     from .sandbox.manager import SandboxManager
@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ))
 
     sock.init_app(app)
+    app.before_request(sockets.turn_away)
     for blueprint in (api.bp, views.bp, live.bp, presenter.bp, shares.bp, download.bp,
                       gateway.bp):
         app.register_blueprint(blueprint)

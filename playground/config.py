@@ -69,6 +69,12 @@ SETTINGS = {
                                  "Python process in their sandbox)."),
     "RATE_COMMAND_BURST": (10, "flask commands a visitor may run at once."),
     "COMMAND_TIMEOUT": (30.0, "Seconds a flask command may run before it is stopped."),
+    "TEXT_FREE_BYTES": (64 * 1024, "Bytes of a text to highlight or format that count against "
+                        "the visitor's own rate only."),
+    "TEXT_BYTES_PER_SECOND": (4 * 1024 * 1024, "Bytes a second past TEXT_FREE_BYTES that all "
+                              "visitors together may send to be highlighted or formatted."),
+    "TEXT_BYTES_BURST": (16 * 1024 * 1024, "Bytes past TEXT_FREE_BYTES all visitors may send to "
+                         "be highlighted or formatted at once."),
     "RATE_SHARES_PER_MINUTE": (10, "Shares one visitor may store per minute (kept for good)."),
     "RATE_SHARE_BURST": (10, "Shares a visitor may store at once."),
     "RATE_ALL_SHARES_PER_MINUTE": (120, "Shares all visitors together may store per minute (a "

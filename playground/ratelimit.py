@@ -38,8 +38,8 @@ class RateLimit:
         self._buckets = {}
         self._lock = threading.Lock()
 
-    def take(self, key: str) -> None:
-        """Spend a token of `key`'s bucket, or raise a 429 PlaygroundError."""
+    def take(self, key: str, cost: float = 1) -> None:
+        """Spend `cost` tokens of `key`'s bucket, or raise a 429 PlaygroundError."""
         now = time.monotonic()
         with self._lock:
             bucket = self._buckets.get(key)
@@ -49,10 +49,10 @@ class RateLimit:
                 bucket = self._buckets[key] = Bucket(self.burst, now)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
             bucket.stamp = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
+            if bucket.tokens >= cost:
+                bucket.tokens -= cost
                 return
-            wait = (1 - bucket.tokens) / self.rate
+            wait = (cost - bucket.tokens) / self.rate
         per_unit = self.rate * (60 if self.per == "minute" else 1)
         if self.everyone:
             message = (f"the playground takes {per_unit:g} {self.what} a {self.per} from all "
@@ -84,6 +84,12 @@ def for_app(settings: dict) -> dict[str, RateLimit]:
         # text workers busy for everyone (workers.py).
         "highlights": RateLimit("highlights", settings["RATE_HIGHLIGHTS_PER_SECOND"],
                                 settings["RATE_HIGHLIGHT_BURST"], "second"),
+        # Past TEXT_FREE_BYTES, the text sent to be highlighted or formatted is counted for
+        # all visitors together: a script dropping its cookie would otherwise have the host
+        # parse megabytes of JSON a second.
+        "text_bytes": RateLimit("bytes of large texts to highlight or format",
+                                settings["TEXT_BYTES_PER_SECOND"], settings["TEXT_BYTES_BURST"],
+                                "second", everyone=True),
         "formats": RateLimit("formattings", settings["RATE_FORMATS_PER_MINUTE"] / 60,
                              settings["RATE_FORMAT_BURST"], "minute"),
         # Per visitor and for all together, as a script that drops its cookie is a new visitor

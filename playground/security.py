@@ -14,7 +14,7 @@ cookies or API; the page itself builds its DOM from text, never from visitors' H
 import socket
 import threading
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -60,19 +60,53 @@ def guard() -> None:
     connection = request.environ.get("werkzeug.socket")  # python -m playground's own server
     if connection is not None and (request.content_length or request.environ.get(
             "wsgi.input_terminated")):
-        timeout = current_app.config["BODY_TIMEOUT"]
-        late = threading.Event()
-        cutoff = WATCHDOG.after(timeout, lambda: (late.set(), stop_reading(connection)))
-        try:
-            request.get_data(cache=True)
-        except ClientDisconnected:
-            if not late.is_set():
-                raise
-        finally:
-            WATCHDOG.cancel(cutoff)
-        if late.is_set():
-            raise PlaygroundError(408, "request_timeout", "the request's body did not arrive "
-                                  f"within {timeout:g} s (BODY_TIMEOUT).")
+        g.body = TimedBody(request.environ["wsgi.input"], connection, request.content_length,
+                           current_app.config["BODY_TIMEOUT"])
+        request.environ["wsgi.input"] = g.body
+
+
+class TimedBody:
+    """A request's body that must be read within BODY_TIMEOUT of its head: a client trickling
+    it would hold a host thread. Only what a view reads is read (one that refuses the call
+    first, a rate limit say, reads none of it); at the deadline the reads end (SHUT_RD) and
+    the call is answered 408 (`late`)."""
+
+    def __init__(self, stream: object, connection: socket.socket, length: int | None,
+                 timeout: float):
+        self.stream, self.left, self.timeout = stream, length, timeout
+        self.late = threading.Event()
+        self.cutoff = WATCHDOG.after(timeout, lambda: (self.late.set(), stop_reading(connection)))
+
+    def read(self, size: int = -1) -> bytes:
+        return self._counted(self.stream.read(size))  # type: ignore[attr-defined]
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._counted(self.stream.readline(size))  # type: ignore[attr-defined]
+
+    def _counted(self, data: bytes) -> bytes:
+        if self.left is not None:
+            self.left -= len(data)
+            if self.left <= 0:
+                self.done()
+        return data
+
+    def done(self) -> None:
+        WATCHDOG.cancel(self.cutoff)
+
+
+def end_body(_error: BaseException | None) -> None:
+    """teardown_request: the body's deadline ends with its request."""
+    if "body" in g:
+        g.body.done()
+
+
+def body_too_slow(error: ClientDisconnected) -> Response | ClientDisconnected:
+    """A body cut at its deadline is a 408 that says so; another disconnect, Werkzeug's 400."""
+    if "body" in g and g.body.late.is_set():
+        return errors.answer(PlaygroundError(408, "request_timeout", "the request's body did "
+                                             f"not arrive within {g.body.timeout:g} s "
+                                             "(BODY_TIMEOUT)."))
+    return error
 
 
 def stop_reading(connection: socket.socket) -> None:
@@ -144,3 +178,5 @@ def init_app(app: Flask) -> None:
     app.before_request(guard)
     app.after_request(secure_headers)
     app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(ClientDisconnected, body_too_slow)
+    app.teardown_request(end_body)

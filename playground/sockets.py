@@ -17,7 +17,7 @@ import json
 import socket
 from collections.abc import Callable
 
-from flask import Blueprint
+from flask import Blueprint, Response, request
 from flask_sock import Sock
 from simple_websocket import Server
 
@@ -36,19 +36,21 @@ def route(rule: str, bp: Blueprint) -> Callable:
         @sock.route(rule, bp=bp)
         @functools.wraps(handler)
         def guarded(ws, **view_args):
+            wait = CLOSE_REPLY_SECONDS
             try:
-                security.check_socket()
-                visitor = visitors.known()
+                visitor = visitors.known()  # turn_away() refused the others already
                 with services().sockets.hold(visitor):
                     handler(ws, visitor, **view_args)
             except (PlaygroundError, SandboxError) as refused:
                 error = errors.from_sandbox(refused) if isinstance(refused, SandboxError) \
                     else refused
-                if error.status != 403:  # forbidden is only closed; the rest says why first
+                if error.status == 403:  # forbidden is only closed, and at once: no thread is
+                    wait = 0.0           # held for a script opening hundreds
+                else:  # the rest says why first
                     ws.send(errors.frame(error))
                 ws.close(reason=1008, message=error.code)
             finally:
-                end_cleanly(ws)
+                end_cleanly(ws, wait)
         return guarded
     return decorate
 
@@ -56,7 +58,39 @@ def route(rule: str, bp: Blueprint) -> Callable:
 CLOSE_REPLY_SECONDS = 1.0  # how long a socket we close waits for the client's close frame
 
 
-def end_cleanly(ws: Server) -> None:
+class _Unread:
+    """The reader thread of a socket closed as it opens: never started, nothing to read."""
+
+    name = "unread"
+
+    def __init__(self, target: Callable) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+def turn_away() -> Response | None:
+    """before_request: a WebSocket from another site or from a visitor the host has not met is
+    closed (1008) as it opens, before Flask routes it: no reader thread, no wait for the close
+    reply, so a script opening hundreds costs the host little."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return None
+    try:
+        security.check_socket()
+        visitors.known()
+    except PlaygroundError as error:
+        ws = Server(request.environ, thread_class=_Unread)
+        ws.close(reason=1008, message=error.code)
+        end_cleanly(ws, wait=0.0)
+        return Response(status=403)
+    return None
+
+
+def end_cleanly(ws: Server, wait: float = CLOSE_REPLY_SECONDS) -> None:
     """Closes the socket (if the client has not) and, once the close handshake is done, shuts the
     connection down: the HTTP answer Werkzeug writes after the handler then meets a closed pipe,
     which it takes for a client gone, and the browser sees the TCP close it waits for."""
@@ -65,7 +99,7 @@ def end_cleanly(ws: Server) -> None:
             ws.close()
         except OSError:  # the client went without a close frame
             pass
-    ws.thread.join(CLOSE_REPLY_SECONDS)  # the client's close frame ends the reader
+    ws.thread.join(wait)  # the client's close frame ends the reader
     try:
         ws.sock.shutdown(socket.SHUT_RDWR)
     except OSError:

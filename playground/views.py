@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from . import highlight, workers
 from .errors import PlaygroundError
 from .files import is_utf8
+from .ratelimit import EVERYONE
 from .services import services
 from .visitors import current
 
@@ -30,6 +31,9 @@ def _posted_code(rate: str) -> dict:
     """The JSON body of a call holding `"code"`, counted against the visitor's `rate` (the
     Origin is checked for every call by security.guard)."""
     services().limits[rate].take(current())
+    large = (request.content_length or 0) - current_app.config["TEXT_FREE_BYTES"]
+    if large > 0:
+        services().limits["text_bytes"].take(EVERYONE, large)
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
         raise PlaygroundError(400, "bad_request",
