@@ -10,7 +10,7 @@ from .services import services_of
 from .serving import BoundedServer
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flask-playground", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=5000, help="port (0 picks a free one)")
@@ -19,7 +19,11 @@ def main(argv: list[str] | None = None) -> None:
                         "PLAYGROUND_SANDBOX_MODE when not given, else auto")
     parser.add_argument("--access-log", action="store_true",
                         help="log every request the host answers (off: a room makes thousands)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not args.access_log:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -157,3 +157,22 @@ def defaults() -> dict:
     config["SECRET_KEY"] = secrets.token_hex(32)
     config["PRESENTER_TOKEN"] = secrets.token_urlsafe(12)
     return config
+
+
+REGENERATE = ("python -c 'from playground import config; print(config.markdown(), end=\"\")' "
+              "> docs/settings.md")
+
+
+def markdown() -> str:
+    """docs/settings.md: every setting, its default and what it is for (tests/test_config.py
+    checks the file is up to date; REGENERATE writes it)."""
+    lines = ["# Settings", "",
+             "Every setting of the playground, generated from `playground/config.py` (by",
+             f"`{REGENERATE}`).",
+             "Set any of them in the environment as `PLAYGROUND_<NAME>` (JSON where it parses:",
+             "`PLAYGROUND_MAX_SANDBOXES=10`) or with `create_app({...})`.", "",
+             "| setting | default | what it is for |", "|---|---|---|"]
+    for name, (default, help_text) in SETTINGS.items():
+        shown = "unset" if default is None else f"`{default!r}`"
+        lines.append(f"| `{name}` | {shown} | {help_text} |")
+    return "\n".join(lines) + "\n"
