@@ -1,10 +1,14 @@
-// The host's JSON API (docs/api.md). Errors come back as {"error": {code, message}}
-// and are thrown as ApiError with the message meant for the visitor.
+// The host's JSON API (docs/api.md). Errors come back as {"error": {code, message, ...}}
+// and are thrown as ApiError with the message meant for the visitor and what the page can act
+// on: `details` (the whole error object: a refusal's `sandboxes`, a format error's `line`) and
+// `retryAfter` (seconds, from `retry_after` or the Retry-After header; null when not said).
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -23,8 +27,10 @@ export async function api(method, url, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data?.error ?? {};
+    const retryAfter = Number(error.retry_after ?? response.headers.get("Retry-After"));
     throw new ApiError(response.status, error.code ?? "http_error",
-      error.message ?? `The server answered ${response.status}.`);
+      error.message ?? `The server answered ${response.status}.`, error,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null);
   }
   return data;
 }

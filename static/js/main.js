@@ -36,7 +36,8 @@ const fileActions = new FileActions(editor, {
   renameButton: $("rename-file"), deleteButton: $("delete-file"), form: $("file-namer"),
 });
 const sandbox = new Sandbox({
-  badge: $("sandbox-state"), isolation: $("sandbox-isolation"), stopButton: $("stop-button"), onChange: sandboxChanged,
+  badge: $("sandbox-state"), isolation: $("sandbox-isolation"), stopButton: $("stop-button"), refusal: $("refusal-panel"),
+  onChange: sandboxChanged, retry: () => (watch.on ? rerun() : run()), // watch mode sends again too
 });
 const live = new LiveLog({
   lines: $("log-lines"), status: $("log-status"), follow: $("log-follow"), clear: $("log-clear"),
@@ -175,6 +176,7 @@ function show(data) {
   $("snippet-title").textContent = data.title;
   document.title = `${data.title} · Flask Playground`;
   $("notes-body").innerHTML = data.notes_html; // the host's own snippet catalog, not visitor input
+  for (const pre of $("notes-body").querySelectorAll("pre")) pre.tabIndex = 0; // it may scroll: the keyboard too
   requests.setSuggestions(data.requests ?? []);
   requests.setRoutes([]);
   requests.clearHistory();
@@ -225,13 +227,13 @@ async function run() {
   if (!snippet) return;
   hideStartError();
   editor.touched = false;
-  study.ran();
   response.markStale();
   try {
-    await sandbox.run(editor.files);
+    await sandbox.run(editor.files, snippet.title);
   } catch {
-    // The sandbox shows what went wrong in its badge and the error panel.
+    return; // the sandbox shows what went wrong (or why the host said no) under the editor
   }
+  study.ran(); // the code ran, even if it failed: a refused run is no run
 }
 
 /** Watch mode, after a pause in typing: run again, then send the last request again. */
@@ -258,13 +260,12 @@ function sandboxChanged(info) {
 
 async function send(request, origin = null) {
   response.pending(request);
-  try {
-    await sandbox.ensureRunning(editor.files);
-  } catch {
-    // Reported by the sandbox; the check below tells the response panel.
-  }
+  await sandbox.running?.catch(() => {}); // a run under way: its outcome decides
+  if (!sandbox.isRunning) await run();
   if (!sandbox.isRunning) {
-    response.failed("The app is not running: see the error under the editor.");
+    const refused = ["waiting", "refused"].includes(sandbox.info.state);
+    response.failed(refused ? "The app has not started yet: see why under the editor."
+      : "The app is not running: see the error under the editor.");
     return;
   }
   try {

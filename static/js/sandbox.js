@@ -1,7 +1,13 @@
-// The visitor's sandbox for the open snippet: run (start or restart), stop, and
-// the state badge. Run reuses the same sandbox id, so its cookie jar and event log
-// carry over between runs of one snippet.
+// The visitor's sandbox for the open snippet: run (start or restart), stop, and the state badge.
+// Run reuses the same sandbox id, so its cookie jar and event log carry over between runs of one
+// snippet.
+//
+// A run the host refuses is not a failure of the code: the badge reads "waiting" when the host
+// says when to try again (the run then starts by itself at that time), "refused" when the
+// visitor must act first (they have as many apps as one person may: the panel names them, each
+// with a Stop button, and the run starts once one is stopped).
 import { api } from "./api.js";
+import { el } from "./dom.js";
 
 const LABELS = {
   idle: () => "not running",
@@ -10,17 +16,33 @@ const LABELS = {
   failed: () => "failed",
   stopped: (s) => (s.exit_status === null || s.exit_status === undefined
     ? "stopped" : `stopped (exit status ${s.exit_status})`),
+  waiting: () => "waiting",
+  refused: () => "refused",
+};
+
+// Why the host would not start the run, in plain words, by the error's code.
+const REASONS = {
+  rate_limited: "You started a lot of runs in a short time, and the playground spreads each person's runs out.",
+  playground_busy: "The playground is busy starting other people's apps.",
+  playground_full: "The playground is full: everyone's apps together take all the room it has.",
 };
 
 export class Sandbox {
-  /** onChange(info) is called with the sandbox object after every change of state. */
-  constructor({ badge, isolation, stopButton, onChange }) {
+  /**
+   * onChange(info) is called with the sandbox object after every change of state; retry() runs
+   * again when a refusal's wait is over or one of the visitor's other apps was stopped.
+   */
+  constructor({ badge, isolation, stopButton, refusal, onChange, retry }) {
     this.badge = badge;
     this.isolation = isolation;
     this.stopButton = stopButton;
+    this.refusal = refusal;
     this.onChange = onChange;
+    this.retry = retry;
     this.info = { state: "idle" };
     this.running = null; // the run under way, so Send can wait for it
+    this.retryTimer = null;
+    this.ticker = null;
   }
 
   get id() {
@@ -31,17 +53,19 @@ export class Sandbox {
     return this.info.state === "running";
   }
 
-  run(files) {
-    this.running = this.start(files).finally(() => { this.running = null; });
+  /** Runs `files`; `label` (the snippet's title) is how the host names the app back. */
+  run(files, label) {
+    this.running = this.start(files, label).finally(() => { this.running = null; });
     return this.running;
   }
 
-  async start(files) {
+  async start(files, label) {
+    this.cancelRetry();
     this.apply({ state: "starting", error: null });
     let info = null;
     if (this.id) {
       try {
-        info = await api("PUT", `/api/sandboxes/${this.id}`, { files });
+        info = await api("PUT", `/api/sandboxes/${this.id}`, { files, label });
       } catch (error) {
         if (error.status !== 404) throw this.fail(error);
         this.info = { state: "starting" }; // gone (reaped, or the host restarted): start afresh
@@ -49,7 +73,7 @@ export class Sandbox {
     }
     if (!info) {
       try {
-        info = await api("POST", "/api/sandboxes", { files });
+        info = await api("POST", "/api/sandboxes", { files, label });
       } catch (error) {
         throw this.fail(error);
       }
@@ -58,19 +82,73 @@ export class Sandbox {
     return info;
   }
 
+  /** The state a failed call leaves: refused or waiting when the host said no, else failed. */
   fail(error) {
-    this.apply({ state: "failed", error: { type: "Could not start the app", message: error.message } });
+    if (error.status === 429 || error.status === 503) this.refuse(error);
+    else this.apply({ state: "failed", error: { type: "Could not start the app", message: error.message } });
     return error;
   }
 
-  /** Starts the sandbox unless it runs already (or is starting). */
-  async ensureRunning(files) {
-    if (this.running) await this.running;
-    if (!this.isRunning) await this.run(files);
+  refuse(error) {
+    const { code, sandboxes = [] } = error.details;
+    const waitMs = error.retryAfter === null ? null : error.retryAfter * 1000;
+    const state = code === "too_many_sandboxes" || waitMs === null ? "refused" : "waiting";
+    this.apply({ state, error: null });
+    const stops = sandboxes.map((app) => this.stopOther(app));
+    const reason = code === "too_many_sandboxes"
+      ? el("span", {}, `You already have ${sandboxes.length} ${sandboxes.length === 1 ? "app" : "apps"} running, as many as one person may: `,
+        ...stops.flatMap((stop, i) => [i ? (i === stops.length - 1 ? " and " : ", ") : "", stop]),
+        ". Stop one and this one runs.")
+      : el("span", {}, REASONS[code] ?? error.message);
+    const when = el("span", { className: "refusal-when" });
+    this.refusal.replaceChildren(el("strong", {}, state === "waiting" ? "Not started yet. " : "Not started. "), reason, " ", when);
+    this.refusal.hidden = false;
+    if (waitMs === null) {
+      if (code !== "too_many_sandboxes") when.textContent = "Press Run to try again.";
+      return;
+    }
+    const at = Date.now() + waitMs;
+    const tick = () => {
+      const seconds = Math.max(0, Math.ceil((at - Date.now()) / 1000));
+      when.textContent = `It starts by itself in ${seconds} s${code === "too_many_sandboxes" ? ", if one was stopped by then" : ""}.`;
+    };
+    tick();
+    this.ticker = setInterval(tick, 1000);
+    this.retryTimer = setTimeout(() => {
+      this.cancelRetry();
+      this.retry();
+    }, waitMs);
   }
 
+  /** One of the visitor's other apps, named, with a button that stops it and runs this one. */
+  stopOther({ id, label, state }) {
+    const name = `${label ? `“${label}”` : "an app of yours"}${state === "running" ? "" : ` (${state})`}`;
+    const button = el("button", { type: "button", className: "small", "data-testid": "stop-other",
+      title: `Stop ${name} (${state}), open in another tab or left from an earlier visit` }, `■ Stop`);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      await api("DELETE", `/api/sandboxes/${encodeURIComponent(id)}`).catch(() => {}); // gone already: as good
+      this.cancelRetry();
+      this.retry();
+    });
+    return el("span", { className: "other-app" }, el("span", { className: "other-app-name" }, name), " ", button);
+  }
+
+  cancelRetry() {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.ticker);
+    this.retryTimer = this.ticker = null;
+    this.refusal.hidden = true;
+  }
+
+  /** Stops the app, or the wait for a run that was refused. */
   async stop() {
-    if (!this.id) return;
+    const waiting = this.retryTimer !== null || ["waiting", "refused"].includes(this.info.state);
+    this.cancelRetry();
+    if (!this.id) {
+      if (waiting) this.apply({ state: "idle" });
+      return;
+    }
     const id = this.id;
     try {
       await api("DELETE", `/api/sandboxes/${id}`);
@@ -90,6 +168,7 @@ export class Sandbox {
   /** Forgets the sandbox (another snippet was opened), stopping it on the host. */
   discard() {
     const id = this.id;
+    this.cancelRetry();
     this.info = { state: "idle" };
     this.render();
     if (id) api("DELETE", `/api/sandboxes/${id}`).catch(() => {});
@@ -114,7 +193,8 @@ export class Sandbox {
     const state = this.info.state in LABELS ? this.info.state : "idle";
     this.badge.dataset.state = state;
     this.badge.textContent = LABELS[state](this.info);
-    this.stopButton.hidden = !["running", "starting"].includes(state) || !this.id;
+    this.stopButton.hidden = !(["running", "starting"].includes(state) && this.id) && !["waiting", "refused"].includes(state);
+    this.stopButton.title = ["waiting", "refused"].includes(state) ? "Stop: do not start it by itself" : "Stop the sandbox";
     const { isolation, warning } = this.info;
     this.isolation.textContent = isolation === "process" ? "⚠ not isolated" : "";
     this.isolation.title = warning ?? "";
