@@ -5,6 +5,7 @@
 // session cookie taken apart (and forged, to watch the app refuse it), and the TLS session.
 // Everything comes from the exchange's route, trace, raw and tls fields (docs/api.md).
 import { api, escapeHtml, highlight } from "./api.js";
+import { toCurl } from "./curl.js";
 import { el } from "./dom.js";
 import { subtabs } from "./tabs.js";
 
@@ -50,12 +51,14 @@ function ms(value) {
 export class Inspector {
   /**
    * editor: the page's Editor, to show a view function; sandboxId(): the running sandbox;
-   * resend(): sends the last request again (after a tamper).
+   * appUrl(): its address through the host, or null; resend(): sends the last request again
+   * (after a tamper).
    */
-  constructor(root, { editor, sandboxId, resend }) {
+  constructor(root, { editor, sandboxId, appUrl, resend }) {
     this.root = root;
     this.editor = editor;
     this.sandboxId = sandboxId;
+    this.appUrl = appUrl;
     this.resend = resend;
     this.routes = [];
     this.current = null;
@@ -260,11 +263,14 @@ export class Inspector {
     };
     const { body: text, body_base64: bytes } = this.current.request ?? {};
     const body = bytes ? `(${atob(bytes).length} bytes from a file, sent as they are)` : text;
-    const copy = el("button", { type: "button", className: "small" }, "Copy as curl");
-    const curl = el("pre", { className: "plain curl" }, raw.curl);
+    // The request as the visitor wrote it, to the app's address through the host: it works from
+    // any machine that reaches the playground (the app itself listens on the server's loopback).
+    const url = this.appUrl();
+    const command = url ? toCurl(this.current.request, url) : null;
+    const copy = el("button", { type: "button", className: "small", hidden: !command }, "Copy as curl");
     copy.addEventListener("click", async () => {
       try {
-        await navigator.clipboard.writeText(raw.curl);
+        await navigator.clipboard.writeText(command);
         copy.textContent = "Copied";
       } catch {
         copy.textContent = "Select the command below to copy it";
@@ -275,8 +281,9 @@ export class Inspector {
       ...(body ? [el("h4", {}, "Request body"), el("pre", { className: "plain" }, body)] : []),
       el("h4", {}, "Response head, as it came back"), head(raw.response, raw.response_html),
       el("div", { className: "curl-bar" }, copy,
-        el("span", { className: "note" }, "sends the same bytes from this machine (the app listens on 127.0.0.1)")),
-      curl);
+        el("span", { className: "note" }, command ? "sends this request to your app from any machine that reaches the playground"
+          : "the app is not running now: run it to get a curl command for it")),
+      ...(command ? [el("pre", { className: "plain curl", "data-testid": "inspector-curl" }, command)] : []));
   }
 
   /** Colours a head once it is in sight (exchanges whose Wire page nobody opens cost nothing);

@@ -49,10 +49,10 @@ const cookies = new CookieJar($("cookie-jar"), {
   sandboxId: () => sandbox.id,
   onCount: (n) => { $("cookies-count").textContent = n || ""; },
 });
-const inspector = new Inspector($("inspector-panel"), { editor, sandboxId: () => sandbox.id, resend: resendLast });
-const requests = new RequestPanel($("request-panel"), { onSend: send, onGoto: gotoCode, onShow: showHistoryEntry });
+const inspector = new Inspector($("inspector-panel"), { editor, sandboxId: () => sandbox.id, appUrl, resend: resendLast });
+const requests = new RequestPanel($("request-panel"), { onSend: send, onGoto: gotoCode, onShow: showHistoryEntry, appUrl });
 const response = new ResponseView($("response-panel"), {
-  prefix: "response", cookies, onFollow: followRedirect, onNavigate: navigate,
+  prefix: "response", cookies, onFollow: (request) => send({ ...request, follow_redirects: true }), onNavigate: navigate,
   showException: (box, error) => {
     showError(box, error, "Exception in a route");
     markError(error, { reveal: !editor.touched && !editor.hasFocus }); // never away from typing
@@ -236,6 +236,11 @@ async function run() {
   study.ran(); // the code ran, even if it failed: a refused run is no run
 }
 
+/** The running app's address through the host, for curl on any machine; null when none runs. */
+function appUrl() {
+  return sandbox.id ? sandbox.info.url ?? null : null;
+}
+
 /** Watch mode, after a pause in typing: run again, then send the last request again. */
 async function rerun() {
   await run();
@@ -258,7 +263,10 @@ function sandboxChanged(info) {
   }
 }
 
-async function send(request, origin = null) {
+/** Sends `request`; the host follows its redirects when it says so (by default, when the panel's
+ * switch does: a click in the preview asks without saying). */
+async function send(wanted, origin = null) {
+  const request = { follow_redirects: requests.follow.checked, ...wanted };
   response.pending(request);
   await sandbox.running?.catch(() => {}); // a run under way: its outcome decides
   if (!sandbox.isRunning) await run();
@@ -269,7 +277,7 @@ async function send(request, origin = null) {
     return;
   }
   try {
-    const answer = await api("POST", `/api/sandboxes/${sandbox.id}/requests`, { ...request, follow_redirects: false });
+    const answer = await api("POST", `/api/sandboxes/${sandbox.id}/requests`, request);
     showExchange(answer, request);
     diffView.show(request, answer, { enabled: watch.on });
     RequestPanel.judge(origin, answer);
@@ -309,21 +317,6 @@ function fetchFromApp(path) {
   if (!sandbox.isRunning) return null;
   return api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
     .catch(() => null);
-}
-
-/** Follows a redirect the way a browser would: 307/308 keep the method and body. */
-function followRedirect(location, status) {
-  const last = requests.history.at(-1)?.request ?? requests.current();
-  const url = new URL(location, new URL(last.path, "http://app.invalid"));
-  if (url.hostname !== "app.invalid" && !["localhost", "127.0.0.1", "0.0.0.0"].includes(url.hostname)) {
-    response.failed(`The redirect leaves the app (${url.origin}); the playground only talks to your app.`);
-    return;
-  }
-  const keep = status === 307 || status === 308;
-  const request = keep ? { ...last, path: url.pathname + url.search }
-    : { method: "GET", path: url.pathname + url.search, headers: {}, body: null };
-  requests.fill(request);
-  send(request);
 }
 
 function isTyping(target) {

@@ -1,92 +1,32 @@
-// The request panel: method, path, headers, body, the snippet's suggested
-// requests, the app's routes and this session's history. A body may hold a file from disk: in a
-// multipart form, or as the whole body ("file"); bytes go to the host as body_base64.
+// The request panel, as Postman and Hoppscotch users know it: method and path, the query as
+// rows kept in sync with the path both ways, headers, Basic and Bearer auth (written as a header
+// the visitor sees), a body (raw, JSON with Format, form fields, a file from disk: in a multipart
+// form or as the whole body, sent as body_base64), whether the host follows redirects, a pasted
+// curl command read in and the request copied as one; then the snippet's suggested requests, the
+// app's routes and this session's history.
+import { AuthHelper } from "./auth.js";
 import { fromBase64, readFile, toBase64 } from "./binary.js";
-import { humanSize } from "./response.js";
+import { CurlError, readCurl, toCurl } from "./curl.js";
+import { KeyValueRows } from "./keyvalue.js";
 import { multipart } from "./multipart.js";
+import { humanSize } from "./response.js";
+import { load, save } from "./storage.js";
 import { subtabs } from "./tabs.js";
 
 const CONTENT_TYPES = { json: "application/json", form: "application/x-www-form-urlencoded" };
 const MULTIPART = "multipart/form-data"; // a form with a file; the boundary is added as it is sent
 
-/** Editable name/value rows with an enable box; there is always one empty row to type in. */
-class KeyValueRows {
-  constructor(container, { namePlaceholder, valuePlaceholder, onChange }) {
-    this.container = container;
-    this.placeholders = [namePlaceholder, valuePlaceholder];
-    this.onChange = onChange;
-    container.addEventListener("input", () => {
-      this.keepOneEmptyRow();
-      onChange();
-    });
-    container.addEventListener("click", (event) => {
-      if (!event.target.closest(".remove")) return;
-      event.target.closest(".kv-row").remove();
-      this.keepOneEmptyRow();
-      onChange();
-    });
-    this.set([]);
-  }
-
-  row(name = "", value = "", enabled = true) {
-    const row = document.createElement("div");
-    row.className = "kv-row";
-    row.innerHTML = `<input type="checkbox" class="enabled" aria-label="Send this one">
-      <input class="name" spellcheck="false"><input class="value" spellcheck="false">
-      <button type="button" class="remove icon" aria-label="Remove">×</button>`;
-    const [box, nameInput, valueInput] = row.querySelectorAll("input");
-    box.checked = enabled;
-    [nameInput.value, valueInput.value] = [name, value];
-    [nameInput.placeholder, valueInput.placeholder] = this.placeholders;
-    return row;
-  }
-
-  rows() {
-    return [...this.container.querySelectorAll(".kv-row")];
-  }
-
-  keepOneEmptyRow() {
-    const isEmpty = (r) => !r.querySelector(".name").value && !r.querySelector(".value").value;
-    const empty = this.rows().filter(isEmpty);
-    for (const row of empty.slice(0, -1)) if (!row.contains(document.activeElement)) row.remove();
-    if (!this.rows().some(isEmpty)) this.container.append(this.row());
-  }
-
-  /** [[name, value]...] of the enabled rows with a name. */
-  get() {
-    return this.rows()
-      .filter((r) => r.querySelector(".enabled").checked && r.querySelector(".name").value.trim())
-      .map((r) => [r.querySelector(".name").value.trim(), r.querySelector(".value").value]);
-  }
-
-  set(pairs) {
-    this.container.replaceChildren(...pairs.map(([n, v]) => this.row(n, v)));
-    this.keepOneEmptyRow();
-  }
-
-  /** Sets (or with value null removes) a row by name, case-insensitively. */
-  put(name, value) {
-    const row = this.rows().find((r) => r.querySelector(".name").value.trim().toLowerCase() === name.toLowerCase());
-    if (value === null) row?.remove();
-    else if (row) row.querySelector(".value").value = value;
-    else this.container.prepend(this.row(name, value));
-    this.keepOneEmptyRow();
-  }
-
-  valueOf(name) {
-    return this.get().find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] ?? null;
-  }
-}
-
 export class RequestPanel {
   /**
    * onSend(request, origin) sends; origin is a chip or null. onShow(entry) shows an old
-   * exchange; onGoto(file, line) shows a view's code.
+   * exchange; onGoto(file, line) shows a view's code; appUrl() is the running app's address
+   * through the host (the sandbox's `url`), or null.
    */
-  constructor(root, { onSend, onShow, onGoto }) {
+  constructor(root, { onSend, onShow, onGoto, appUrl }) {
     this.root = root;
     this.onSend = onSend;
     this.onShow = onShow;
+    this.appUrl = appUrl;
     const $ = (id) => root.querySelector(`#${id}`);
     this.method = $("request-method");
     this.path = $("request-path");
@@ -95,14 +35,32 @@ export class RequestPanel {
     this.chips = $("suggested-requests");
     this.routesList = $("routes-list");
     this.historyList = $("history-list");
-    this.counts = { headers: $("headers-count"), routes: $("routes-count"), history: $("history-count"),
-      body: $("body-mode-label") };
+    this.counts = { params: $("params-count"), headers: $("headers-count"), routes: $("routes-count"),
+      history: $("history-count"), body: $("body-mode-label") };
     this.history = [];
     this.tabs = subtabs(root.querySelector(".subtabs"), root.querySelector(".subtab-pages"));
 
-    this.headers = new KeyValueRows($("request-headers"), {
-      namePlaceholder: "Header", valuePlaceholder: "value", onChange: () => this.updateCounts(),
+    // The query: rows written from the path as it is typed, and the path from the rows.
+    this.params = new KeyValueRows($("query-params"), {
+      namePlaceholder: "Parameter", valuePlaceholder: "value", onChange: () => {
+        this.path.value = withQuery(this.path.value, this.params.get());
+        this.updateCounts();
+      },
     });
+    this.path.addEventListener("input", () => this.readQuery());
+    this.headers = new KeyValueRows($("request-headers"), {
+      namePlaceholder: "Header", valuePlaceholder: "value", onChange: () => {
+        this.auth.read();
+        this.updateCounts();
+      },
+    });
+    this.auth = new AuthHelper(root.querySelector("[data-page=auth]"), this.headers, {
+      label: $("auth-label"), onChange: () => this.updateCounts(),
+    });
+    this.follow = $("follow-redirects");
+    this.follow.checked = load("followRedirects", false);
+    this.follow.addEventListener("change", () => save("followRedirects", this.follow.checked));
+    this.setupCurl($);
     this.formFields = new KeyValueRows($("request-form-fields"), {
       namePlaceholder: "field", valuePlaceholder: "value", onChange: () => {},
     });
@@ -214,8 +172,133 @@ export class RequestPanel {
   }
 
   updateCounts() {
+    this.counts.params.textContent = this.params.get().length || "";
     this.counts.headers.textContent = this.headers.get().length || "";
     this.counts.history.textContent = this.history.length || "";
+  }
+
+  /** The query rows as the path says, the rows left out (unticked) kept at the end. */
+  readQuery() {
+    const left = this.params.all().filter(([, , enabled]) => !enabled);
+    this.params.set([...queryPairs(this.path.value), ...left]);
+    this.updateCounts();
+  }
+
+  // -- curl in and out ------------------------------------------------------------------------
+
+  setupCurl($) {
+    this.curlImport = $("curl-import-form");
+    this.curlText = $("curl-import");
+    this.curlError = $("curl-error");
+    this.curlNote = $("curl-note");
+    this.curlCopy = $("curl-copy");
+    this.curlCommand = $("curl-command");
+    this.curlStatus = $("curl-copy-status");
+    const importButton = $("curl-import-button");
+    const copyButton = $("curl-copy-button");
+    const toggle = (box, button, open) => {
+      box.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+    };
+    this.toggleImport = (open) => toggle(this.curlImport, importButton, open);
+    this.toggleCopy = (open) => toggle(this.curlCopy, copyButton, open);
+    importButton.addEventListener("click", () => {
+      this.toggleImport(this.curlImport.hidden);
+      if (!this.curlImport.hidden) this.curlText.focus();
+    });
+    this.curlImport.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.importCurl(this.curlText.value);
+    });
+    this.curlText.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
+        event.preventDefault();
+        event.stopPropagation(); // not the page's Ctrl+Enter (send)
+        this.importCurl(this.curlText.value);
+      } else if (event.key === "Escape") {
+        this.closeImport();
+      }
+    });
+    this.curlText.addEventListener("input", () => { this.curlError.textContent = ""; });
+    this.curlImport.querySelector(".cancel").addEventListener("click", () => this.closeImport());
+    // A curl command pasted over the path fills the whole request, as in Hoppscotch.
+    this.path.addEventListener("paste", (event) => {
+      const text = event.clipboardData?.getData("text/plain") ?? "";
+      if (!/^\s*(\$\s+)?curl(\.exe)?\s/.test(text)) return;
+      event.preventDefault();
+      this.importCurl(text);
+    });
+    copyButton.addEventListener("click", () => {
+      this.toggleCopy(this.curlCopy.hidden);
+      if (!this.curlCopy.hidden) this.copyCurl();
+    });
+    $("curl-copy-again").addEventListener("click", () => this.copyCurl());
+    // An open command follows the request as it is edited.
+    this.root.addEventListener("input", (event) => {
+      if (!this.curlCopy.hidden && event.target !== this.curlText) this.showCurl();
+    });
+    this.curlCopy.querySelector(".cancel").addEventListener("click", () => {
+      this.toggleCopy(false);
+      copyButton.focus();
+    });
+  }
+
+  /** Fills the panel from a curl command; what it cannot read is said, and the text kept. */
+  importCurl(text) {
+    let request;
+    try {
+      request = readCurl(text, location.host);
+    } catch (error) {
+      if (!(error instanceof CurlError)) throw error;
+      this.curlText.value = text; // a paste over the path is not lost
+      this.toggleImport(true);
+      this.curlError.textContent = `This curl command cannot be imported: ${error.message}`;
+      this.curlText.focus();
+      return false;
+    }
+    this.fill(request);
+    this.follow.checked = request.followRedirects;
+    save("followRedirects", this.follow.checked);
+    this.curlNote.textContent = `Imported ${request.method} ${request.path}`
+      + (request.left.length ? `; left out, as they do not change the request: ${request.left.join(" ")}` : "");
+    this.curlNote.hidden = false;
+    this.curlText.value = "";
+    this.toggleImport(false);
+    this.path.focus();
+    return true;
+  }
+
+  closeImport() {
+    this.toggleImport(false);
+    this.curlError.textContent = "";
+    this.root.querySelector("#curl-import-button").focus();
+  }
+
+  /** The request as a command for the app's address through the host. */
+  showCurl() {
+    const url = this.appUrl();
+    const file = ["form", "file"].includes(this.mode) ? this.picked?.name : null;
+    this.curlCommand.value = url ? toCurl(this.current(), url, { fileName: file ?? undefined }) : "";
+    this.curlCommand.rows = Math.min(8, this.curlCommand.value.split("\n").length);
+    this.curlStatus.textContent = !url ? "Run the app first: the command needs its address."
+      : file ? `curl reads ${file} from the folder where it runs.` : "";
+    return url !== null;
+  }
+
+  async copyCurl() {
+    if (!this.showCurl()) return;
+    this.curlCommand.focus();
+    this.curlCommand.select();
+    // The clipboard API needs a secure context, which a laptop on http://<the host's address>
+    // is not: the older command works there, and the text is selected for Ctrl+C anyway.
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(this.curlCommand.value);
+      copied = true;
+    } catch {
+      copied = document.execCommand("copy");
+    }
+    this.curlStatus.textContent = `${copied ? "Copied." : "Selected: press Ctrl/⌘+C to copy it."} ${this.curlStatus.textContent}`;
   }
 
   /** The request as the form describes it. */
@@ -245,13 +328,18 @@ export class RequestPanel {
       headers,
       body,
       ...(bytes && { body_base64: toBase64(bytes) }),
+      follow_redirects: this.follow.checked,
     };
   }
 
+  /** Shows a request (the switch to follow redirects stays as the visitor set it). */
   fill({ method, path, headers = {}, body = null, body_base64: bytes = null }) {
+    this.curlNote.hidden = true;
     this.method.value = method;
     this.path.value = path;
+    this.params.set(queryPairs(path));
     this.headers.set(Object.entries(headers));
+    this.auth.read();
     const type = (this.headers.valueOf("Content-Type") ?? "").toLowerCase();
     this.pick(null, { setHeader: false });
     if (bytes !== null) {  // sent from a file: the same bytes, with the same headers
@@ -390,6 +478,29 @@ export class RequestPanel {
   }
 }
 
+
+/** The query's name/value pairs as written ("a=1&b" gives [["a", "1"], ["b", ""]]); of the
+ * escapes, only those withQuery writes (& # =) are read back. */
+export function queryPairs(path) {
+  const query = path.split("#")[0].split("?").slice(1).join("?");
+  const decode = (text) => text.replace(/%(26|23|3d)/gi, (escaped) => decodeURIComponent(escaped));
+  return query.split("&").filter(Boolean).map((part) => {
+    const at = part.indexOf("=");
+    return at < 0 ? [decode(part), ""] : [decode(part.slice(0, at)), decode(part.slice(at + 1))];
+  });
+}
+
+/** `path` with its query written from `pairs`: as typed, but for what would end a name or value
+ * (& and #, = in a name); a parameter without a value is written without "=". */
+export function withQuery(path, pairs) {
+  const hashAt = path.indexOf("#");
+  const hash = hashAt < 0 ? "" : path.slice(hashAt);
+  const base = (hashAt < 0 ? path : path.slice(0, hashAt)).split("?")[0];
+  const encode = (text, isName) => text.replace(isName ? /[&#=]/g : /[&#]/g, encodeURIComponent);
+  const query = pairs.map(([name, value]) => (value === "" ? encode(name, true)
+    : `${encode(name, true)}=${encode(value, false)}`)).join("&");
+  return base + (query ? `?${query}` : "") + hash;
+}
 
 /** A body that form fields give back unchanged (`a=1&b=2`), unlike `{}` or `a b`. */
 function isFormEncoded(body) {

@@ -76,8 +76,9 @@ function headerValue(headers, name) {
 export class ResponseView {
   /**
    * A view made by the response_view macro (templates/_response_view.html) with ids starting
-   * with `prefix`. onFollow(location, status) follows a redirect (without it, no Follow
-   * button); onNavigate(request) sends what a click in the preview asked for;
+   * with `prefix`. onFollow(request) sends `request` again for the host to follow its
+   * redirects (without it, no Follow button); onNavigate(request) sends what a click in the
+   * preview asked for;
    * showException(container, error) renders a traceback; fetchFromApp(path) GETs a
    * stylesheet or image from the app for the preview (without it, the page is shown as it came);
    * cookies: the CookieJar view, if this view has one.
@@ -91,7 +92,10 @@ export class ResponseView {
     this.status = $("status");
     this.meta = $("meta");
     this.redirect = $("redirect");
+    this.redirects = $("redirects");
     this.location = $("location");
+    this.followButton = $("follow");
+    this.notFollowed = $("not-followed");
     this.exception = $("exception");
     this.preview = $("preview");
     this.raw = $("raw");
@@ -102,7 +106,7 @@ export class ResponseView {
     this.followable = Boolean(onFollow);
     this.tab = "preview";
     this.tabs = subtabs(root.querySelector(".subtabs"), $("body"), (name) => { this.tab = name; });
-    $("follow").addEventListener("click", () => onFollow(this.location.textContent, this.current.status));
+    this.followButton.addEventListener("click", () => onFollow(this.request));
     document.addEventListener(SCALE_EVENT, () => {
       this.preview.querySelector("iframe")?.contentWindow?.postMessage({ playground: "zoom", zoom: previewZoom() }, "*");
     });
@@ -118,6 +122,8 @@ export class ResponseView {
 
   clear() {
     this.current = null;
+    this.request = null;
+    this.redirects.hidden = true;
     this.status.textContent = "No response yet";
     delete this.status.dataset.class;
     this.meta.textContent = "";
@@ -151,10 +157,12 @@ export class ResponseView {
     this.root.title = "This answer came from the previous run: send again to see the new code's.";
   }
 
+  /** Shows `response`, the answer to `request` (after the redirects it lists, when followed). */
   show(response, request) {
     this.root.classList.remove("stale");
     this.root.removeAttribute("title");
     this.current = response;
+    this.request = request;
     const { status, reason, headers, elapsed_ms: elapsed, size, content_type: type } = response;
     this.status.textContent = `${status} ${reason}`;
     this.status.dataset.class = `${String(status)[0]}xx`;
@@ -164,9 +172,15 @@ export class ResponseView {
     this.route.textContent = response.route?.reason ?? "";
     this.route.dataset.outcome = response.route?.outcome ?? "";
 
+    // The redirects the host followed to get here, and a redirect it did not (or was not asked to).
+    const followed = response.redirects ?? [];
+    this.redirects.hidden = !followed.length;
+    this.redirects.textContent = `followed ${followed.map((hop) => `${hop.status} → ${hop.location}`).join(", ")}`;
     const location = headerValue(headers, "location");
-    this.redirect.hidden = !(this.followable && status >= 300 && status < 400 && location);
+    this.redirect.hidden = !(status >= 300 && status < 400 && location);
     this.location.textContent = location ?? "";
+    this.followButton.hidden = !this.followable || request.follow_redirects;
+    this.notFollowed.hidden = !request.follow_redirects;
 
     const exceptions = (response.events ?? []).filter((e) => e.type === "exception");
     this.exception.hidden = !exceptions.length;
@@ -184,10 +198,12 @@ export class ResponseView {
   /** Fills the preview and raw pages; returns what the body is: html, json, binary, empty or text. */
   renderBody(response, request) {
     const type = (response.content_type ?? "").toLowerCase();
+    // The body is the page at the end of any redirects followed: its links start from there.
+    const path = response.request?.path ?? request.path;
     this.preview.replaceChildren();
     if (response.body_base64 !== null && response.body_base64 !== undefined) {
       this.raw.textContent = `(binary body, ${humanSize(response.size)}: see Preview)`;
-      this.preview.append(this.binary(response, request));
+      this.preview.append(this.binary(response, path));
       return "binary";
     }
     const body = response.body;
@@ -200,11 +216,11 @@ export class ResponseView {
       const frame = el("iframe", { title: "Preview of the app's HTML (sandboxed)", "data-testid": `${this.prefix}-preview` });
       frame.setAttribute("sandbox", "allow-scripts allow-forms");
       this.preview.append(frame);
-      this.withSubresources(body, request.path).then((html) => {
+      this.withSubresources(body, path).then((html) => {
         if (this.current !== response) return;
         frame.srcdoc = `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">`
           + `<style data-playground>html { zoom: ${previewZoom()}; }</style>`
-          + `<script>${navigationScript(request.path)}</script>${html}`;
+          + `<script>${navigationScript(path)}</script>${html}`;
       });
       return "html";
     }
@@ -260,12 +276,12 @@ export class ResponseView {
    * application/octet-stream (opened in a tab, it downloads again), and the image is a data:
    * URL, whose origin is nobody's.
    */
-  binary(response, request) {
+  binary(response, path) {
     const bytes = Uint8Array.from(atob(response.body_base64), (c) => c.charCodeAt(0));
     const type = response.content_type || "application/octet-stream";
     if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
     this.blobUrl = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-    const link = el("a", { href: this.blobUrl, download: request.path.split("?")[0].split("/").pop() || "response.bin",
+    const link = el("a", { href: this.blobUrl, download: path.split("?")[0].split("/").pop() || "response.bin",
       "data-testid": `${this.prefix}-download` }, "Download");
     return el("div", { className: "binary" },
       el("p", {}, `Binary body: ${humanSize(response.size)} of ${type}${response.truncated ? " (truncated)" : ""}. `, link),
