@@ -1,15 +1,16 @@
 // Follow and fork: any visitor sees when a presenter is live and can follow a
-// read-only mirror of their editor (cursor and scroll included) and of their
-// last request and response, with the diff against the previous run. A follower
+// read-only mirror of their editor (cursor and scroll included), their app's live log
+// and their last request and response, with the diff against the previous run. A follower
 // may send requests of their own to the presenter's app (their own cookies), or
 // fork: copy the presenter's code into their own editor and run it there.
 //
-// The mirror is made of the page's own parts: a read-only Editor, ResponseViews and the
-// watch mode's DiffView; this module only keeps the room's state and feeds them.
+// The mirror is made of the page's own parts: a read-only Editor, a LiveLog, ResponseViews and
+// the watch mode's DiffView; this module only keeps the room's state and feeds them.
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { Editor } from "./editor.js";
 import { renderError } from "./errors.js";
+import { LiveLog } from "./live.js";
 import { ResponseView } from "./response.js";
 import { LiveSocket } from "./socket.js";
 import { DiffView } from "./watch.js";
@@ -36,6 +37,7 @@ export class FollowMode {
     this.response = new ResponseView($("follow-response-panel"), { prefix: "follow-response", ...views });
     this.ownResponse = new ResponseView($("follow-own-panel"), { prefix: "follow-own", ...views });
     this.diff = new DiffView($("follow-response-status").closest(".status-line"), "follow-diff");
+    this.log = new LiveLog("follow-log");
     this.state = {};
     this.socket = null;
     this.live = false;
@@ -91,6 +93,7 @@ export class FollowMode {
       onMessage: (event) => this.apply(event),
       onDrop: () => this.setStatus("reconnecting…"),
     });
+    this.log.followPresenter();
     this.renderButton();
     this.root.querySelector("#follow-close").focus();
   }
@@ -99,6 +102,7 @@ export class FollowMode {
     sessionStorage.removeItem(FOLLOWING);
     this.socket?.close();
     this.socket = null;
+    this.log.disconnect();
     this.root.hidden = true;
     this.setBehindInert(false);
     this.renderButton();
@@ -205,10 +209,13 @@ export class FollowMode {
 
   renderRun() {
     const run = this.state.run;
+    this.log.showRuntime(run?.runtime);
     if (!run) {
       this.el.run.textContent = "The presenter has not run this yet.";
       return;
     }
+    // Another app of the presenter's: its log now, not at the socket's next try.
+    if (run.state === "running") this.log.retryNow();
     const error = run.error ? `: ${run.error.type}: ${run.error.message}` : "";
     this.el.run.textContent = `The presenter's app is ${run.state}${error}`;
     this.el.run.dataset.state = run.state;

@@ -1,7 +1,7 @@
 // The live log: the sandbox's events over the WebSocket, as they happen. The
 // server replays the log from the start on every connection, so events are kept
 // in order by `seq` and a reconnect (after a network blip or a host restart)
-// shows nothing twice.
+// shows nothing twice. A follower's copy reads the presenter's app's log the same way.
 import { paintHighlighted } from "./api.js";
 import { el } from "./dom.js";
 import { LiveSocket } from "./socket.js";
@@ -10,10 +10,16 @@ const MAX_LINES = 2000;
 const TRACEBACK_SETTLE_MS = 80; // a traceback's lines come together: colour it once they stop
 
 export class LiveLog {
-  /** onEvent(event) gets each new event; onLost(id) when the sandbox no longer exists. */
-  constructor({ lines, status, follow, clear, onEvent, onLost }) {
+  /**
+   * The parts of a log panel (templates/_log_panel.html) with ids starting with `prefix`;
+   * onEvent(event) gets each new event; onLost(id) when the sandbox no longer exists.
+   */
+  constructor(prefix, { onEvent = () => {}, onLost = () => {} } = {}) {
+    const $ = (part) => document.getElementById(`${prefix}-${part}`);
+    const [lines, follow, clear] = [$("lines"), $("follow"), $("clear")];
     this.lines = lines;
-    this.status = status;
+    this.status = $("status");
+    this.runtime = $("runtime");
     this.follow = follow;
     this.onEvent = onEvent;
     this.onLost = onLost;
@@ -28,23 +34,57 @@ export class LiveLog {
     });
   }
 
+  /** The log of the visitor's own sandbox `id`. */
   connect(id) {
     if (id === this.id) return;
+    this.open(id, `/ws/sandboxes/${encodeURIComponent(id)}`, {
+      onDrop: () => this.setStatus("reconnecting…"),
+      retry: () => this.stillThere(id),
+    });
+  }
+
+  /** The presenter's app's log, for a follower. Each connection replays the whole log of the app
+   * the presenter runs then, maybe another than before: the lines start afresh. */
+  followPresenter() {
+    this.open("presenter", "/ws/follow/log", {
+      fresh: true,
+      onDrop: () => this.setStatus("waiting for the presenter's app…"),
+    });
+  }
+
+  /** Dropped and waiting to connect again: connect now. */
+  retryNow() {
+    this.socket?.retryNow();
+  }
+
+  open(id, path, { fresh = false, onDrop, retry }) {
     this.disconnect();
     this.clear();
     this.id = id;
     let lastSeq = -Infinity;
-    this.socket = new LiveSocket(`/ws/sandboxes/${encodeURIComponent(id)}`, {
-      onOpen: () => this.setStatus("live"),
+    this.socket = new LiveSocket(path, {
+      onOpen: () => {
+        if (fresh) {
+          this.clear();
+          lastSeq = -Infinity;
+        }
+        this.setStatus("live");
+      },
       onMessage: (event) => {
-        if (event.seq <= lastSeq) return;
+        if (!Number.isFinite(event.seq) || event.seq <= lastSeq) return; // an error frame: the close says it
         lastSeq = event.seq;
         this.render(event);
         this.onEvent(event);
       },
-      onDrop: () => this.setStatus("reconnecting…"),
-      retry: () => this.stillThere(id),
+      onDrop,
+      retry,
     });
+  }
+
+  /** The Python, Flask and Werkzeug the app runs with (a sandbox's `runtime`), or none. */
+  showRuntime(runtime) {
+    this.runtime.textContent = runtime ? `Python ${runtime.python} · Flask ${runtime.flask}` : "";
+    this.runtime.title = runtime ? `The app runs with Python ${runtime.python}, Flask ${runtime.flask} and Werkzeug ${runtime.werkzeug}` : "";
   }
 
   disconnect() {

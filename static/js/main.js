@@ -39,8 +39,7 @@ const sandbox = new Sandbox({
   badge: $("sandbox-state"), isolation: $("sandbox-isolation"), stopButton: $("stop-button"), refusal: $("refusal-panel"),
   onChange: sandboxChanged, retry: () => (watch.on ? rerun() : run()), // watch mode sends again too
 });
-const live = new LiveLog({
-  lines: $("log-lines"), status: $("log-status"), follow: $("log-follow"), clear: $("log-clear"),
+const live = new LiveLog("log", {
   // State events arrive in order, so the last one applied is the sandbox's state.
   onEvent: (event) => { if (event.type === "state") sandbox.apply(event); },
   onLost: () => sandbox.lost(),
@@ -251,6 +250,7 @@ async function rerun() {
 function sandboxChanged(info) {
   if (info.id) live.connect(info.id);
   else live.disconnect();
+  live.showRuntime(info.runtime);
   $("run-button").disabled = info.state === "starting";
   inspector.setSandbox(info);
   if (info.state === "running" || info.state === "idle") requests.setRoutes(info.routes ?? []);

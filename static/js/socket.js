@@ -13,6 +13,7 @@ export class LiveSocket {
     Object.assign(this, { path, onMessage, onOpen, onDrop, retry });
     this.attempt = 0;
     this.socket = null;
+    this.timer = null; // the next try after a drop
     this.open();
   }
 
@@ -42,12 +43,26 @@ export class LiveSocket {
       if (this.socket !== socket) return; // closed here, on purpose
       this.onDrop();
       const delay = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)];
-      this.timer = setTimeout(async () => {
-        if (this.socket !== socket) return;
-        if (!(await this.retry())) this.close();
-        else if (this.socket === socket) this.open();
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.reopen(socket);
       }, delay);
     });
+  }
+
+  /** Opens again after `socket` dropped, unless it was closed here meanwhile or retry() says no. */
+  async reopen(socket) {
+    if (this.socket !== socket) return;
+    if (!(await this.retry())) this.close();
+    else if (this.socket === socket) this.open();
+  }
+
+  /** Dropped and waiting to try again: try now (something the host said changed). */
+  retryNow() {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.reopen(this.socket);
   }
 
   send(message) {

@@ -153,6 +153,37 @@ def test_followers_keep_in_step_through_reloads_switches_and_restarts(server, vi
     presenter.get_by_test_id("present-button").click()
 
 
+def test_followers_read_the_presenters_live_log(server, visitor):
+    presenter, follower = visitor(server), visitor(server)
+    open_snippet(presenter, "missing-endif")
+    presenter.get_by_test_id("present-button").click()
+    presenter.get_by_test_id("present-token").fill(TOKEN)
+    presenter.get_by_test_id("present-submit").click()
+    run(presenter)
+    follower.goto("/")
+    follower.get_by_test_id("follow-live-button").click()
+    log = follower.get_by_test_id("follow-log")
+    expect(log).to_contain_text("running on http port")
+    expect(follower.get_by_test_id("follow-log-runtime")).to_have_text(re.compile(r"^Python 3\.\d+\.\d+ · Flask \d"))
+
+    # A traceback on the projector is one highlighted block on every laptop, as the presenter has it.
+    presenter.get_by_test_id("suggested-request").first.click()
+    expect(presenter.get_by_test_id("response-status")).to_have_text(re.compile("^500"))
+    block = log.locator("pre.traceback")
+    expect(block).to_contain_text("TemplateSyntaxError")
+    expect(block.locator(".gt").first).to_be_visible()
+    expect(log).to_contain_text(re.compile(r'"GET /\S* HTTP/1.1" 500'))
+
+    # Another app of the presenter's: its log, from its start, and nothing of the last one.
+    open_snippet(presenter, "hello")
+    run(presenter)
+    presenter.get_by_test_id("send-button").click()
+    expect(log).to_contain_text('"GET / HTTP/1.1" 200')
+    expect(log.locator("pre.traceback")).to_have_count(0)
+    expect(follower.locator("#follow-log-status")).to_have_text("live")
+    presenter.get_by_test_id("present-button").click()
+
+
 def test_watch_mode_reruns_and_shows_what_changed(server, visitor):
     page = visitor(server)
     editor = open_snippet(page, "hello")
