@@ -210,6 +210,19 @@ class FileView {
     this.changed();
   }
 
+  /** Replaces the whole text with `text` as a step of its own (only the span that differs, so
+   * the view stays where it was), the caret kept on its line, at the line's indent. */
+  replaceAll(text) {
+    const ta = this.textarea;
+    const row = this.text.slice(0, ta.selectionStart).split("\n").length - 1;
+    const { at, removed, inserted } = difference(this.text, text);
+    this.replace(at, at + removed.length, inserted);
+    const lines = text.split("\n");
+    const line = Math.min(row, lines.length - 1);
+    const offset = lines.slice(0, line).reduce((sum, l) => sum + l.length + 1, 0) + lines[line].match(/^\s*/)[0].length;
+    ta.setSelectionRange(offset, offset);
+  }
+
   /** [start, end) of the whole lines the selection touches. */
   selectedLines() {
     const { selectionStart, selectionEnd, value } = this.textarea;
@@ -466,6 +479,11 @@ export class Editor {
 
   updateTab(path) {
     this.tabFor(path)?.classList.toggle("is-modified", !sameContent(this.views.get(path).text, this.originals[path]));
+  }
+
+  /** Replaces the shown file's text (a formatter's answer) as one step undo takes back. */
+  replaceText(text) {
+    this.active?.replaceAll?.(text);
   }
 
   /** Adds a file (empty, or text or {base64} read from disk) and shows it; the caller has

@@ -7,6 +7,7 @@ import { Editor, editsBetween } from "./editor.js";
 import { renderError } from "./errors.js";
 import { FileActions } from "./files.js";
 import { FollowMode } from "./follow.js";
+import { CodeFormat } from "./format.js";
 import { Inspector } from "./inspector.js";
 import { setupLayout } from "./layout.js";
 import { LiveLog } from "./live.js";
@@ -35,6 +36,7 @@ const fileActions = new FileActions(editor, {
   newButton: $("new-file"), uploadButton: $("upload-file"), uploadInput: $("upload-input"),
   renameButton: $("rename-file"), deleteButton: $("delete-file"), form: $("file-namer"),
 });
+const codeFormat = new CodeFormat(editor, { button: $("format-code"), message: $("format-message") });
 const sandbox = new Sandbox({
   badge: $("sandbox-state"), isolation: $("sandbox-isolation"), stopButton: $("stop-button"), refusal: $("refusal-panel"),
   onChange: sandboxChanged, retry: () => (watch.on ? rerun() : run()), // watch mode sends again too
@@ -85,6 +87,7 @@ function editorChanged(_path, kind) {
   saveEdits(snippet.key, edits);
   picker.markModified(snippet.key, Object.keys(edits).length > 0);
   $("reset-button").hidden = !Object.keys(edits).length;
+  codeFormat.edited();
   watch.typed();
   if (kind === "files") presenter.opened();
   else presenter.changed("edit");
@@ -92,6 +95,7 @@ function editorChanged(_path, kind) {
 
 function editorShown() {
   fileActions.update();
+  codeFormat.update();
   presenter.changed("view");
 }
 
@@ -332,6 +336,9 @@ document.addEventListener("keydown", (event) => {
   } else if (mod && event.key.toLowerCase() === "s") {
     event.preventDefault();
     run();
+  } else if (event.altKey && event.shiftKey && event.code === "KeyF") {
+    event.preventDefault();
+    codeFormat.format();
   } else if (event.altKey && /^[1-9]$/.test(event.key)) {
     event.preventDefault();
     editor.showIndex(Number(event.key) - 1);

@@ -200,3 +200,40 @@ def test_the_snippet_search_clears_on_esc_and_alt_down_skips_what_it_hides(page)
     expect(search).to_have_value("")
     expect(page.locator("[data-testid=snippet-item]:visible")).to_have_count(
         page.locator("[data-testid=snippet-item]").count())
+
+
+def test_format_lays_out_python_as_one_undo_step_and_names_a_line_it_cannot_read(page):
+    editor = open_snippet(page, "hello")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nx = {'a':1,\n'b':[1,2]}")
+    messy = editor.input_value()
+    page.get_by_test_id("format-code").click()
+    expect(editor).to_have_value(re.compile(r'\nx = \{"a": 1, "b": \[1, 2\]\}\n$'))
+    expect(page.get_by_test_id("format-message")).to_contain_text("Formatted app.py")
+    expect(editor).to_be_focused()
+    page.keyboard.press("Control+z")
+    expect(editor).to_have_value(messy)
+    page.keyboard.press("Shift+Alt+F")  # the same, from the keyboard
+    expect(editor).to_have_value(re.compile(r'"b": \[1, 2\]\}\n$'))
+
+    # Code that does not parse stays as it is; the message names the line and goes to it.
+    page.keyboard.press("Control+End")
+    page.keyboard.type("def broken(:")
+    broken = editor.input_value()
+    page.get_by_test_id("format-code").click()
+    message = page.get_by_test_id("format-message")
+    expect(message).to_contain_text("Cannot format app.py")
+    expect(editor).to_have_value(broken)
+    line = broken.count("\n") + 1
+    message.get_by_role("button", name=f"Show line {line}").click()
+    caret_line = editor.evaluate("ta => ta.value.slice(0, ta.selectionStart).split('\\n').length")
+    assert caret_line == line
+    page.keyboard.type("#")  # an edit: the message is old now
+    expect(message).to_be_hidden()
+
+    # Only Python is formatted: a template's Format is off.
+    page.get_by_test_id("new-file").click()
+    page.keyboard.type("templates/page.html")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("format-code")).to_be_disabled()
