@@ -200,8 +200,15 @@ export class RequestPanel {
       box.hidden = !open;
       button.setAttribute("aria-expanded", String(open));
     };
-    this.toggleImport = (open) => toggle(this.curlImport, importButton, open);
-    this.toggleCopy = (open) => toggle(this.curlCopy, copyButton, open);
+    // One box at a time: the response keeps its room.
+    this.toggleImport = (open) => {
+      toggle(this.curlImport, importButton, open);
+      if (open) toggle(this.curlCopy, copyButton, false);
+    };
+    this.toggleCopy = (open) => {
+      toggle(this.curlCopy, copyButton, open);
+      if (open) toggle(this.curlImport, importButton, false);
+    };
     importButton.addEventListener("click", () => {
       this.toggleImport(this.curlImport.hidden);
       if (!this.curlImport.hidden) this.curlText.focus();
@@ -279,7 +286,8 @@ export class RequestPanel {
     const url = this.appUrl();
     const file = ["form", "file"].includes(this.mode) ? this.picked?.name : null;
     this.curlCommand.value = url ? toCurl(this.current(), url, { fileName: file ?? undefined }) : "";
-    this.curlCommand.rows = Math.min(8, this.curlCommand.value.split("\n").length);
+    this.curlCommand.style.height = "auto"; // then as tall as its wrapped lines, up to the CSS's most
+    this.curlCommand.style.height = `${this.curlCommand.scrollHeight + 2}px`;
     this.curlStatus.textContent = !url ? "Run the app first: the command needs its address."
       : file ? `curl reads ${file} from the folder where it runs.` : "";
     return url !== null;

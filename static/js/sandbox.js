@@ -118,6 +118,7 @@ export class Sandbox {
       this.cancelRetry();
       this.retry();
     }, waitMs);
+    this.render(); // Stop can give up the wait now
   }
 
   /** One of the visitor's other apps, named, with a button that stops it and runs this one. */
@@ -143,10 +144,9 @@ export class Sandbox {
 
   /** Stops the app, or the wait for a run that was refused. */
   async stop() {
-    const waiting = this.retryTimer !== null || ["waiting", "refused"].includes(this.info.state);
     this.cancelRetry();
     if (!this.id) {
-      if (waiting) this.apply({ state: "idle" });
+      this.apply({ state: "idle" }); // a run that waited: it never started
       return;
     }
     const id = this.id;
@@ -193,8 +193,9 @@ export class Sandbox {
     const state = this.info.state in LABELS ? this.info.state : "idle";
     this.badge.dataset.state = state;
     this.badge.textContent = LABELS[state](this.info);
-    this.stopButton.hidden = !(["running", "starting"].includes(state) && this.id) && !["waiting", "refused"].includes(state);
-    this.stopButton.title = ["waiting", "refused"].includes(state) ? "Stop: do not start it by itself" : "Stop the sandbox";
+    // Stop stops an app, or a run that would start by itself.
+    this.stopButton.hidden = !((["running", "starting", "waiting", "refused"].includes(state) && this.id) || this.retryTimer);
+    this.stopButton.title = this.retryTimer ? "Stop: do not start it by itself" : "Stop the sandbox";
     const { isolation, warning } = this.info;
     this.isolation.textContent = isolation === "process" ? "⚠ not isolated" : "";
     this.isolation.title = warning ?? "";
