@@ -13,13 +13,17 @@ export class CodeFormat {
     button.addEventListener("click", () => this.format());
   }
 
-  /** The shown file changed: Format says whether it applies. */
+  /** The shown file changed: Format says whether it applies, and what was said goes. */
   update() {
+    this.enable();
+    this.message.hidden = true;
+  }
+
+  enable() {
     const path = this.editor.active?.path ?? "";
     this.button.disabled = !path.endsWith(".py");
     this.button.title = this.button.disabled ? "Format lays out Python files (.py)"
       : `Lay out ${path} as Black does, with ruff (Shift+Alt+F)`;
-    this.message.hidden = true;
   }
 
   async format() {
@@ -34,7 +38,7 @@ export class CodeFormat {
     } catch (error) {
       this.refused(path, error);
     } finally {
-      this.button.disabled = false;
+      this.enable(); // for the file shown now
     }
     // Typed into meanwhile: the newer text wins, as it would in an editor.
     if (!answer || this.editor.active !== view || view.text !== text) return;

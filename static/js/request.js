@@ -261,7 +261,7 @@ export class RequestPanel {
       this.toggleImport(true);
       this.curlError.textContent = `This curl command cannot be imported: ${error.message}`;
       this.curlText.focus();
-      return false;
+      return;
     }
     this.fill(request);
     this.follow.checked = request.followRedirects;
@@ -272,7 +272,6 @@ export class RequestPanel {
     this.curlText.value = "";
     this.toggleImport(false);
     this.path.focus();
-    return true;
   }
 
   closeImport() {
@@ -489,7 +488,7 @@ export class RequestPanel {
 
 /** The query's name/value pairs as written ("a=1&b" gives [["a", "1"], ["b", ""]]); of the
  * escapes, only those withQuery writes (& # =) are read back. */
-export function queryPairs(path) {
+function queryPairs(path) {
   const query = path.split("#")[0].split("?").slice(1).join("?");
   const decode = (text) => text.replace(/%(26|23|3d)/gi, (escaped) => decodeURIComponent(escaped));
   return query.split("&").filter(Boolean).map((part) => {
@@ -500,7 +499,7 @@ export function queryPairs(path) {
 
 /** `path` with its query written from `pairs`: as typed, but for what would end a name or value
  * (& and #, = in a name); a parameter without a value is written without "=". */
-export function withQuery(path, pairs) {
+function withQuery(path, pairs) {
   const hashAt = path.indexOf("#");
   const hash = hashAt < 0 ? "" : path.slice(hashAt);
   const base = (hashAt < 0 ? path : path.slice(0, hashAt)).split("?")[0];

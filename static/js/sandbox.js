@@ -110,7 +110,7 @@ export class Sandbox {
     const at = Date.now() + waitMs;
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((at - Date.now()) / 1000));
-      when.textContent = `It starts by itself in ${seconds} s${code === "too_many_sandboxes" ? ", if one was stopped by then" : ""}.`;
+      when.textContent = `It starts by itself in ${seconds} s.`;
     };
     tick();
     this.ticker = setInterval(tick, 1000);
@@ -125,14 +125,14 @@ export class Sandbox {
   stopOther({ id, label, state }) {
     const name = `${label ? `“${label}”` : "an app of yours"}${state === "running" ? "" : ` (${state})`}`;
     const button = el("button", { type: "button", className: "small", "data-testid": "stop-other",
-      title: `Stop ${name} (${state}), open in another tab or left from an earlier visit` }, `■ Stop`);
+      title: `Stop ${name}: open in another tab, or left from an earlier visit` }, "■ Stop");
     button.addEventListener("click", async () => {
       button.disabled = true;
       await api("DELETE", `/api/sandboxes/${encodeURIComponent(id)}`).catch(() => {}); // gone already: as good
       this.cancelRetry();
       this.retry();
     });
-    return el("span", { className: "other-app" }, el("span", { className: "other-app-name" }, name), " ", button);
+    return el("span", { className: "other-app" }, name, " ", button);
   }
 
   cancelRetry() {
