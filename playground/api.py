@@ -2,12 +2,15 @@
 events (docs/api.md)."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, request, url_for
 
 from . import cookies, exchange, files, proxy, trace
 from .cookies import Jar
 from .errors import PlaygroundError
+from .sandbox.errors import PlaygroundBusy, PlaygroundFull, TooManySandboxes
 from .sandbox.sandbox import Sandbox
 from .security import body
 from .services import services
@@ -56,10 +59,10 @@ def get_snippet(slug):
 
 @bp.post("/sandboxes")
 def create_sandbox():
-    count_run()
-    data = body()
-    written = files.on_disk(files.checked(data))
-    sandbox = services().sandboxes.create(current(), written, label(data), app_spec(data))
+    with counted_run():
+        data = body()
+        written = files.on_disk(files.checked(data))
+        sandbox = services().sandboxes.create(current(), written, label(data), app_spec(data))
     services().room.ran(sandbox)
     return shown(sandbox), 201
 
@@ -71,8 +74,11 @@ def get_sandbox(sandbox_id):
 
 @bp.put("/sandboxes/<sandbox_id>")
 def rerun_sandbox(sandbox_id):
-    count_run()
-    data = body()
+    with counted_run():
+        return rerun(sandbox_id, body())
+
+
+def rerun(sandbox_id: str, data: dict) -> dict:
     checked = files.checked(data)
     sandbox = mine(sandbox_id)
     sandbox.label = label(data) or sandbox.label
@@ -84,11 +90,20 @@ def rerun_sandbox(sandbox_id):
     return shown(sandbox)
 
 
-def count_run() -> None:
-    """A run spends one of the visitor's runs a minute; the presenter's do not (watch mode
-    re-runs at every pause in typing, in front of the room)."""
-    if not services().room.is_presenter(current()):
+@contextmanager
+def counted_run() -> Iterator[None]:
+    """A run spends one of the visitor's runs a minute, unless it is refused for a cap (it
+    never ran); the presenter's runs are not counted (watch mode re-runs at every pause in
+    typing, in front of the room)."""
+    counted = not services().room.is_presenter(current())
+    if counted:
         services().limits["runs"].take(current())
+    try:
+        yield
+    except (TooManySandboxes, PlaygroundFull, PlaygroundBusy):
+        if counted:
+            services().limits["runs"].give_back(current())
+        raise
 
 
 def app_spec(data: dict) -> str | None:
@@ -132,9 +147,11 @@ def sandbox_events(sandbox_id):
 def send_request(sandbox_id):
     services().limits["requests"].take(current())
     sandbox = mine(sandbox_id)
-    wanted, follow = exchange.parse(body(), current_app.config)
+    data = body()
+    wanted, follow = exchange.parse(data, current_app.config)
     result = exchange.send_to(sandbox, jar_of(sandbox), wanted, follow, current_app.config).to_json()
-    services().room.exchanged(sandbox, result)
+    if data.get("preview") is not True:  # the preview's own assets are not the presenter's show
+        services().room.exchanged(sandbox, result)
     return result
 
 

@@ -62,9 +62,9 @@ SETTINGS = {
                      "kernel), one a core for cold ones (150 ms of CPU importing Flask)."),
     "START_QUEUE_TIMEOUT": (30.0, "Seconds a run waits for its turn before 'the playground is "
                             "busy'."),
-    "RATE_RUNS_PER_MINUTE": (20, "Runs (POST or PUT of a sandbox) one visitor may start per "
+    "RATE_RUNS_PER_MINUTE": (30, "Runs (POST or PUT of a sandbox) one visitor may start per "
                              "minute."),
-    "RATE_RUN_BURST": (6, "Runs a visitor may start at once before the per-minute rate applies."),
+    "RATE_RUN_BURST": (10, "Runs a visitor may start at once before the per-minute rate applies."),
     "RATE_COMMANDS_PER_MINUTE": (30, "flask commands one visitor may run per minute (each is a "
                                  "Python process in their sandbox)."),
     "RATE_COMMAND_BURST": (10, "flask commands a visitor may run at once."),

@@ -59,6 +59,7 @@ def forward(token: str, rest: str) -> Response:
                      timeout=settings["REQUEST_TIMEOUT"], max_body=settings["MAX_BODY_BYTES"])
     sandbox.touch()
     response = Response(hop.body, status=f"{hop.status} {hop.reason}")
+    del response.headers["Content-Type"]  # the app's own, if it sent one, below
     for name, value in hop.headers:
         lower = name.lower()
         if lower == "set-cookie":

@@ -63,6 +63,13 @@ class RateLimit:
         raise PlaygroundError(429, "rate_limited", f"{message}. Try again in {wait:.1f} s.",
                               retry_after=round(wait, 1))
 
+    def give_back(self, key: str, cost: float = 1) -> None:
+        """Return `cost` tokens taken for a call that was refused for another reason."""
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket.tokens = min(self.burst, bucket.tokens + cost)
+
     def _forget_full(self, now: float) -> None:
         """Drop the buckets that have refilled: they hold nothing a new bucket would not."""
         self._buckets = {k: b for k, b in self._buckets.items()

@@ -97,3 +97,8 @@ def test_the_app_makes_addresses_that_lead_back_through_the_gateway(app_url):
 def test_an_unknown_address_is_a_clear_404(live_server):
     response, data = ask(live_server + "/apps/not-a-token/")
     assert response.status == 404 and json.loads(data)["error"]["code"] == "no_such_app"
+
+
+def test_the_apps_content_type_comes_once(app_url):
+    response, _ = ask(app_url + "echo/x")
+    assert response.headers.get_all("Content-Type") == ["application/json"]

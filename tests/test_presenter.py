@@ -227,3 +227,22 @@ def test_followers_read_the_presenters_live_log(presenter, server):
     finally:
         if log.connected:
             log.close()
+
+
+def test_followers_see_the_presenters_exchanges_not_the_previews_assets(presenter, server):
+    follower = Api(server)
+    follower.call("GET", "/api/snippets")
+    ws = follower.websocket("/ws/follow")
+    try:
+        json.loads(ws.receive(timeout=10))  # the snapshot
+        sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
+        run = receive_until(ws, lambda e: e["type"] == "run")[-1]
+        assert "url" not in run and sandbox["url"] not in json.dumps(run)  # the app's key
+        ask = {"method": "GET", "headers": {}, "body": None}
+        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
+                       {**ask, "path": "/static/style.css", "preview": True})
+        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests", {**ask, "path": "/"})
+        shown = receive_until(ws, lambda e: e["type"] == "exchange")
+        assert [e["request"]["path"] for e in shown if e["type"] == "exchange"] == ["/"]
+    finally:
+        ws.close()

@@ -19,6 +19,7 @@ from simple_websocket import ConnectionClosed
 from playground import create_app, hosts
 from playground.services import services_of
 from playground.serving import BoundedServer
+from tests.conftest import Visitor
 from tests.servers import sandbox_processes, start_server, stop_server
 from tests.wsclient import Client
 from tests.test_sandbox import HELLO, host_uids
@@ -303,3 +304,13 @@ def test_highlight_refuses_other_sites(client):
     response = client.post("/api/highlight", json={"code": "x = 1", "language": "python"},
                            headers={"Origin": "http://evil.example"})
     assert response.status_code == 403 and response.json["error"]["code"] == "cross_origin"
+
+
+def test_a_run_refused_for_a_cap_costs_no_run(make_app):
+    app = make_app(RATE_RUN_BURST=2, RATE_RUNS_PER_MINUTE=1, MAX_SANDBOXES_PER_VISITOR=1)
+    visitor = Visitor(app.test_client())
+    visitor.start(HELLO)
+    for _ in range(3):  # refused for the cap each time: the run rate is not spent
+        refused = visitor.client.post("/api/sandboxes", json={"files": {"app.py": HELLO}})
+        assert refused.json["error"]["code"] == "too_many_sandboxes"
+    assert visitor.client.post("/api/sandboxes", json={"files": {}}).status_code == 400

@@ -6,11 +6,13 @@ sandbox isolated (the `attacker` fixture)."""
 import json
 import os
 import signal
+import sys
 import threading
 
 import pytest
 
 from playground import create_app
+from playground.sandbox.isolation import PACKAGE_DIR
 from playground.services import services_of
 from tests.conftest import Visitor
 from tests.test_attacks import HELLO, SERVE, app, attacker, isolated, route  # noqa: F401
@@ -165,3 +167,13 @@ def test_killing_the_zygote_mid_burst_loses_no_run(attacker, app):
         thread.join(60)
     assert results == ["running"] * 12
     assert zygote.starts > starts  # a new one took over
+
+
+def test_a_warm_childs_traceback_names_no_host_path(attacker, app):
+    sandbox = attacker.start(route("raise ValueError('here')"))
+    reply = attacker.exchange(sandbox, "GET", "/attack")
+    log = attacker.client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
+    text = json.dumps(reply) + json.dumps(log)
+    assert "Traceback" in text and "/opt/playground/" in text  # as a cold child sees it
+    for host_path in (str(PACKAGE_DIR), sys.prefix, sys.base_prefix):
+        assert host_path not in text

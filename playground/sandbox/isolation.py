@@ -274,12 +274,15 @@ def _python_paths() -> re.Pattern:
 
 
 PYTHON_PATHS = _python_paths()
+HOST_CHILD_DIR = str(CHILD_DIR.resolve()).encode()
 
 
 def hide_python(raw: bytes) -> bytes:
-    """`raw` (a line the child wrote) with the host's Python install shown as `<python>`: an
-    ImportError or a traceback would otherwise show where the host keeps its virtualenv."""
-    return PYTHON_PATHS.sub(b"<python>", raw)
+    """`raw` (a line the child wrote) with the host's Python install shown as `<python>`, and
+    the child's program where a cold child sees it: an ImportError or a traceback would
+    otherwise show where the host keeps its virtualenv and its checkout (a warm child's
+    modules were imported by the zygote, from the host's paths)."""
+    return PYTHON_PATHS.sub(b"<python>", raw).replace(HOST_CHILD_DIR, SANDBOX_CHILD_DIR.encode())
 
 
 def _traversable(path: Path) -> bool:

@@ -319,7 +319,9 @@ function showExchange(answer, request) {
 /** GETs a stylesheet or image from the app, for the preview. */
 function fetchFromApp(path) {
   if (!sandbox.isRunning) return null;
-  return api("POST", `/api/sandboxes/${sandbox.id}/requests`, { method: "GET", path, headers: {}, body: null })
+  // `preview`: the preview's own stylesheets and images, not an exchange to show followers.
+  return api("POST", `/api/sandboxes/${sandbox.id}/requests`,
+    { method: "GET", path, headers: {}, body: null, preview: true })
     .catch(() => null);
 }
 
