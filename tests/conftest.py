@@ -10,7 +10,8 @@ import pytest
 
 from playground import create_app
 from playground.services import services_of
-from tests.servers import sandbox_processes, start_server, stop_server, worker_processes
+from tests.servers import (sandbox_processes, start_server, stop_server, wait_until,
+                           worker_processes)
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +84,18 @@ class Visitor:
         response = self.send(sandbox, method, path, **kwargs)
         assert response.status_code == 200, response.json
         return response.json
+
+    def wait_for_state(self, sandbox: dict, state: str, timeout: float = 15) -> dict:
+        """The sandbox as the API shows it once it is in `state` (a child's exit, say, reaches
+        the host a moment after the answer that saw it die)."""
+        shown = {}
+
+        def arrived() -> bool:
+            shown.update(self.client.get(f"/api/sandboxes/{sandbox['id']}").json)
+            return shown["state"] == state
+
+        wait_until(arrived, timeout, lambda: f"{state}, still {shown['state']}: {shown}", 0.1)
+        return shown
 
 
 @pytest.fixture

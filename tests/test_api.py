@@ -1,8 +1,8 @@
 """The API's own rules: owners, Origin, JSON, caps and validation."""
 
-import time
-
 import pytest
+
+from tests.servers import wait_until
 
 HELLO = 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n    return "hi"\n'
 
@@ -79,13 +79,16 @@ def test_events_are_readable_after_the_fact(visitor):
     sandbox = visitor.start(HELLO.replace(
         'return "hi"', 'print("\\x1b[1mprinted!\\x1b[0m")\n    return "hi"'))  # colours go
     visitor.exchange(sandbox)
-    for _ in range(100):  # output lines arrive on their own pipe, a moment later
+
+    def printed() -> list | None:
         events = visitor.client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
         lines = [e["line"] for e in events if e["type"] == "log"]
         if "printed!" in lines and any('"GET / HTTP/1.1" 200' in line for line in lines):
-            break
-        time.sleep(0.02)
-    assert "printed!" in lines
+            return events
+        return None
+
+    # Output lines arrive on their own pipe, a moment later.
+    events = wait_until(printed, 10, "the view's print and its request line in the events")
     kinds = [e["type"] for e in events]
     assert kinds[:2] == ["state", "state"] and "request" in kinds
     later = visitor.client.get(f"/api/sandboxes/{sandbox['id']}/events?after={events[-2]['seq']}")

@@ -22,7 +22,7 @@ from playground.services import services_of
 from playground.sandbox.isolation import PACKAGE_DIR
 from playground.sandbox.kill import describe_status
 from tests.conftest import Visitor
-from tests.servers import sandbox_processes
+from tests.servers import sandbox_processes, wait_until
 from tests.test_sandbox import NETWORK_PROBE
 
 MB = 1024 * 1024
@@ -33,6 +33,8 @@ LIMITS = {
 }
 # Generous for a 2-core machine shared with other work; an idle request takes a few ms.
 NORMAL_LATENCY = 1.0
+# Longer than any attack may last: a start that keeps using CPU is failed by START_TIMEOUT_MAX.
+ATTACK_SECONDS = 90
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
 HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
          '    return "hi"\n')
@@ -159,23 +161,15 @@ def assert_host_serves(bystander, times: int = 3) -> None:
 def while_attacking(bystander, attack) -> object:
     """Run `attack()` in a thread, checking the bystander meanwhile; return what it returned."""
     result = {}
-    thread = threading.Thread(target=lambda: result.setdefault("value", attack()))
+    thread = threading.Thread(target=lambda: result.setdefault("value", attack()), daemon=True)
     thread.start()
-    while thread.is_alive():
+
+    def over() -> bool:
         assert_host_serves(bystander, times=1)
-        time.sleep(0.1)
-    thread.join()
+        return not thread.is_alive()
+
+    wait_until(over, ATTACK_SECONDS, "the attack to be over", interval=0.1)
     return result["value"]
-
-
-def wait_for_state(visitor, sandbox, state: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        current = visitor.client.get(f"/api/sandboxes/{sandbox['id']}").json
-        if current["state"] == state:
-            return current
-        time.sleep(0.1)
-    raise AssertionError(f"still {current['state']} after {timeout} s")
 
 
 def start_failing(attacker, bystander, code: str, limit: str) -> dict:
@@ -238,7 +232,7 @@ def test_cpu_spin_in_a_route_is_stopped_after_its_504(attacker, bystander):
     response = while_attacking(bystander, lambda: attacker.send(sandbox, "GET", "/attack"))
     # The proxy gives up at REQUEST_TIMEOUT, or the child dies of its CPU limit first.
     assert response.status_code in (502, 504), response.json
-    failed = wait_for_state(attacker, sandbox, "failed")
+    failed = attacker.wait_for_state(sandbox, "failed")
     # Still spinning after the 504: stopped, the route named; or its CPU seconds ran out first.
     assert failed["error"]["limit"] in ("REQUEST_TIMEOUT", "LIMIT_CPU_SECONDS")
     if failed["error"]["limit"] == "REQUEST_TIMEOUT":
@@ -304,7 +298,7 @@ def test_trickling_response_is_cut_at_the_request_timeout(attacker, bystander):
 def test_segfault_in_a_route(attacker, bystander):
     sandbox = attacker.start(route("import ctypes\nreturn ctypes.string_at(0)"))
     assert attacker.send(sandbox, "GET", "/attack").status_code == 502
-    failed = wait_for_state(attacker, sandbox, "failed")
+    failed = attacker.wait_for_state(sandbox, "failed")
     assert "SIGSEGV" in failed["error"]["message"]
     assert_host_serves(bystander)
 
@@ -612,7 +606,7 @@ return str(call())""")
     sandbox = attacker.start(code)
     response = while_attacking(bystander, lambda: attacker.send(sandbox, "GET", "/attack"))
     assert response.status_code == 502, response.json
-    failed = wait_for_state(attacker, sandbox, "failed")
+    failed = attacker.wait_for_state(sandbox, "failed")
     assert failed["error"]["limit"] == "SECCOMP", failed["error"]
     assert "system call the sandbox does not allow" in failed["error"]["message"]
     assert "SIGSYS" in describe_status(failed["exit_status"])

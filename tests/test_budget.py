@@ -82,11 +82,7 @@ def test_events_are_kept_as_text_and_counted_as_such(attacker, app):
 def test_a_child_flooding_its_events_pipe_is_stopped_with_the_limit_named(attacker, app):
     sandbox = attacker.start(NESTED_EVENTS.replace("COUNT", "1000"))
     attacker.send(sandbox, "GET", "/attack")  # it never gets to answer
-    deadline = time.monotonic() + 20
-    while (state := attacker.client.get(f"/api/sandboxes/{sandbox['id']}").json)["state"] \
-            == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert state["state"] == "failed"
+    state = attacker.wait_for_state(sandbox, "failed", timeout=20)
     assert state["error"]["limit"] == "LIMIT_EVENT_BYTES_PER_SECOND"
 
 
@@ -185,11 +181,8 @@ def test_a_route_spinning_after_its_504_is_stopped_with_the_route_named(attacker
     visitor = Visitor(patient_app.test_client())
     sandbox = visitor.start(route("while True:\n    pass"))
     assert visitor.send(sandbox, "GET", "/attack").status_code == 504
-    deadline = time.monotonic() + 20
-    while (state := visitor.client.get(f"/api/sandboxes/{sandbox['id']}").json)["state"] \
-            == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert state["state"] == "failed" and state["error"]["limit"] == "REQUEST_TIMEOUT"
+    state = visitor.wait_for_state(sandbox, "failed", timeout=20)
+    assert state["error"]["limit"] == "REQUEST_TIMEOUT"
     assert state["error"]["message"] == ("GET /attack spun the CPU for 1.5 s without answering: "
                                          "stopped (REQUEST_TIMEOUT).")
 

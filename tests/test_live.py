@@ -5,13 +5,12 @@ import json
 import os
 import socket
 import struct
-import time
 import urllib.request
 
 import pytest
 from simple_websocket import ConnectionClosed
 
-from tests.servers import start_server, stop_server
+from tests.servers import start_server, stop_server, wait_until
 from tests.wsclient import Client
 
 HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
@@ -46,11 +45,21 @@ class Api:
 def receive_until(ws, predicate, limit=200):
     events = []
     for _ in range(limit):
-        event = json.loads(ws.receive(timeout=10))
-        events.append(event)
-        if predicate(event):
+        text = ws.receive(timeout=10)
+        assert text is not None, f"no event within 10 s, after {events}"
+        events.append(json.loads(text))
+        if predicate(events[-1]):
             return events
     pytest.fail(f"no matching event among {events}")
+
+
+def closed_by_server(ws) -> bool:
+    """Whether the server has closed `ws`, once what it sent before is read."""
+    try:
+        ws.receive(timeout=0.1)
+    except ConnectionClosed:
+        return True
+    return False
 
 
 def test_websocket_streams_state_logs_and_requests(live_server):
@@ -100,13 +109,9 @@ def test_one_visitor_cannot_hold_every_host_thread_with_websockets():
         event = json.loads(third.receive(timeout=10))
         assert event["type"] == "error" and event["code"] == "too_many_sockets"
         held.pop().close()  # one closed: a place is free again
-        for _ in range(50):
-            again = visitor.websocket("/ws/follow?presence=1")
-            if json.loads(again.receive(timeout=10))["type"] == "live":
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("a closed socket never gave its place back")
+        wait_until(lambda: json.loads(visitor.websocket("/ws/follow?presence=1")
+                                      .receive(timeout=10))["type"] == "live",
+                   10, "a closed socket to give its place back", interval=0.1)
     finally:
         stop_server(proc)
 
@@ -122,7 +127,9 @@ def raw_websocket(api, path):
                   f"Cookie: {api.cookie}\r\n\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
-        head += conn.recv(1)
+        byte = conn.recv(1)
+        assert byte, f"the server closed the connection within its answer's head: {head!r}"
+        head += byte
     assert head.startswith(b"HTTP/1.1 101"), head
     return conn
 

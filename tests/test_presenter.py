@@ -12,8 +12,8 @@ from playground import create_app
 from playground.room import latest
 from playground.sandbox.events import EventLog, Frame
 from playground.services import services_of
-from tests.servers import start_server, stop_server
-from tests.test_live import Api, receive_until
+from tests.servers import start_server, stop_server, wait_until
+from tests.test_live import Api, closed_by_server, receive_until
 
 TOKEN = "presenter-token-for-tests"
 SESSIONS = (Path(__file__).parent.parent / "snippets/14-sessions/app.py").read_text("utf-8")
@@ -216,14 +216,11 @@ def test_followers_read_the_presenters_live_log(presenter, server):
     try:
         presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
                        {"method": "GET", "path": "/"})
-        seen = []
-        while not any(e["type"] == "log" and '"GET / HTTP/1.1" 200' in e["line"] for e in seen):
-            seen.append(json.loads(log.receive(timeout=10)))
+        seen = receive_until(log, lambda e: e["type"] == "log"
+                             and '"GET / HTTP/1.1" 200' in e["line"])
         assert seen[0]["type"] == "state"  # from the start of the app's log
         presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
-        with pytest.raises(ConnectionClosed):
-            while True:
-                log.receive(timeout=10)
+        wait_until(lambda: closed_by_server(log), 10, "the app's stop to close its log")
     finally:
         if log.connected:
             log.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import sandbox_processes, start_server, stop_server
+from tests.servers import sandbox_processes, start_server, stop_server, wait_until
 from playground.config import SETTINGS
 from playground.services import services_of
 from playground.sandbox.hostblock import UID_BLOCKS, UIDS_PER_HOST
@@ -89,17 +89,13 @@ def test_segfault_at_import_reports_the_signal(visitor):
         "app.py\", line 2" in sandbox["error"]["traceback"]
 
 
-def test_crash_mid_request_is_a_502_and_flips_to_failed(visitor, client):
+def test_crash_mid_request_is_a_502_and_flips_to_failed(visitor):
     sandbox = visitor.start(HELLO + '@app.route("/die")\ndef die():\n    import os\n    os._exit(9)\n' + SERVE)
     response = visitor.send(sandbox, "GET", "/die")
     assert response.status_code == 502
     assert response.json["error"]["code"] == "child_no_response"
-    for _ in range(100):
-        state = client.get(f"/api/sandboxes/{sandbox['id']}").json
-        if state["state"] == "failed":
-            break
-        time.sleep(0.02)  # the child's exit reaches the host some milliseconds after the 502
-    assert state["state"] == "failed" and state["exit_status"] == 9
+    # The child's exit reaches the host some milliseconds after the 502.
+    assert visitor.wait_for_state(sandbox, "failed", timeout=5)["exit_status"] == 9
 
 
 def test_without_app_run_the_app_is_found_like_flask_run(visitor):
@@ -170,11 +166,8 @@ def test_no_child_survives_the_host():
     assert sandbox_processes(uids) or os.geteuid() != 0
     proc.kill()  # not even a chance to clean up: the children must die with it
     proc.wait()
-    for _ in range(100):
-        if not sandbox_processes(uids):
-            break
-        time.sleep(0.05)
-    assert sandbox_processes(uids) == []
+    wait_until(lambda: not sandbox_processes(uids), 5,
+               lambda: f"the killed host's children to die: {sandbox_processes(uids)} live on")
     stop_server(proc)
 
 

@@ -20,7 +20,7 @@ from playground import create_app, hosts
 from playground.services import services_of
 from playground.serving import BoundedServer
 from tests.conftest import Visitor
-from tests.servers import sandbox_processes, start_server, stop_server
+from tests.servers import sandbox_processes, start_server, stop_server, wait_until
 from tests.wsclient import Client
 from tests.test_sandbox import HELLO, host_uids
 
@@ -106,12 +106,12 @@ def test_starts_take_turns_and_a_long_queue_is_refused(make_app):
     slow = "import time\ntime.sleep(2)\n" + HELLO
     results = []
     thread = threading.Thread(target=lambda: results.append(
-        app.test_client().post("/api/sandboxes", json={"files": {"app.py": slow}})))
+        app.test_client().post("/api/sandboxes", json={"files": {"app.py": slow}})), daemon=True)
     thread.start()
-    while not services_of(app).sandboxes.all():
-        pass
+    wait_until(services_of(app).sandboxes.all, 10, "the slow app's start to begin", interval=0.01)
     refused = app.test_client().post("/api/sandboxes", json={"files": {"app.py": HELLO}})
-    thread.join()
+    thread.join(30)
+    assert not thread.is_alive(), "the slow app's start never answered"
     assert refused.status_code == 503 and refused.json["error"]["code"] == "playground_busy"
     assert results[0].status_code == 201 and results[0].json["state"] == "running"
     assert len(services_of(app).sandboxes.all()) == 1  # the refused one is gone

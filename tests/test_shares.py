@@ -20,7 +20,7 @@ import pytest
 from playground import create_app
 from playground.services import services_of
 from playground.share_store import key_for
-from tests.servers import start_server, stop_server
+from tests.servers import start_server, stop_server, wait_until
 from tests.test_live import Api
 
 # Ends without app.run(): the download adds a __main__ block.
@@ -286,14 +286,16 @@ def test_the_download_runs_with_python_app_py(shares_client, tmp_path):
 def serves(command, cwd, port) -> str:
     """Start `command` in `cwd`, return the body of GET / once it answers, then stop it."""
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def body() -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            return None
+
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    return response.read().decode()
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail(f"{command} never served")
+        return wait_until(body, 20, f"{command} to serve", interval=0.1)
     finally:
         proc.terminate()
         proc.wait(10)
