@@ -185,32 +185,33 @@ def start_failing(attacker, bystander, code: str, limit: str) -> dict:
 
 # -- resources ------------------------------------------------------------------------------------
 
-def test_fork_bomb(attacker, bystander):
-    start_failing(attacker, bystander, "import os\nwhile True:\n    os.fork()\n", "LIMIT_PROCESSES")
+# Snippets that never get to serve, and the limit each must fail on.
+FAILING_STARTS = [
+    pytest.param("import os\nwhile True:\n    os.fork()\n", "LIMIT_PROCESSES", id="fork_bomb"),
+    pytest.param("import threading, time\nfor _ in range(5000):\n"
+                 "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n",
+                 "LIMIT_PROCESSES", id="thousands_of_threads"),
+    pytest.param("files = [open('/dev/null') for _ in range(5000)]\n", "LIMIT_OPEN_FILES",
+                 id="thousands_of_open_files"),
+    pytest.param("hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n",
+                 "LIMIT_MEMORY_BYTES", id="memory_bomb"),
+    # Each process stays under its address-space limit; together they pass the group's.
+    pytest.param("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n"
+                 "        held = b'x' * (100 * 1024 * 1024)\n        time.sleep(60)\n"
+                 "time.sleep(0.5)\nmine = b'x' * (250 * 1024 * 1024)\ntime.sleep(60)\n",
+                 "LIMIT_MEMORY_BYTES", id="memory_bomb_across_processes_meets_the_cgroup"),
+    pytest.param("while True:\n    pass\n", "LIMIT_CPU_SECONDS", id="cpu_spin_at_import"),
+    pytest.param("for i in range(100):\n    with open(f'junk{i}', 'wb') as f:\n"
+                 "        f.write(b'x' * (1024 * 1024))\n", "LIMIT_DISK_BYTES",
+                 id="filling_the_disk"),
+    pytest.param("with open('/tmp/huge', 'wb') as f:\n    f.write(b'x' * (6 * 1024 * 1024))\n",
+                 "LIMIT_FILE_BYTES", id="one_huge_file"),
+]
 
 
-def test_thousands_of_threads(attacker, bystander):
-    code = ("import threading, time\nfor _ in range(5000):\n"
-            "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
-    start_failing(attacker, bystander, code, "LIMIT_PROCESSES")
-
-
-def test_thousands_of_open_files(attacker, bystander):
-    code = "files = [open('/dev/null') for _ in range(5000)]\n"
-    start_failing(attacker, bystander, code, "LIMIT_OPEN_FILES")
-
-
-def test_memory_bomb(attacker, bystander):
-    code = "hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n"
-    start_failing(attacker, bystander, code, "LIMIT_MEMORY_BYTES")
-
-
-def test_memory_bomb_across_processes_meets_the_cgroup(attacker, bystander):
-    """Each process stays under its address-space limit; together they pass the group's."""
-    code = ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n"
-            "        held = b'x' * (100 * 1024 * 1024)\n        time.sleep(60)\n"
-            "time.sleep(0.5)\nmine = b'x' * (250 * 1024 * 1024)\ntime.sleep(60)\n")
-    start_failing(attacker, bystander, code, "LIMIT_MEMORY_BYTES")
+@pytest.mark.parametrize("code, limit", FAILING_STARTS)
+def test_a_start_into_a_limit_fails_naming_it(attacker, bystander, code, limit):
+    start_failing(attacker, bystander, code, limit)
 
 
 def test_memory_bomb_in_a_route_is_a_500_that_names_the_limit(attacker, bystander):
@@ -221,10 +222,6 @@ def test_memory_bomb_in_a_route_is_a_500_that_names_the_limit(attacker, bystande
     assert exception["error"]["limit"] == "LIMIT_MEMORY_BYTES"
     assert attacker.exchange(sandbox)["body"] == "hi"  # the app itself lives on
     assert_host_serves(bystander)
-
-
-def test_cpu_spin_at_import(attacker, bystander):
-    start_failing(attacker, bystander, "while True:\n    pass\n", "LIMIT_CPU_SECONDS")
 
 
 def test_cpu_spin_in_a_route_is_stopped_after_its_504(attacker, bystander):
@@ -251,17 +248,6 @@ def test_sleep_forever_in_a_route_is_a_504(attacker, bystander):
     response = while_attacking(bystander, lambda: attacker.send(sandbox, "GET", "/attack"))
     assert response.status_code == 504 and response.json["error"]["code"] == "child_timeout"
     assert attacker.exchange(sandbox)["body"] == "hi"
-
-
-def test_filling_the_disk(attacker, bystander):
-    code = ("for i in range(100):\n    with open(f'junk{i}', 'wb') as f:\n"
-            "        f.write(b'x' * (1024 * 1024))\n")
-    start_failing(attacker, bystander, code, "LIMIT_DISK_BYTES")
-
-
-def test_one_huge_file(attacker, bystander):
-    code = "with open('/tmp/huge', 'wb') as f:\n    f.write(b'x' * (6 * 1024 * 1024))\n"
-    start_failing(attacker, bystander, code, "LIMIT_FILE_BYTES")
 
 
 def test_printing_gigabytes(attacker, bystander):
