@@ -516,8 +516,9 @@ found["sockets"] = 2 * len(pairs)
 app.config["held"] = pairs
 return json.dumps(found)""")
     sandbox = attacker.start(code)
-    group = services_of(app).sandboxes._sandboxes[sandbox["id"]]._run.group
-    before = _memory_used(group)
+    cgroups = services_of(app).sandboxes.cgroups  # a run's group is named after its sandbox
+    group = cgroups.parents["memory"] / sandbox["id"] if cgroups else None
+    before = _memory_used(group) if group else 0
     found = json.loads(attacker.exchange(sandbox, "GET", "/attack")["body"])
     assert found["sndbuf"] == errno.EPERM
     assert 0 < found["queued"] <= found["sockets"] * 2 * default, found
@@ -528,8 +529,9 @@ return json.dumps(found)""")
             "sockets: this kernel leaves them outside it (see docs/security.md for the bound)")
 
 
-def _memory_used(group) -> int:
-    return int((group.dirs["memory"] / "memory.usage_in_bytes").read_text())
+def _memory_used(group: Path) -> int:
+    """Bytes the memory cgroup `group` (its directory) counts."""
+    return int((group / "memory.usage_in_bytes").read_text())
 
 
 def test_socket_ioctls_cannot_read_the_hosts_interfaces(attacker):
