@@ -1,8 +1,12 @@
 """The host protects itself and its visitors: headers, no debugger, origins, rate limits, caps,
 and a shutdown or restart that leaves nothing behind."""
 
+import base64
 import json
+import math
 import os
+import re
+import secrets
 import signal
 import socket
 import tempfile
@@ -11,6 +15,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,7 @@ from simple_websocket import ConnectionClosed
 from playground import create_app, hosts
 from playground.services import services_of
 from playground.serving import BoundedServer
+from playground.visitors import COOKIE
 from tests.conftest import Visitor
 from tests.servers import sandbox_processes, start_server, stop_server, wait_until
 from tests.wsclient import Client
@@ -70,9 +77,86 @@ def test_websocket_from_another_site_is_refused(live_server):
     assert ws.close_reason == 1008
 
 
-def test_sandbox_ids_cannot_be_guessed(visitor):
-    ids = {visitor.start(HELLO)["id"] for _ in range(3)}
-    assert len(ids) == 3 and all(len(i) >= 16 for i in ids)  # 96 random bits each
+# 256 sandboxes: their ids and tokens hold enough bytes to count how often each value comes.
+SAMPLE_VISITORS, SAMPLE_RUNS = 8, 32
+ID_BYTES, TOKEN_BYTES = 12, 16  # 96 and 128 random bits
+# A chi-square of 256 byte counts (255 degrees of freedom) passes this by chance about once in
+# three million samples; a skewed generator passes it by far.
+CHI_SQUARE_BOUND = 385
+
+
+def secret_bytes(text: str, size: int) -> bytes:
+    """`text` read as base64url of `size` bytes without padding (secrets.token_urlsafe's form);
+    fails on anything else."""
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", text), text
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    assert len(data) == size and base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text
+    return data
+
+
+def token_of(sandbox: dict) -> bytes:
+    """The secret in a sandbox's address through the host, `.../apps/<token>/`."""
+    return secret_bytes(sandbox["url"].rstrip("/").rsplit("/", 1)[1], TOKEN_BYTES)
+
+
+def assert_random(runs: list[list[bytes]], what: str) -> None:
+    """Fail unless the secrets of `runs` (each visitor's, in the order they were made) look
+    uniformly random: none repeats; none is near the one made before it, as a counter's or a
+    clock's would be; no bit is fixed for a visitor; every bit is set in about half; every
+    byte value comes about equally often."""
+    flat = [secret for run in runs for secret in run]
+    bits = len(flat[0]) * 8
+    assert len(set(flat)) == len(flat), f"a {what} came twice"
+    for run in runs:
+        numbers = [int.from_bytes(secret, "big") for secret in run]
+        near = [(a, b) for a, b in zip(numbers, numbers[1:]) if abs(a - b) < 1 << (bits - 32)]
+        assert not near, f"{what}s made one after the other are close: {near}"
+        fixed = [bit for bit in range(bits) if len({n >> bit & 1 for n in numbers}) == 1]
+        assert not fixed, f"bits {fixed} are the same in all {what}s of one visitor"
+    numbers = [int.from_bytes(secret, "big") for secret in flat]
+    for bit in range(bits):
+        ones = sum(n >> bit & 1 for n in numbers)
+        assert abs(ones - len(flat) / 2) <= 3 * math.sqrt(len(flat)), (  # six deviations
+            f"bit {bit} is set in {ones} of {len(flat)} {what}s")
+    counts = Counter(b"".join(flat))
+    expected = len(flat) * len(flat[0]) / 256
+    chi_square = sum((counts[value] - expected) ** 2 / expected for value in range(256))
+    assert chi_square < CHI_SQUARE_BOUND, f"the bytes of {what}s are skewed: {counts}"
+
+
+def test_sandbox_ids_cannot_be_guessed(make_app):
+    """Ids carry 96 random bits and the gateway tokens in `url` 128 (secrets.token_urlsafe):
+    many made at once by several visitors look like bytes from a CSPRNG, not a counter, the
+    clock or the owner; the same visitor on a second host gets other ones."""
+    secret_key = secrets.token_hex(32)
+    app = make_app(SECRET_KEY=secret_key, RATE_RUN_BURST=SAMPLE_RUNS)
+
+    def runs(visitor) -> list[dict]:
+        made = []
+        for _ in range(SAMPLE_RUNS):  # fails at once (no app in it), but is a sandbox all the same
+            answer = visitor.post("/api/sandboxes", json={"files": {"app.py": "x = 1\n"}})
+            assert answer.status_code == 201, answer.json
+            assert visitor.delete(f"/api/sandboxes/{answer.json['id']}").status_code == 200
+            made.append(answer.json)
+        return made
+
+    visitors = [app.test_client() for _ in range(SAMPLE_VISITORS)]
+    with ThreadPoolExecutor(SAMPLE_VISITORS) as pool:
+        made = list(pool.map(runs, visitors))
+    ids = [[secret_bytes(s["id"], ID_BYTES) for s in run] for run in made]
+    tokens = [[token_of(s) for s in run] for run in made]
+    assert_random(ids, "sandbox id")
+    assert_random(tokens, "gateway token")
+    assert set(b"".join(s for run in ids + tokens for s in run)) == set(range(256))
+
+    # The same visitor on a second host, started a moment later: nothing repeats.
+    again = make_app(SECRET_KEY=secret_key).test_client()
+    cookie = visitors[0].get_cookie(COOKIE).value
+    again.set_cookie(COOKIE, cookie)
+    answer = again.post("/api/sandboxes", json={"files": {"app.py": "x = 1\n"}})
+    assert answer.status_code == 201 and again.get_cookie(COOKIE).value == cookie  # the same one
+    assert secret_bytes(answer.json["id"], ID_BYTES) not in {s for run in ids for s in run}
+    assert token_of(answer.json) not in {s for run in tokens for s in run}
 
 
 def test_runs_are_rate_limited_per_visitor(make_app):
