@@ -2,7 +2,6 @@
 
 import base64
 import json
-import threading
 import time
 import types
 
@@ -11,7 +10,6 @@ import pytest
 from playground import exchange, proxy
 from playground.cookies import Jar
 from playground.errors import PlaygroundError
-from playground.watchdog import Watchdog
 from tests.test_sandbox import EVENTS_FD
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
@@ -253,14 +251,3 @@ def home():
 def test_a_cookie_the_proxy_could_not_send_is_refused(echo, client):
     response = client.put(f"/api/sandboxes/{echo['id']}/cookies", json={"name": "c", "value": "€"})
     assert response.status_code == 400 and response.json["error"]["code"] == "bad_cookie"
-
-
-def test_the_watchdog_acts_at_each_deadline_in_order_unless_cancelled():
-    dog, fired, done = Watchdog(), [], threading.Event()
-    dog.after(0.3, lambda: (fired.append("late"), done.set()))
-    cancelled = dog.after(0.1, lambda: fired.append("cancelled"))
-    dog.after(0.05, lambda: fired.append("soon"))  # sooner than what the thread waits for
-    dog.after(0.2, lambda: 1 / 0)  # a failing action stops nothing after it
-    dog.cancel(cancelled)
-    assert done.wait(5)
-    assert fired == ["soon", "late"]
