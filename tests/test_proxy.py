@@ -48,7 +48,7 @@ def png():
 def set_cookies():
     r = Response("set")
     r.set_cookie("flavour", "chocolate", path="/")
-    r.set_cookie("ephemeral", "soon", max_age=1)
+    r.set_cookie("ephemeral", "soon", max_age=60)  # not 1 s: a busy machine outlived it
     return r
 
 @app.route("/unset")
