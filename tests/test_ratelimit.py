@@ -70,6 +70,20 @@ def test_tokens_come_back_at_the_rate_and_never_past_the_burst():
     refusal(limit, "alice")
 
 
+def test_tokens_given_back_for_a_call_refused_otherwise_count_again_up_to_the_burst():
+    limit = RateLimit("runs", rate=0.001, burst=2, per="minute")
+    limit.take("alice", 2)
+    limit.give_back("alice")  # the run was refused for another reason: it cost nothing
+    limit.take("alice")
+    refusal(limit, "alice")
+    limit.give_back("alice", 5)
+    limit.take("alice", 2)  # never more than the burst
+    refusal(limit, "alice")
+    limit.give_back("nobody")  # no bucket yet: a fresh one comes with its burst, no more
+    limit.take("nobody", 2)
+    refusal(limit, "nobody")
+
+
 def test_a_flood_of_new_keys_frees_no_visitor_from_their_bucket():
     """Past max_keys only buckets that have refilled are forgotten: one forgotten is one a new
     bucket equals, so a script making up keys cannot reset a visitor it is not."""
