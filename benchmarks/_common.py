@@ -25,5 +25,6 @@ def summary(name: str, samples: list) -> float:
     samples = sorted(samples)
     median = statistics.median(samples)
     p90 = samples[int(len(samples) * 0.9) - 1]
-    print(f"  {name:<44} median {median * 1000:8.2f} ms   p90 {p90 * 1000:8.2f} ms   (n={len(samples)})")
+    print(f"  {name:<44} median {median * 1000:8.2f} ms   p90 {p90 * 1000:8.2f} ms   "
+          f"(n={len(samples)})")
     return median

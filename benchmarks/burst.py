@@ -66,7 +66,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="without the zygote (WARM_START)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the host")
     args = parser.parse_args()
-    env = {"PLAYGROUND_MAX_SANDBOXES": str(args.visitors + 10), **dict(e.split("=", 1) for e in args.env)}
+    env = {"PLAYGROUND_MAX_SANDBOXES": str(args.visitors + 10),
+           **dict(e.split("=", 1) for e in args.env)}
     if args.cold:
         env["PLAYGROUND_WARM_START"] = "false"
     proc, url = start_server(env=env)

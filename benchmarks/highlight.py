@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import summary  # noqa: E402
 
 from playground import create_app, highlight  # noqa: E402
+from playground.services import services_of  # noqa: E402
 from tests.servers import start_server, stop_server  # noqa: E402
 
 HEAD = ("POST /login?next=%2Fprofile HTTP/1.1\r\nHost: 127.0.0.1:5000\r\n"
@@ -48,13 +49,13 @@ PAYLOADS = {
 
 def pool_against_pygments(n: int = 200) -> None:
     app = create_app({"TESTING": True})
-    pool = app.extensions["playground.workers"]
+    pool = services_of(app).text_workers
     pool.run("os:getpid", timeout=30)  # started, as on a server that has highlighted once
     print("Highlighting latency: through the text workers vs Pygments in this process")
     with app.app_context():
-        for name, code, language in [("request head (%d B)" % len(HEAD), HEAD, "http"),
-                                     ("template (%d B)" % len(TEMPLATE), TEMPLATE, "jinja"),
-                                     ("JSON body (%d B)" % len(BODY), BODY, "json")]:
+        for name, code, language in [(f"request head ({len(HEAD)} B)", HEAD, "http"),
+                                     (f"template ({len(TEMPLATE)} B)", TEMPLATE, "jinja"),
+                                     (f"JSON body ({len(BODY)} B)", BODY, "json")]:
             direct, pooled = [], []
             for _ in range(n):
                 started = time.perf_counter()

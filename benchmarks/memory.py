@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from playground import create_app  # noqa: E402
+from playground import create_app, resources  # noqa: E402
 from playground.services import services_of  # noqa: E402
 from playground.snippets import Catalog  # noqa: E402
-from playground import resources  # noqa: E402
 
 MEMORY = Path("/sys/fs/cgroup/memory")
 

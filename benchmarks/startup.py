@@ -43,7 +43,8 @@ def playground_run(client) -> float:
     started = time.perf_counter()
     sandbox = client.post("/api/sandboxes", json={"files": {"app.py": APP.format(port=5000)}}).json
     assert sandbox["state"] == "running", sandbox["error"]
-    reply = client.post(f"/api/sandboxes/{sandbox['id']}/requests", json={"method": "GET", "path": "/"})
+    reply = client.post(f"/api/sandboxes/{sandbox['id']}/requests",
+                        json={"method": "GET", "path": "/"})
     assert reply.json["status"] == 200
     elapsed = time.perf_counter() - started
     client.delete(f"/api/sandboxes/{sandbox['id']}")

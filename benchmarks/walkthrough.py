@@ -55,8 +55,9 @@ class Runs:
 def report(name: str, runs: Runs, start: float) -> None:
     minutes = (time.monotonic() - start) / 60
     count = runs.since(start)
-    print(f"  {name:<58} {count:3d} runs in {minutes * 60:6.1f} s = {count / minutes:6.1f} a minute;"
-          f" busiest 60 s: {runs.busiest_minute(start):3d}, busiest 10 s: {runs.burst(start):3d}")
+    print(f"  {name:<58} {count:3d} runs in {minutes * 60:6.1f} s = "
+          f"{count / minutes:6.1f} a minute; busiest 60 s: {runs.busiest_minute(start):3d}, "
+          f"busiest 10 s: {runs.burst(start):3d}")
 
 
 def click_through(page, runs: Runs, pause: float, every_request: bool) -> None:
@@ -91,8 +92,9 @@ def type_with_watch(page, runs: Runs, cps: float, by: str, pause: float) -> None
     page.get_by_test_id("request-path").fill("/about/Ada")
     page.get_by_test_id("send-button").click()
     page.get_by_test_id("watch-toggle").check()
-    editor.evaluate("""ta => { const at = ta.value.indexOf('\\n', ta.value.indexOf("home page")) + 1;
-                               ta.focus(); ta.setSelectionRange(at, at); }""")
+    editor.evaluate("""ta => {
+        const at = ta.value.indexOf('\\n', ta.value.indexOf("home page")) + 1;
+        ta.focus(); ta.setSelectionRange(at, at); }""")
     start = time.monotonic()
     for _ in range(3):  # three routes' worth: long enough for a rate
         for line in ROUTE:
@@ -118,14 +120,17 @@ def main() -> None:
                                   "PLAYGROUND_RATE_RUN_BURST": "100000"})
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                 args=["--no-sandbox"])
             print("runs a minute by one person (a run: POST or PUT /api/sandboxes)")
-            for pause, every_request in ((0.0, False), (options.pause, False), (options.pause, True)):
-                page = browser.new_context(base_url=url, viewport={"width": 1366, "height": 768}).new_page()
+            screen = {"width": 1366, "height": 768}
+            for pause, every_request in ((0.0, False), (options.pause, False),
+                                         (options.pause, True)):
+                page = browser.new_context(base_url=url, viewport=screen).new_page()
                 click_through(page, Runs(page), pause, every_request)
                 page.context.close()
             for by, pause in (("line", 2.0), ("line", 1.0), ("word", 0.8)):
-                page = browser.new_context(base_url=url, viewport={"width": 1366, "height": 768}).new_page()
+                page = browser.new_context(base_url=url, viewport=screen).new_page()
                 type_with_watch(page, Runs(page), options.cps, by, pause)
                 page.context.close()
             browser.close()

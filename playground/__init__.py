@@ -29,8 +29,22 @@ def create_app(test_config: dict | None = None) -> Flask:
         # sandbox sees read-only: the shares of all visitors must not be among them.
         app.instance_path = str(Path.home() / ".local" / "share" / "flask-playground")
 
-    from . import (api, download, errors, gateway, live, presenter, ratelimit, security,
-                   services, shares, sockets, views, visitors, workers)
+    from . import (
+        api,
+        download,
+        errors,
+        gateway,
+        live,
+        presenter,
+        ratelimit,
+        security,
+        services,
+        shares,
+        sockets,
+        views,
+        visitors,
+        workers,
+    )
     from .cookies import Jars
     from .room import Room
     from .sandbox.manager import SandboxManager
@@ -45,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     atexit.register(sandboxes.shutdown)
     # Highlighting and formatting visitors' text, each call with a deadline (workers.py).
     text_workers = workers.Pool(
-        settings["TEXT_WORKERS"] or os.cpu_count(), settings["TEXT_WORKER_QUEUE"],
+        settings["TEXT_WORKERS"] or os.cpu_count() or 1, settings["TEXT_WORKER_QUEUE"],
         settings["TEXT_WORKER_MEMORY_BYTES"], settings["TEXT_WORKER_START_TIMEOUT"],
         preload=("playground.highlight", "playground.formatting"))
     atexit.register(text_workers.shutdown)

@@ -43,12 +43,12 @@ def jar_of(sandbox: Sandbox) -> Jar:
 # -- snippets -----------------------------------------------------------------------------------
 
 @bp.get("/snippets")
-def list_snippets():
+def list_snippets() -> dict:
     return {"snippets": services().catalog.summaries()}
 
 
 @bp.get("/snippets/<slug>")
-def get_snippet(slug):
+def get_snippet(slug: str) -> dict:
     snippet = services().catalog.get(slug)
     if snippet is None:
         raise PlaygroundError(404, "no_such_snippet", f"there is no snippet {slug!r}.")
@@ -58,7 +58,7 @@ def get_snippet(slug):
 # -- sandboxes ----------------------------------------------------------------------------------
 
 @bp.post("/sandboxes")
-def create_sandbox():
+def create_sandbox() -> tuple[dict, int]:
     with counted_run():
         data = body()
         written = files.on_disk(files.checked(data))
@@ -68,12 +68,12 @@ def create_sandbox():
 
 
 @bp.get("/sandboxes/<sandbox_id>")
-def get_sandbox(sandbox_id):
+def get_sandbox(sandbox_id: str) -> dict:
     return shown(mine(sandbox_id))
 
 
 @bp.put("/sandboxes/<sandbox_id>")
-def rerun_sandbox(sandbox_id):
+def rerun_sandbox(sandbox_id: str) -> dict:
     with counted_run():
         return rerun(sandbox_id, body())
 
@@ -126,7 +126,7 @@ def label(data: dict) -> str | None:
 
 
 @bp.delete("/sandboxes/<sandbox_id>")
-def delete_sandbox(sandbox_id):
+def delete_sandbox(sandbox_id: str) -> dict:
     sandbox = mine(sandbox_id)
     services().sandboxes.remove(sandbox)
     services().room.stopped(sandbox)
@@ -134,7 +134,7 @@ def delete_sandbox(sandbox_id):
 
 
 @bp.get("/sandboxes/<sandbox_id>/events")
-def sandbox_events(sandbox_id):
+def sandbox_events(sandbox_id: str) -> Response:
     frames = mine(sandbox_id).events.after(request.args.get("after", 0, type=int))
     # Kept as JSON text: joined, not parsed and serialised again.
     return Response('{"events": [' + ",".join(f.text for f in frames) + "]}",
@@ -144,12 +144,13 @@ def sandbox_events(sandbox_id):
 # -- requests through the proxy ----------------------------------------------------------------
 
 @bp.post("/sandboxes/<sandbox_id>/requests")
-def send_request(sandbox_id):
+def send_request(sandbox_id: str) -> dict:
     services().limits["requests"].take(current())
     sandbox = mine(sandbox_id)
     data = body()
     wanted, follow = exchange.parse(data, current_app.config)
-    result = exchange.send_to(sandbox, jar_of(sandbox), wanted, follow, current_app.config).to_json()
+    result = exchange.send_to(sandbox, jar_of(sandbox), wanted, follow,
+                              current_app.config).to_json()
     if data.get("preview") is not True:  # the preview's own assets are not the presenter's show
         services().room.exchanged(sandbox, result)
     return result
@@ -158,7 +159,7 @@ def send_request(sandbox_id):
 # -- the flask command ---------------------------------------------------------------------------
 
 @bp.post("/sandboxes/<sandbox_id>/commands")
-def run_command(sandbox_id):
+def run_command(sandbox_id: str) -> dict:
     """`flask <args>` for the app, inside its sandbox (child/commands.py)."""
     services().limits["commands"].take(current())
     data = body()
@@ -177,17 +178,19 @@ def run_command(sandbox_id):
 
 
 @bp.get("/sandboxes/<sandbox_id>/cookies")
-def get_cookies(sandbox_id):
+def get_cookies(sandbox_id: str) -> dict:
     return {"cookies": jar_of(mine(sandbox_id)).list()}
 
 
 @bp.put("/sandboxes/<sandbox_id>/cookies")
-def set_cookie(sandbox_id):
+def set_cookie(sandbox_id: str) -> dict:
     jar = jar_of(mine(sandbox_id))
     data = body()
     name, value, path = data.get("name"), data.get("value", ""), data.get("path", "/")
-    if not all(isinstance(x, str) for x in (name, value, path)) or not proxy.TOKEN.match(name or ""):
-        raise PlaygroundError(400, "bad_cookie", "a cookie needs a name (a token) and a text value.")
+    if not (isinstance(name, str) and isinstance(value, str) and isinstance(path, str)) \
+            or not proxy.TOKEN.match(name):
+        raise PlaygroundError(400, "bad_cookie", "a cookie needs a name (a token) and a text "
+                              "value.")
     if proxy.BAD_VALUE.search(value) or ";" in value:
         raise PlaygroundError(400, "bad_cookie", "a cookie value cannot hold ';' or line breaks.")
     if not (value + path).isascii():
@@ -199,7 +202,7 @@ def set_cookie(sandbox_id):
 
 
 @bp.post("/sandboxes/<sandbox_id>/cookies/<name>/tamper")
-def tamper_session(sandbox_id, name):
+def tamper_session(sandbox_id: str, name: str) -> dict:
     """Put a Flask session with an edited payload and the old signature in the jar."""
     jar = jar_of(mine(sandbox_id))
     payload = body().get("payload")
@@ -219,14 +222,14 @@ def tamper_session(sandbox_id, name):
 
 
 @bp.delete("/sandboxes/<sandbox_id>/cookies")
-def clear_cookies(sandbox_id):
+def clear_cookies(sandbox_id: str) -> dict:
     jar = jar_of(mine(sandbox_id))
     jar.clear()
     return {"cookies": []}
 
 
 @bp.delete("/sandboxes/<sandbox_id>/cookies/<name>")
-def delete_cookie(sandbox_id, name):
+def delete_cookie(sandbox_id: str, name: str) -> dict:
     jar = jar_of(mine(sandbox_id))
     if not jar.delete(name):
         raise PlaygroundError(404, "no_such_cookie", f"there is no cookie {name!r} in the jar.")

@@ -75,7 +75,7 @@ class Jar:
             self._sessions[value] = (session, size)
         return self._sessions[value]
 
-    def names(self) -> set:
+    def names(self) -> set[str]:
         with self._lock:
             return {c.name for c in self._jar}
 
@@ -118,7 +118,8 @@ class Jars:
 
     def __init__(self, per_app: int):
         self.per_app = per_app
-        self._apps: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._apps: weakref.WeakKeyDictionary[object, OrderedDict[str, Jar]] = (
+            weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
 
     def of(self, app: object, person: str) -> Jar:

@@ -11,10 +11,10 @@ import re
 import time
 import zipfile
 
-from flask import Blueprint, send_file
+from flask import Blueprint, Response, send_file
 
-from .files import checked, data_of
 from .errors import PlaygroundError
+from .files import checked, data_of
 from .security import body
 from .services import services
 
@@ -95,7 +95,7 @@ def requirements(theirs: str | None) -> str:
     return head + (LEFT_OUT_NOTE if left_out else "") + "\n".join(kept) + "\n"
 
 
-def logical_lines(text: str) -> list:
+def logical_lines(text: str) -> list[tuple[list[str], str]]:
     """The lines of a requirements file as pip reads them, each as (its lines as written, the
     text pip parses): a line ending in a backslash goes on in the next, unless it is a comment,
     and comments are dropped. A port of pip's join_lines and ignore_comments."""
@@ -137,7 +137,7 @@ def archive(files: dict, folder: str, title: str) -> io.BytesIO:
     return buffer
 
 
-def zipped(files: dict, name: str, title: str):
+def zipped(files: dict, name: str, title: str) -> Response:
     """The download response: `<name>.zip`, unpacking into a folder `<name>/`."""
     folder = FOLDER.sub("-", name)[:100].strip(".-") or "flask-app"  # zip names are short
     return send_file(archive(files, folder, title), mimetype="application/zip",
@@ -145,15 +145,16 @@ def zipped(files: dict, name: str, title: str):
 
 
 @bp.post("/download")
-def download_files():
+def download_files() -> Response:
     data = body()
     wanted = checked(data)
-    name = data.get("name")[:200] if isinstance(data.get("name"), str) else "flask-app"
+    given = data.get("name")
+    name = given[:200] if isinstance(given, str) else "flask-app"
     return zipped(wanted, name, name)
 
 
 @bp.get("/snippets/<slug>/download")
-def download_snippet(slug):
+def download_snippet(slug: str) -> Response:
     snippet = services().catalog.get(slug)
     if snippet is None:
         raise PlaygroundError(404, "no_such_snippet", f"there is no snippet {slug!r}.")

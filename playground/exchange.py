@@ -90,7 +90,7 @@ def body_of(data: dict, limit: int) -> bytes | None:
     if b64 is not None:
         if not isinstance(b64, str):
             raise PlaygroundError(400, "bad_body", '"body_base64" must be a base64 string.')
-        payload = decoded(b64, limit, "the request body is", "body_too_large")
+        payload: bytes | None = decoded(b64, limit, "the request body is", "body_too_large")
     elif text is not None and not (isinstance(text, str) and is_utf8(text)):
         raise PlaygroundError(400, "bad_body", '"body" must be a string (valid UTF-8) or null.')
     else:
@@ -101,7 +101,7 @@ def body_of(data: dict, limit: int) -> bytes | None:
     return payload or None
 
 
-def check_size(path: object, headers: list, settings: dict) -> None:
+def check_size(path: object, headers: list[tuple[str, str]], settings: dict) -> None:
     """Refuse what the proxy could not send: too many headers, a huge path, non-Latin-1 values."""
     if len(headers) > settings["MAX_REQUEST_HEADERS"]:
         raise PlaygroundError(400, "too_many_headers", f"at most {settings['MAX_REQUEST_HEADERS']} "

@@ -38,13 +38,13 @@ def checked(data: dict) -> dict:
         problem = path_problem(path)
         if problem:
             raise PlaygroundError(400, "bad_path", f"{path!r} {problem}.")
-        data = content(path, value, settings["MAX_FILE_BYTES"])
-        if len(data) > settings["MAX_FILE_BYTES"]:
-            raise PlaygroundError(413, "file_too_large", f"{path} is {len(data)} bytes; the most "
+        raw = content(path, value, settings["MAX_FILE_BYTES"])
+        if len(raw) > settings["MAX_FILE_BYTES"]:
+            raise PlaygroundError(413, "file_too_large", f"{path} is {len(raw)} bytes; the most "
                                   f"is {settings['MAX_FILE_BYTES']}.")
         if not isinstance(value, str):
-            files[path] = {"base64": base64.b64encode(data).decode("ascii")}  # one spelling
-        total += len(data)
+            files[path] = {"base64": base64.b64encode(raw).decode("ascii")}  # one spelling
+        total += len(raw)
     if total > settings["MAX_SNIPPET_BYTES"]:
         raise PlaygroundError(413, "snippet_too_large", f"the files add up to {total} bytes; the "
                               f"most is {settings['MAX_SNIPPET_BYTES']}.")
@@ -122,7 +122,7 @@ def path_problem(path: str) -> str | None:
     return None
 
 
-def folders_of(path: str) -> list:
+def folders_of(path: str) -> list[str]:
     """"a/b/c.py" -> ["a", "a/b"]"""
     parts = path.split("/")[:-1]
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]

@@ -16,7 +16,11 @@ from ruff import find_ruff_bin
 PARSE_ERROR = re.compile(r"Failed to parse at (?P<line>\d+):\d+: (?P<message>.+)")
 
 
-def format_python(code: str) -> dict:
+#: {"code": formatted} or {"error": message, "line": n | None}
+FormatResult = dict[str, str | int | None]
+
+
+def format_python(code: str) -> FormatResult:
     """{"code": formatted} or, for code ruff cannot read, {"error": message, "line": n|None}."""
     done = subprocess.run([find_ruff_bin(), "format", "--isolated", "--no-cache", "-"],
                           input=code.encode("utf-8"), capture_output=True, cwd="/", env={})

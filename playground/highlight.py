@@ -10,12 +10,12 @@ found quadratic or looping on such text are repaired here; SLOW_LEXERS caps the 
 
 from functools import lru_cache
 from html import escape
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from flask import current_app
 from pygments import highlight as _pygments_highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexer import DelegatingLexer
+from pygments.lexer import DelegatingLexer, Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_mimetype
 from pygments.lexers.html import HtmlLexer as PygmentsHtmlLexer
 from pygments.lexers.python import PythonTracebackLexer
@@ -53,7 +53,8 @@ CSS_CLASS = "hl"
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
-def _rewritten(tokens: dict, patterns: dict) -> dict:
+def _rewritten(tokens: dict[str, list[object]], patterns: dict[str, str]
+               ) -> dict[str, list[object]]:
     """A lexer's token rules with some regular expressions replaced: {old: new}. Fails at
     import when one is missing, so a new Pygments cannot silently undo a repair."""
     found = {rule[0] for rules in tokens.values() for rule in rules if isinstance(rule, tuple)}
@@ -108,23 +109,26 @@ class JinjaLexer(DjangoLexer):
 
     tokens = _rewritten(DjangoLexer.tokens, {
         r"\{#.*?#\}": r"\{#.*?(?:#\}|\Z)",
-        r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endcomment)(\s*-?)(%\})":
-            r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endcomment)(\s*-?)(%\})|\Z)",
-        r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endraw)(\s*-?)(%\})":
-            r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endraw)(\s*-?)(%\})|\Z)",
+        r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endcomment)(\s*-?)(%\})": (
+            r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endcomment)(\s*-?)(%\})|\Z)"
+        ),
+        r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endraw)(\s*-?)(%\})": (
+            r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endraw)(\s*-?)(%\})|\Z)"
+        ),
     })
 
 
 class HtmlJinjaLexer(HtmlDjangoLexer):
     """Pygments' HTML+Jinja lexer, made of the linear lexers above."""
 
-    def __init__(self, **options):
+    def __init__(self, **options: object) -> None:
         DelegatingLexer.__init__(self, HtmlLexer, JinjaLexer, **options)
 
 
 #: Pygments lexers replaced by a repaired one, whether asked for by name or by MIME type.
-REPAIRED = {PythonTracebackLexer: TracebackLexer, PygmentsHtmlLexer: HtmlLexer,
-            DjangoLexer: JinjaLexer, HtmlDjangoLexer: HtmlJinjaLexer}
+REPAIRED: dict[type[Lexer], type[Lexer]] = {
+    PythonTracebackLexer: TracebackLexer, PygmentsHtmlLexer: HtmlLexer,
+    DjangoLexer: JinjaLexer, HtmlDjangoLexer: HtmlJinjaLexer}
 
 #: The longest a MIME type can be (RFC 6838: 127 characters on each side of the slash).
 MIME_TYPE_MAX = 255
@@ -135,14 +139,14 @@ MIME_TYPE_MAX = 255
 SLOW_LEXERS = {"HTTP": 8_000}
 
 
-def get_lexer(language: str):
+def get_lexer(language: str) -> Lexer:
     """A lexer for a language name or a MIME type, plain text when unknown."""
     name = (language or "").split(";", 1)[0].strip().lower()
     return _lexer(name if len(name) <= MIME_TYPE_MAX else "")
 
 
 @lru_cache(maxsize=64)
-def _lexer(name: str):
+def _lexer(name: str) -> Lexer:
     try:
         if name in LANGUAGES:
             lexer = get_lexer_by_name(LANGUAGES[name])
@@ -188,9 +192,9 @@ def highlight_or_plain(code: str, language: str) -> Highlighted:
         return Highlighted(plain(code), "too_large")
     from .services import services  # not at the top: the snippet catalog imports this module
     try:
-        return Highlighted(services().text_workers.run(
-            "playground.highlight:render", code, language,
-            timeout=current_app.config["HIGHLIGHT_TIMEOUT"]))
+        html = services().text_workers.run("playground.highlight:render", code, language,
+                                           timeout=current_app.config["HIGHLIGHT_TIMEOUT"])
+        return Highlighted(cast(str, html))  # what render() returns
     except workers.Unavailable as error:
         return Highlighted(plain(code), error.reason)
 
@@ -200,7 +204,7 @@ def highlight(code: str, language: str) -> str:
     return highlight_or_plain(code, language).html
 
 
-def stylesheet():
+def stylesheet() -> str:
     """CSS for highlighted HTML in both themes: token colours only, since the
     page paints its own backgrounds and base text colour per theme."""
     rules = []

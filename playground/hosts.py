@@ -13,6 +13,7 @@ default, some other clients never do (simple-websocket), and the name is what re
 """
 
 import ipaddress
+from collections.abc import Iterable
 
 from flask import current_app, request
 
@@ -22,14 +23,14 @@ LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 WILDCARDS = ("0.0.0.0", "[::]")  # in an entry: any IP address
 
 
-def served(host: str, port: int) -> list:
+def served(host: str, port: int) -> list[str]:
     """The default for a server on `host`:`port` (`python -m playground --host --port`): that,
     and the loopback names at that port; any IP address there when it listens on all of them."""
     name = "[::]" if host in ("", "::") else f"[{host}]" if ":" in host else host
     return list(dict.fromkeys(f"{n}:{port}" for n in (name, *LOOPBACK)))
 
 
-def split(host: str) -> tuple:
+def split(host: str) -> tuple[str, str]:
     """("name", "port") of a Host header or an entry; the port is "" when it has none."""
     host = host.strip().lower()
     name, colon, port = host.rpartition(":")
@@ -46,7 +47,7 @@ def is_address(name: str) -> bool:
     return True
 
 
-def allowed(host: str, entries) -> bool:
+def allowed(host: str, entries: Iterable[str]) -> bool:
     """Does the Host header `host` name one of `entries`?"""
     name, port = split(host)
     if not name or not (port.isdigit() or port == ""):
@@ -60,7 +61,7 @@ def allowed(host: str, entries) -> bool:
     return False
 
 
-def entries(setting) -> list:
+def entries(setting: str | Iterable[str] | None) -> list[str]:
     """ALLOWED_HOSTS as a list: unset means the loopback names at any port; a string may list
     several, separated by commas (as the environment gives it)."""
     if setting is None:

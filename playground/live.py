@@ -2,6 +2,7 @@
 
 from flask import Blueprint, request
 from simple_websocket import Server
+from wsproto.frame_protocol import CloseReason
 
 from . import sockets
 from .services import services
@@ -18,4 +19,4 @@ def sandbox_events(ws: Server, visitor: str, sandbox_id: str) -> None:
     sockets.follow_log(ws, sandbox.events, seen, behind=sandbox.events.after,
                        wanted=lambda: sandboxes.holds(sandbox))
     if ws.connected:  # deleted or reaped: its log says no more
-        ws.close(reason=1000, message="the sandbox was stopped")
+        ws.close(reason=CloseReason.NORMAL_CLOSURE, message="the sandbox was stopped")

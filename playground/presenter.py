@@ -4,6 +4,7 @@ import json
 
 from flask import Blueprint, current_app, request
 from simple_websocket import Server
+from wsproto.frame_protocol import CloseReason
 
 from . import exchange, sockets
 from .errors import PlaygroundError, frame
@@ -22,12 +23,12 @@ def room() -> Room:
 
 
 @bp.get("/api/presenter")
-def presenter_status():
+def presenter_status() -> dict:
     return room().status(current())
 
 
 @bp.post("/api/presenter")
-def start_presenting():
+def start_presenting() -> dict:
     # Tries are counted before the token is looked at: per visitor, and for all together
     # (a script guessing it drops its cookie).
     services().limits["presenter_tries"].take(current())
@@ -40,13 +41,13 @@ def start_presenting():
 
 
 @bp.delete("/api/presenter")
-def stop_presenting():
+def stop_presenting() -> dict:
     room().release(current())
     return room().status(current())
 
 
 @bp.post("/api/presenter/requests")
-def follower_request():
+def follower_request() -> dict:
     """A follower's own request to the presenter's app: their jar, their rate limit."""
     wanted, follow = exchange.parse(body(), current_app.config)
     sandbox, jar = room().seat(current())
@@ -71,7 +72,7 @@ def present(ws: Server, visitor: str) -> None:
             ws.send(frame(PlaygroundError(400, "bad_json", "send JSON.")))
         except PlaygroundError as error:
             ws.send(frame(error))
-    ws.close(reason=1000, message="you are no longer the presenter")
+    ws.close(reason=CloseReason.NORMAL_CLOSURE, message="you are no longer the presenter")
 
 
 @sockets.route("/ws/follow", bp=bp)
@@ -103,7 +104,7 @@ def follow_app_log(ws: Server, visitor: str) -> None:
     sockets.follow_log(ws, sandbox.events, 0, behind=sandbox.events.after,
                        wanted=lambda: here.sandbox is sandbox and sandboxes.holds(sandbox))
     if ws.connected:
-        ws.close(reason=1000, message="the presenter's app changed")
+        ws.close(reason=CloseReason.NORMAL_CLOSURE, message="the presenter's app changed")
 
 
 def as_frame(event: dict) -> Frame:

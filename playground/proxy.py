@@ -40,7 +40,7 @@ class Request:
     body: bytes | None
 
 
-def validate(method: object, path: object, headers: list) -> None:
+def validate(method: object, path: object, headers: list[tuple[str, str]]) -> None:
     if not isinstance(method, str) or not TOKEN.match(method):
         raise PlaygroundError(400, "bad_method", f"{method!r} is not an HTTP method: use letters "
                               "like GET or PATCH (any token is allowed, no spaces).")
@@ -67,18 +67,19 @@ class Connection(http.client.HTTPConnection):
         self.sock.connect((self.host, self.port))
 
 
-class TLSConnection(http.client.HTTPSConnection, Connection):
-    def connect(self) -> None:
-        Connection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
-
-
 # The child's certificate is the visitor's, usually self-signed: show it, don't judge it.
 UNVERIFIED = ssl._create_unverified_context()
 
 
+class TLSConnection(http.client.HTTPSConnection, Connection):
+    def connect(self) -> None:
+        Connection.connect(self)
+        self.sock = UNVERIFIED.wrap_socket(self.sock, server_hostname=self.host)
+
+
 def _connect(scheme: str, port: int, timeout: float) -> Connection:
     if scheme == "https":
+        # Given the context it uses, so that it does not build (and load CAs into) its own.
         return TLSConnection("127.0.0.1", port, timeout=timeout, context=UNVERIFIED)
     return Connection("127.0.0.1", port, timeout=timeout)
 
@@ -147,8 +148,8 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
     # The socket timeout bounds each read, not the exchange: at the deadline the connection is
     # shut under it.
     cutoff = WATCHDOG.after(timeout, lambda: _shut(conn))
-    too_slow = PlaygroundError(504, "child_timeout", f"the app did not answer within {timeout:.3g} s "
-                               "(is the route slow, or waiting forever?)")
+    too_slow = PlaygroundError(504, "child_timeout", "the app did not answer within "
+                               f"{timeout:.3g} s (is the route slow, or waiting forever?)")
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for name, value in sent:
@@ -161,7 +162,7 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
             raise too_slow
         received = read_body(response, max_body, deadline, started)
         received.truncated = received.truncated or conn.timed_out  # cut off mid-body: say so
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise too_slow from None
     except ssl.SSLError as exc:
         if conn.timed_out:
@@ -196,7 +197,7 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
         raw={**tap.raw(response), "curl": trace.curl(url, method, sent, body)})
 
 
-def _shut(conn: http.client.HTTPConnection) -> None:
+def _shut(conn: Connection) -> None:
     """Cut the connection from under a read that has gone on past the deadline."""
     conn.timed_out = True
     if conn.sock is not None:
@@ -218,12 +219,14 @@ def read_body(response: http.client.HTTPResponse, max_body: int, deadline: float
               started: float) -> Body:
     """At most max_body bytes, no later than the deadline, noting when each piece came; a
     stream that breaks after its head keeps what came before it."""
-    pieces, chunks, size = [], [], 0
+    pieces: list[bytes] = []
+    chunks: list[dict] = []
+    size = 0
     truncated, broken = True, None
     while size <= max_body and time.monotonic() <= deadline:
         try:
             piece = response.read1(min(65536, max_body + 1 - size))
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise
         except (http.client.HTTPException, ConnectionError, OSError) as exc:
             truncated, broken = False, f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -239,7 +242,8 @@ def read_body(response: http.client.HTTPResponse, max_body: int, deadline: float
     return Body(b"".join(pieces)[:max_body], truncated, chunks, broken)
 
 
-def _set_cookies(response, before: set, after: set) -> list:
+def _set_cookies(response: http.client.HTTPResponse, before: set[str], after: set[str]
+                 ) -> list[dict]:
     """What this response's Set-Cookie headers did to the jar."""
     changes = []
     for raw in response.headers.get_all("Set-Cookie") or []:

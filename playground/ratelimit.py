@@ -35,7 +35,7 @@ class RateLimit:
         self.rate = rate
         self.burst = burst
         self.max_keys = max_keys
-        self._buckets = {}
+        self._buckets: dict[str, Bucket] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str, cost: float = 1) -> None:

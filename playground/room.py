@@ -16,9 +16,9 @@ import secrets
 import threading
 import time
 
-from .files import checked
 from .cookies import Jar, Jars
 from .errors import PlaygroundError
+from .files import checked
 from .ratelimit import RateLimit
 from .sandbox.events import EventLog, Frame
 from .sandbox.sandbox import Sandbox
@@ -63,7 +63,7 @@ class Room:
     def is_presenter(self, visitor: str) -> bool:
         return self.presenter is not None and secrets.compare_digest(self.presenter, visitor)
 
-    def claim(self, visitor: str, token) -> None:
+    def claim(self, visitor: str, token: object) -> None:
         if not isinstance(token, str) or not secrets.compare_digest(
                 token.encode("utf-8", "replace"), self.settings["PRESENTER_TOKEN"].encode()):
             raise PlaygroundError(403, "bad_token", "that is not the presenter token (python -m "
@@ -87,7 +87,7 @@ class Room:
 
     # -- what is broadcast -------------------------------------------------------------------
 
-    def _publish(self, kind: str, **fields) -> None:
+    def _publish(self, kind: str, **fields: object) -> None:
         """Record the change in the state followers start from, and tell them (lock held).
         Followers hear every kind; badges (the presence hub) only whether someone presents."""
         if kind == "live":
@@ -126,7 +126,7 @@ class Room:
                 raise PlaygroundError(400, "bad_path", "open a snippet before editing it.")
             self._publish(kind, **fields)
 
-    def _open(self, kind, message) -> dict:
+    def _open(self, kind: str, message: dict) -> dict:
         files = checked(message)
         title, slug, path = message.get("title"), message.get("slug"), message.get("path")
         path = path if isinstance(path, str) and path in files else "app.py"
@@ -134,7 +134,7 @@ class Room:
                 "title": title[:200] if isinstance(title, str) else None,
                 "cursor": [0, 0], "scroll": {"top": 0, "left": 0}}
 
-    def _edit(self, kind, message) -> dict:
+    def _edit(self, kind: str, message: dict) -> dict:
         """An edit (the active file's whole text) or a view change (cursor, scroll, file)."""
         path = message.get("path")
         cursor = message.get("cursor") or [0, 0]
@@ -155,7 +155,7 @@ class Room:
             fields["text"] = text
         return fields
 
-    def _watch(self, kind, message) -> dict:
+    def _watch(self, kind: str, message: dict) -> dict:
         return {"on": bool(message.get("on"))}
 
     def ran(self, sandbox: Sandbox) -> None:

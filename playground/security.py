@@ -13,6 +13,7 @@ cookies or API; the page itself builds its DOM from text, never from visitors' H
 
 import socket
 import threading
+from typing import IO
 
 from flask import Flask, Response, abort, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
@@ -71,17 +72,22 @@ class TimedBody:
     first, a rate limit say, reads none of it); at the deadline the reads end (SHUT_RD) and
     the call is answered 408 (`late`)."""
 
-    def __init__(self, stream: object, connection: socket.socket, length: int | None,
+    def __init__(self, stream: IO[bytes], connection: socket.socket, length: int | None,
                  timeout: float):
         self.stream, self.left, self.timeout = stream, length, timeout
+        self.connection = connection
         self.late = threading.Event()
-        self.cutoff = WATCHDOG.after(timeout, lambda: (self.late.set(), stop_reading(connection)))
+        self.cutoff = WATCHDOG.after(timeout, self._cut)
 
     def read(self, size: int = -1) -> bytes:
-        return self._counted(self.stream.read(size))  # type: ignore[attr-defined]
+        return self._counted(self.stream.read(size))
 
     def readline(self, size: int = -1) -> bytes:
-        return self._counted(self.stream.readline(size))  # type: ignore[attr-defined]
+        return self._counted(self.stream.readline(size))
+
+    def _cut(self) -> None:
+        self.late.set()
+        stop_reading(self.connection)
 
     def _counted(self, data: bytes) -> bytes:
         if self.left is not None:
@@ -173,7 +179,8 @@ def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        proxied = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # as Flask's docs add middleware
     app.before_request(hosts.check)  # first: a name not ours gets nothing (DNS rebinding)
     app.before_request(guard)
     app.after_request(secure_headers)

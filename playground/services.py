@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from .cookies import Jars
-from .room import Room
 from .ratelimit import RateLimit
+from .room import Room
 from .sandbox.manager import SandboxManager
 from .share_store import ShareStore
 from .snippets import Catalog

@@ -11,10 +11,16 @@ body's deadline is the guard's (security.py).
 
 import socket
 import threading
+from typing import TYPE_CHECKING
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from .watchdog import WATCHDOG
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's: a stream, or a datagram
 
 
 class Handler(WSGIRequestHandler):
@@ -41,12 +47,13 @@ class Handler(WSGIRequestHandler):
 
 
 class BoundedServer(ThreadedWSGIServer):
-    def __init__(self, host: str, port: int, app, threads: int, header_timeout: float = 10.0):
+    def __init__(self, host: str, port: int, app: "WSGIApplication", threads: int,
+                 header_timeout: float = 10.0):
         super().__init__(host, port, app, handler=Handler)
         self.header_timeout = header_timeout
         self._slots = threading.BoundedSemaphore(threads)
 
-    def process_request(self, request, client_address) -> None:
+    def process_request(self, request: Request, client_address: tuple[str, int]) -> None:
         self._slots.acquire()
         try:
             super().process_request(request, client_address)
@@ -54,7 +61,8 @@ class BoundedServer(ThreadedWSGIServer):
             self._slots.release()
             raise
 
-    def process_request_thread(self, request, client_address) -> None:
+    def process_request_thread(self, request: Request, client_address: tuple[str, int]
+                               ) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:

@@ -62,7 +62,7 @@ class ShareStore:
         self.keep_seconds = keep_seconds
         self._ready = False
 
-    def _connect(self):
+    def _connect(self) -> closing[sqlite3.Connection]:
         # One short-lived connection per call: sqlite3 connections belong to one thread, and
         # the server runs a thread per request. Nothing touches the disk before the first share.
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,13 +2,14 @@
 (the store: share_store.py)."""
 
 from flask import Blueprint, abort, current_app, redirect, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .files import checked, data_of
 from .errors import PlaygroundError
+from .files import checked, data_of
+from .ratelimit import EVERYONE
 from .security import body
 from .services import services
-from .ratelimit import EVERYONE
-from .share_store import ShareStore, SharesFull
+from .share_store import SharesFull, ShareStore
 from .visitors import current
 
 bp = Blueprint("shares", __name__)
@@ -23,7 +24,7 @@ def described(key: str) -> dict:
 
 
 @bp.post("/api/shares")
-def create_share():
+def create_share() -> tuple[dict, int]:
     # Each new share is kept on disk: neither a visitor nor a script dropping its cookie may
     # fill it (a global rate, and the store's budget).
     services().limits["shares"].take(current())
@@ -48,7 +49,7 @@ def create_share():
 
 
 @bp.get("/api/shares/<key>")
-def get_share(key):
+def get_share(key: str) -> dict:
     share = store().get(key)
     if share is None:
         raise PlaygroundError(404, "no_such_share", "there is no such shared snippet: check the "
@@ -58,7 +59,7 @@ def get_share(key):
 
 
 @bp.get("/s/<key>")
-def open_share(key):
+def open_share(key: str) -> WerkzeugResponse:
     """The link people pass around: the editor, opening the shared files."""
     if store().get(key) is None:
         abort(404, description="There is no such shared snippet: check the link.")

@@ -10,7 +10,9 @@ import copy
 import html
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import markdown
 
@@ -39,7 +41,7 @@ def render_notes(text: str) -> str:
     in a text worker: the notes are our own catalog's, read once at start-up)."""
     body = markdown.markdown(text, extensions=["fenced_code", "tables"], output_format="html")
 
-    def highlighted(match: re.Match) -> str:
+    def highlighted(match: re.Match[str]) -> str:
         language = match["language"] or "text"
         code = highlight.render(html.unescape(match["code"]), language)
         return (f'<pre class="{highlight.CSS_CLASS}"><code class="language-{language}">'
@@ -75,15 +77,18 @@ class Catalog:
 
     def get(self, slug: str) -> dict | None:
         snippet = self._by_slug.get(slug)
-        if snippet is None:
-            return None
-        return copy.deepcopy({key: value for key, value in snippet.items() if key != "directory"})
+        return None if snippet is None else _public(snippet)
 
-    def __iter__(self):
-        return (self.get(snippet["slug"]) for snippet in self._snippets)
+    def __iter__(self) -> Iterator[dict]:
+        return (_public(snippet) for snippet in self._snippets)
 
     def __len__(self) -> int:
         return len(self._snippets)
+
+
+def _public(snippet: dict) -> dict:
+    """A snippet as the API gives it: a copy, without where it lives on the host."""
+    return copy.deepcopy({key: value for key, value in snippet.items() if key != "directory"})
 
 
 # -- reading and checking one snippet ----------------------------------------------------------
@@ -153,7 +158,7 @@ def _request(check: "_Checker", item: dict, where: str) -> dict:
     status = expect["status"]
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         check.fail(f"{expect_where}.status must be an HTTP status code (an integer)")
-    expected = {"status": status}
+    expected: dict[str, int | str] = {"status": status}
     if "body_contains" in expect:
         expected["body_contains"] = check.text(expect, "body_contains", expect_where)
     return {"label": check.text(item, "label", where), "method": method, "path": path,
@@ -181,10 +186,11 @@ class _Checker:
     def __init__(self, where: Path):
         self.where = where
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
         raise SnippetError(f"{self.where}: {message}")
 
-    def keys(self, table: dict, where: str, required: set, optional: set = frozenset()):
+    def keys(self, table: dict, where: str, required: set[str],
+             optional: set[str] | frozenset[str] = frozenset()) -> None:
         prefix = f"{where}." if where else ""
         missing = sorted(required - table.keys())
         if missing:
@@ -206,7 +212,7 @@ class _Checker:
             self.fail(f"{where + '.' if where else ''}{key} must be a table")
         return value
 
-    def list_of_tables(self, parent: dict, key: str) -> list:
+    def list_of_tables(self, parent: dict, key: str) -> list[dict]:
         value = parent.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             self.fail(f"{key} must be an array of tables ([[{key}]])")

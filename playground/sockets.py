@@ -15,11 +15,13 @@ that ended (flask-sock #20, #77).
 import functools
 import json
 import socket
+import threading
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 from flask_sock import Sock
 from simple_websocket import Server
+from wsproto.frame_protocol import CloseReason
 
 from . import errors, security, visitors
 from .errors import PlaygroundError
@@ -30,12 +32,15 @@ from .services import services
 sock = Sock()
 
 
-def route(rule: str, bp: Blueprint) -> Callable:
+Handler = Callable[..., None]  # handler(ws, visitor, **view_args)
+
+
+def route(rule: str, bp: Blueprint) -> Callable[[Handler], Handler]:
     """`@sock.route(rule)` for a handler `handler(ws, visitor, **view_args)`, guarded."""
-    def decorate(handler: Callable) -> Callable:
+    def decorate(handler: Handler) -> Handler:
         @sock.route(rule, bp=bp)
         @functools.wraps(handler)
-        def guarded(ws, **view_args):
+        def guarded(ws: Server, **view_args: object) -> None:
             wait = CLOSE_REPLY_SECONDS
             try:
                 visitor = visitors.known()  # turn_away() refused the others already
@@ -48,7 +53,7 @@ def route(rule: str, bp: Blueprint) -> Callable:
                     wait = 0.0           # held for a script opening hundreds
                 else:  # the rest says why first
                     ws.send(errors.frame(error))
-                ws.close(reason=1008, message=error.code)
+                ws.close(reason=CloseReason.POLICY_VIOLATION, message=error.code)
             finally:
                 end_cleanly(ws, wait)
         return guarded
@@ -63,13 +68,10 @@ class _Unread:
 
     name = "unread"
 
-    def __init__(self, target: Callable) -> None:
+    def __init__(self, target: Callable[[], object]) -> None:
         pass
 
     def start(self) -> None:
-        pass
-
-    def join(self, timeout: float | None = None) -> None:
         pass
 
 
@@ -84,7 +86,7 @@ def turn_away() -> Response | None:
         visitors.known()
     except PlaygroundError as error:
         ws = Server(request.environ, thread_class=_Unread)
-        ws.close(reason=1008, message=error.code)
+        ws.close(reason=CloseReason.POLICY_VIOLATION, message=error.code)
         end_cleanly(ws, wait=0.0)
         return Response(status=403)
     return None
@@ -99,11 +101,13 @@ def end_cleanly(ws: Server, wait: float = CLOSE_REPLY_SECONDS) -> None:
             ws.close()
         except OSError:  # the client went without a close frame
             pass
-    ws.thread.join(wait)  # the client's close frame ends the reader
-    try:
-        ws.sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
+    if isinstance(ws.thread, threading.Thread):  # not _Unread
+        ws.thread.join(wait)  # the client's close frame ends the reader
+    if ws.sock is not None:  # a Server always has one
+        try:
+            ws.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 KEEPALIVE_SECONDS = 20  # a frame at least this often keeps proxies from timing out

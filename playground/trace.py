@@ -8,13 +8,24 @@ certificate of an https child, or why OpenSSL refused the certificate when the a
 
 import datetime
 import http.client
+import io
 import shlex
+import socket
+import ssl
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, SupportsRead
+
+    from .sandbox.sandbox import Sandbox
 
 MAX_CERTIFICATE_FILE = 64 * 1024  # PEM files larger than this are not certificates worth showing
 
@@ -49,17 +60,21 @@ class Wiretap:
         self.sent = bytearray()
         send = conn.send
 
-        def recording_send(data):
+        def recording_send(
+                data: "ReadableBuffer | SupportsRead[bytes] | Iterable[ReadableBuffer] | str",
+        ) -> None:
             if isinstance(data, (bytes, bytearray, memoryview)):
                 self.sent += data
             send(data)
 
-        conn.send = recording_send
+        # This one connection's send: what it sends is recorded, then sent unchanged.
+        conn.send = recording_send  # type: ignore[method-assign]
         conn.response_class = RecordingResponse
 
-    def raw(self, response: "RecordingResponse") -> dict:
+    def raw(self, response: http.client.HTTPResponse) -> dict:
         """The two heads as text (latin-1: byte for byte). The page highlights them when it
         shows them: an exchange does only the work its answer needs."""
+        assert isinstance(response, RecordingResponse), "the connection makes only these"
         head = bytes(self.sent).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
         return {"request": head.decode("latin-1"),
                 "response": response.raw_head.decode("latin-1")}
@@ -70,29 +85,31 @@ class RecordingResponse(http.client.HTTPResponse):
 
     raw_head = b""
 
-    def begin(self):
-        self.fp = _LineRecorder(self.fp)
+    def begin(self) -> None:
+        recorder = _LineRecorder(self.fp)
+        # http.client reads the head through the file's readline(), all the recorder has.
+        self.fp = recorder  # type: ignore[assignment]
         try:
             super().begin()
         finally:
-            self.raw_head = bytes(self.fp.lines)
-            self.fp = self.fp.fp
+            self.raw_head = bytes(recorder.lines)
+            self.fp = recorder.fp
 
 
 class _LineRecorder:
     """A response's file, keeping a copy of each line read (http.client reads heads by line)."""
 
-    def __init__(self, fp):
+    def __init__(self, fp: io.BufferedReader):
         self.fp = fp
         self.lines = bytearray()
 
-    def readline(self, limit=-1):
+    def readline(self, limit: int = -1) -> bytes:
         line = self.fp.readline(limit)
         self.lines += line
         return line
 
 
-def curl(url: str, method: str, headers: list, body: bytes | None) -> str:
+def curl(url: str, method: str, headers: list[tuple[str, str]], body: bytes | None) -> str:
     """A curl command that sends the same request: the same headers and none of curl's own."""
     args = ["curl", "-i", "--path-as-is", "--globoff"]
     if url.startswith("https:"):
@@ -115,11 +132,13 @@ def curl(url: str, method: str, headers: list, body: bytes | None) -> str:
 
 # -- TLS ------------------------------------------------------------------------------------------
 
-def session(sock) -> dict | None:
+def session(sock: socket.socket) -> dict | None:
     """The TLS session of a connected socket, None for plain HTTP."""
-    if not hasattr(sock, "version"):
+    if not isinstance(sock, ssl.SSLSocket):
         return None
-    name, protocol, bits = sock.cipher()
+    cipher = sock.cipher()
+    assert cipher is not None, "None only before the handshake, which connecting did"
+    name, protocol, bits = cipher
     der = sock.getpeercert(binary_form=True)
     return {"protocol": sock.version(), "cipher": {"name": name, "protocol": protocol,
                                                    "bits": bits},
@@ -137,7 +156,7 @@ def certificate(cert: x509.Certificate) -> dict:
         digest = cert.signature_hash_algorithm
     except UnsupportedAlgorithm:
         digest = None
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return {
         "subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
         "self_signed": cert.subject == cert.issuer,
@@ -151,7 +170,7 @@ def certificate(cert: x509.Certificate) -> dict:
     }
 
 
-def _key_type(key) -> str | None:
+def _key_type(key: PublicKeyTypes | None) -> str | None:
     if key is None:
         return None
     if isinstance(key, rsa.RSAPublicKey):
@@ -165,7 +184,7 @@ def _key_type(key) -> str | None:
     return type(key).__name__
 
 
-def explained(sandbox) -> dict:
+def explained(sandbox: "Sandbox") -> dict:
     """The sandbox as the API shows it: when OpenSSL refused its TLS setup as it started, the
     error says why in plain words ("explanation") and describes its "certificates"."""
     snapshot = sandbox.snapshot()
@@ -179,7 +198,7 @@ def explained(sandbox) -> dict:
     return snapshot
 
 
-def certificates_in(folder: Path) -> list:
+def certificates_in(folder: Path) -> list[dict]:
     """Every PEM certificate among the snippet's files, described."""
     found = []
     for path in sorted(folder.rglob("*")) if folder.is_dir() else ():

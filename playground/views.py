@@ -9,12 +9,14 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from . import highlight, workers
 from .errors import PlaygroundError
 from .files import is_utf8
+from .formatting import FormatResult
 from .ratelimit import EVERYONE
 from .services import services
 from .visitors import current
@@ -23,7 +25,7 @@ bp = Blueprint("views", __name__)
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     return render_template("index.html")
 
 
@@ -42,7 +44,7 @@ def _posted_code(rate: str) -> dict:
 
 
 @bp.post("/api/highlight")
-def highlight_code():
+def highlight_code() -> Response:
     data = _posted_code("highlights")
     code = data["code"]
     limit = current_app.config["MAX_BODY_BYTES"]  # a response body is the largest text shown
@@ -54,7 +56,7 @@ def highlight_code():
 
 
 @bp.post("/api/format")
-def format_code():
+def format_code() -> Response:
     data = _posted_code("formats")
     code = data["code"]
     if (data.get("language") or "python") != "python":
@@ -68,8 +70,8 @@ def format_code():
                               "(MAX_FILE_BYTES).")
     timeout = current_app.config["FORMAT_TIMEOUT"]
     try:
-        result = services().text_workers.run(
-            "playground.formatting:format_python", code, timeout=timeout)
+        result = cast(FormatResult, services().text_workers.run(
+            "playground.formatting:format_python", code, timeout=timeout))
     except workers.Busy:
         raise PlaygroundError(503, "formatter_busy", "The playground is busy formatting and "
                               "highlighting: try again in a moment.", retry_after=1) from None
@@ -87,13 +89,18 @@ def format_code():
 
 
 @bp.get("/highlight.css")
-def highlight_css():
+def highlight_css() -> Response:
     return Response(_highlight_css(), mimetype="text/css")
 
 
 @lru_cache(maxsize=1)
-def _highlight_css():
+def _highlight_css() -> str:
     return highlight.stylesheet()
+
+
+def _static_folder() -> Path:
+    assert current_app.static_folder, "create_app gives the app its static folder"
+    return Path(current_app.static_folder)
 
 
 def _file_hash(path: Path) -> str:
@@ -102,29 +109,29 @@ def _file_hash(path: Path) -> str:
 
 
 @lru_cache(maxsize=256)
-def _hash_of(path, _mtime_ns, _size):
+def _hash_of(path: Path, _mtime_ns: int, _size: int) -> str:
     # mtime and size are part of the cache key so an edited file gets a new hash.
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 @bp.app_template_global()
-def highlight_css_url():
+def highlight_css_url() -> str:
     """The URL of the Pygments stylesheet, with `?_hash=` of its content."""
     digest = hashlib.sha256(_highlight_css().encode()).hexdigest()[:12]
     return url_for("views.highlight_css", _hash=digest)
 
 
 @bp.app_template_global()
-def static_url(filename):
+def static_url(filename: str) -> str:
     """The URL of a static file, with `?_hash=` of its content."""
-    path = Path(current_app.static_folder) / filename
+    path = _static_folder() / filename
     return url_for("static", filename=filename, _hash=_file_hash(path))
 
 
 @bp.app_template_global()
-def module_import_map():
+def module_import_map() -> str:
     """An import map sending every module in static/js to its hashed URL."""
-    js = Path(current_app.static_folder) / "js"
+    js = _static_folder() / "js"
     imports = {
         url_for("static", filename=f"js/{p.name}"): static_url(f"js/{p.name}")
         for p in sorted(js.glob("*.js"))

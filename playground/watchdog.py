@@ -12,18 +12,19 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 
 class Watchdog:
-    def __init__(self):
-        self._due = []  # a heap of [deadline, n, action]; the action is None once cancelled
+    def __init__(self) -> None:
+        self._due: list[list] = []  # a heap of [deadline, n, action]; None once cancelled
         self._order = itertools.count()  # ties on the deadline never compare actions
         self._changed = threading.Condition()
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
-    def after(self, seconds: float, action) -> list:
+    def after(self, seconds: float, action: Callable[[], object]) -> list:
         """Call `action()` in `seconds`, unless `cancel` comes first; returns what to cancel."""
         entry = [time.monotonic() + seconds, next(self._order), action]
         with self._changed:

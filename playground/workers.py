@@ -32,8 +32,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import BinaryIO
 
 #: In every worker's command line, followed by the host's pid: how tests find leftover workers.
 MARKER = "playground-worker-of"
@@ -78,15 +79,15 @@ class Pool:
                       MARKER, str(os.getpid())]
         # Last in, first out, so the warm workers serve and the others start only when needed.
         # None stands for a worker not started yet (or one that was killed and failed to restart).
-        self._idle = queue.LifoQueue()
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         for _ in range(size):
             self._idle.put(None)
         self._admitted = threading.BoundedSemaphore(size + queue_size)
         self._lock = threading.Lock()
-        self._workers = set()
+        self._workers: set[_Worker] = set()
         self._closed = False
 
-    def run(self, function: str, *args, timeout: float):
+    def run(self, function: str, *args: object, timeout: float) -> object:
         """`function(*args)` ("module:name") in a worker. Raise Unavailable past `timeout` s of
         waiting for a worker, or past `timeout` s of running (the worker is then killed)."""
         if not self._admitted.acquire(blocking=False):
@@ -107,7 +108,7 @@ class Pool:
                 raise
             except Unavailable:
                 # Killed now, replaced now: the new worker warms up before the next call comes.
-                worker = self._replace(worker, quietly=True)
+                worker = self._replace_quietly(worker)
                 raise
             finally:
                 self._give_back(worker)
@@ -136,31 +137,35 @@ class Pool:
             # pipes of an idle one.
             worker.kill(close=worker in idle)
 
-    def _give_back(self, worker) -> None:
+    def _give_back(self, worker: "_Worker | None") -> None:
         with self._lock:
             if self._closed and worker:
                 worker.kill(close=True)
                 worker = None
             self._idle.put(worker)
 
-    def _replace(self, worker, quietly: bool = False):
-        """Kill `worker` (if any) and start another; with `quietly`, None when it cannot start."""
+    def _replace(self, worker: "_Worker | None") -> "_Worker":
+        """Kill `worker` (if any) and start another, or raise Failed when none can start."""
         if worker:
             worker.kill(close=True)
         with self._lock:
-            self._workers.discard(worker)
+            if worker:
+                self._workers.discard(worker)
             if self._closed:
-                if quietly:
-                    return None
                 raise Failed("the playground is shutting down")
             try:
-                worker = _Worker(self._argv)
+                started = _Worker(self._argv)
             except OSError as error:  # out of processes or file descriptors
-                if quietly:
-                    return None
                 raise Failed(f"no worker could start: {error.strerror}") from None
-            self._workers.add(worker)
-            return worker
+            self._workers.add(started)
+            return started
+
+    def _replace_quietly(self, worker: "_Worker | None") -> "_Worker | None":
+        """`_replace()`, with None when no worker can start."""
+        try:
+            return self._replace(worker)
+        except Failed:
+            return None
 
 
 class _Worker:
@@ -171,11 +176,13 @@ class _Worker:
         # for the host does not reach it.
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      bufsize=0, start_new_session=True)
+        assert self.proc.stdin and self.proc.stdout  # both are pipes
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self._lock = threading.Lock()  # the process is signalled only until it is reaped
         self.started = time.monotonic()
         self.ready = False
-        os.set_blocking(self.proc.stdin.fileno(), False)
-        os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.stdin.fileno(), False)
+        os.set_blocking(self.stdout.fileno(), False)
 
     def alive(self) -> bool:
         with self._lock:
@@ -188,7 +195,7 @@ class _Worker:
             return
         broken = self.started + start_timeout
         try:
-            _receive(self.proc.stdout.fileno(), min(deadline, broken), 64)
+            _receive(self.stdout.fileno(), min(deadline, broken), 64)
         except Timeout:
             if time.monotonic() < broken:
                 raise Starting("the worker is still starting") from None
@@ -196,8 +203,8 @@ class _Worker:
         self.ready = True
 
     def call(self, job: dict, deadline: float, max_answer: int) -> dict:
-        _send(self.proc.stdin.fileno(), job, deadline)
-        return _receive(self.proc.stdout.fileno(), deadline, max_answer)
+        _send(self.stdin.fileno(), job, deadline)
+        return _receive(self.stdout.fileno(), deadline, max_answer)
 
     def kill(self, close: bool = False) -> None:
         """SIGKILL the worker's process group and reap it; with `close`, close its pipes (only
@@ -210,8 +217,8 @@ class _Worker:
                     pass
                 self.proc.wait()
         if close:
-            self.proc.stdin.close()
-            self.proc.stdout.close()
+            self.stdin.close()
+            self.stdout.close()
 
 
 # -- frames: 4 bytes of length, then JSON ----------------------------------------------------------
@@ -269,7 +276,7 @@ def _receive(fd: int, deadline: float, max_size: int) -> dict:
 # -- the worker's side ---------------------------------------------------------------------------
 
 @cache
-def _function(name: str):
+def _function(name: str) -> Callable[..., object]:
     module, _, attribute = name.partition(":")
     return getattr(importlib.import_module(module), attribute)
 
@@ -284,7 +291,7 @@ def _limit_cpu(seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _next_call(calls) -> dict | None:
+def _next_call(calls: BinaryIO) -> dict | None:
     """The host's next call; None once it has closed the pipe (even halfway through a call)."""
     header = calls.read(4)
     size = int.from_bytes(header, "big")

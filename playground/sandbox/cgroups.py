@@ -20,6 +20,8 @@ import signal
 import time
 from pathlib import Path
 
+from .hostblock import HostBlock
+
 log = logging.getLogger(__name__)
 
 # A long period lets a start-up burst (Flask imports in ~150 ms of CPU) run unthrottled, while
@@ -42,7 +44,7 @@ class Group:
         except (KeyError, OSError):
             return ""
 
-    def wrap(self, argv: list) -> list:
+    def wrap(self, argv: list[str]) -> list[str]:
         """`argv` started by a shell that first moves itself into the group, so that nothing
         the sandbox forks can start outside it."""
         procs = self.procs()
@@ -105,9 +107,9 @@ class Cgroups:
         self.parents = parents  # controller -> this host's playground-<pid>-<block> directory
 
     @classmethod
-    def detect(cls, settings: dict, block):
-        """The groups of this machine, with the parent group of the host holding `block` (a
-        HostBlock) made; None if unusable."""
+    def detect(cls, settings: dict, block: HostBlock) -> "Cgroups | None":
+        """The groups of this machine, with the parent group of the host holding `block` made;
+        None if unusable."""
         host_dirs = _v1()
         if host_dirs is None:
             log.warning(WARNING)
@@ -156,7 +158,7 @@ class Cgroups:
             _remove_tree(directory)
 
 
-def _lines(path: Path) -> list:
+def _lines(path: Path) -> list[str]:
     try:
         return path.read_text().split()
     except OSError:
@@ -182,7 +184,7 @@ def _remove_tree(directory: Path) -> None:
     Group({"any": directory}).remove()
 
 
-def remove_stale(host_dir: Path, block) -> None:
+def remove_stale(host_dir: Path, block: HostBlock) -> None:
     """Remove the groups of playgrounds that died without cleaning up (kill -9, a crash)."""
     for entry in host_dir.iterdir() if host_dir.is_dir() else []:
         if entry.is_dir() and block.is_stale(entry.name):
@@ -199,7 +201,7 @@ def _own_group(controller: str) -> str | None:
     return None
 
 
-def _mounts(fstype: str) -> list:
+def _mounts(fstype: str) -> list[tuple[Path, str, set[str]]]:
     """(mount point, root inside the hierarchy, super options) of each mount of `fstype`."""
     found = []
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
@@ -219,8 +221,8 @@ def _writable(directory: Path) -> bool:
     return directory.is_dir() and os.access(directory, os.W_OK)
 
 
-def _v1():
-    dirs = {}
+def _v1() -> dict[str, Path] | None:
+    dirs: dict[str, Path] = {}
     for mount, root, options in _mounts("cgroup"):
         for controller in ("memory", "pids", "cpu"):
             group = _own_group(controller)

@@ -97,4 +97,5 @@ class EventLog:
             if remaining <= 0:
                 return None
             with self._changed:
-                self._changed.wait_for(lambda: self._seq > seen, remaining)
+                # Called only within this wait, so `seen` cannot move on under it.
+                self._changed.wait_for(lambda: self._seq > seen, remaining)  # noqa: B023

@@ -58,10 +58,11 @@ PROCESS_WARNING = (
 class Launch:
     """What the sandbox process needs to start one child."""
 
-    argv: list
+    argv: list[str]
     cwd: str
-    env: dict
-    pass_fds: tuple = ()  # the child inherits these; the caller closes them once it has started
+    env: dict[str, str]
+    # The child inherits these; the caller closes them once it has started.
+    pass_fds: tuple[int, ...] = ()
 
 
 class Process:
@@ -81,7 +82,7 @@ class Process:
         """The snippet's root as the child sees it."""
         return str(hostdir)
 
-    def launch(self, hostdir: Path, child_args: list, info_fd=None) -> Launch:
+    def launch(self, hostdir: Path, child_args: list[str], info_fd: int | None = None) -> Launch:
         argv = [sys.executable, *PYTHON_FLAGS, str(BOOTSTRAP), "--workdir", str(hostdir),
                 "--data-from", str(data_dir(hostdir)), *child_args]
         return Launch(argv, str(hostdir), {**CHILD_ENV, "HOME": str(hostdir)})
@@ -110,10 +111,11 @@ class Bubblewrap:
         self.seccomp = seccomp.compile_filter()
         self.warning = None if self.seccomp else seccomp.WARNING
 
-    def _python_binds(self) -> list:
+    def _python_binds(self) -> list[str]:
         """Read-only binds of the Python install (and venv) with their parents traversable."""
         roots = python_roots()
-        args, made = [], set()
+        args: list[str] = []
+        made: set[Path] = set()
         for root in sorted(roots):
             if root == Path("/usr") or Path("/usr") in root.parents:
                 continue
@@ -132,7 +134,7 @@ class Bubblewrap:
             args += ["--tmpfs", str(package)]
         return args
 
-    def _system_binds(self) -> list:
+    def _system_binds(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
         for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
             if os.path.islink(top):
@@ -151,10 +153,12 @@ class Bubblewrap:
     def workdir(self, hostdir: Path) -> str:
         return SANDBOX_WORKDIR
 
-    def launch(self, hostdir: Path, child_args: list, info_fd=None, filtered=True) -> Launch:
+    def launch(self, hostdir: Path, child_args: list[str], info_fd: int | None = None,
+               filtered: bool = True) -> Launch:
         """A cold start: bubblewrap runs a fresh Python with the bootstrap."""
         argv, pass_fds = self._jail_argv(hostdir, info_fd, filtered, caps=BOOTSTRAP_CAPS)
-        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP, *self.warm_args(child_args)]
+        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP,
+                 *self.warm_args(child_args)]
         return Launch(argv, str(hostdir), {}, pass_fds)
 
     def jail(self, hostdir: Path, info_fd: int) -> Launch:
@@ -165,7 +169,7 @@ class Bubblewrap:
         argv += ["--", "/bin/sh", "-c", "echo ready && exec sleep infinity"]
         return Launch(argv, str(hostdir), {})
 
-    def warm_args(self, child_args: list) -> list:
+    def warm_args(self, child_args: list[str]) -> list[str]:
         """The bootstrap's arguments for a warm child (the zygote adds the fds it passes on)."""
         return ["--workdir", SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, "--data-from",
                 SANDBOX_DATA, *child_args]
@@ -174,11 +178,12 @@ class Bubblewrap:
         """Where the host reaches the files of a running sandbox: through its pid 1's root."""
         return f"/proc/{pid1}/root{SANDBOX_WORKDIR}" if pid1 else None
 
-    def warm_env(self) -> dict:
+    def warm_env(self) -> dict[str, str]:
         """A warm child's environment: what a cold one gets from bubblewrap."""
         return {**CHILD_ENV, "HOME": SANDBOX_WORKDIR, "PWD": SANDBOX_WORKDIR}
 
-    def _jail_argv(self, hostdir: Path, info_fd, filtered: bool, caps) -> tuple[list, tuple]:
+    def _jail_argv(self, hostdir: Path, info_fd: int | None, filtered: bool,
+                   caps: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]]:
         argv = [
             "bwrap",
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -211,7 +216,7 @@ class Bubblewrap:
             argv += ["--unshare-user", "--cap-drop", "ALL"]
         if info_fd is not None:
             argv += ["--info-fd", str(info_fd)]
-        pass_fds: tuple = ()
+        pass_fds: tuple[int, ...] = ()
         if self.seccomp and filtered:
             pass_fds = (seccomp.pipe_with(self.seccomp),)
             argv += ["--seccomp", str(pass_fds[0])]
@@ -227,7 +232,8 @@ class Bubblewrap:
             host_port.bind(("127.0.0.1", 0))
             host_port.listen()
             probe = ("import socket\n"
-                     f"for address in [('127.0.0.1', {host_port.getsockname()[1]}), ('192.0.2.1', 80)]:\n"
+                     "for address in "
+                     f"[('127.0.0.1', {host_port.getsockname()[1]}), ('192.0.2.1', 80)]:\n"
                      "    try:\n        socket.create_connection(address, timeout=2)\n"
                      "        print('reached', address)\n"
                      "    except OSError as e:\n        print(e.errno)\n")
@@ -257,7 +263,7 @@ def data_dir(hostdir: Path) -> Path:
     return hostdir.with_name(hostdir.name + ".data")
 
 
-def python_roots() -> set:
+def python_roots() -> set[Path]:
     """Where the Python that children run is installed, and its venv: the sandbox sees them at
     the same paths."""
     roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
@@ -265,7 +271,7 @@ def python_roots() -> set:
     return roots
 
 
-def _python_paths() -> re.Pattern:
+def _python_paths() -> re.Pattern[bytes]:
     """The start of a path into the Python install's libraries (`/root/.pyenv/.../lib/python3.11`),
     as the child names them: unresolved (sys.prefix) or resolved."""
     roots = {str(p) for p in (sys.base_prefix, sys.prefix)} | {str(p) for p in python_roots()}

@@ -20,7 +20,8 @@ def signal_quietly(kill: Callable[[int, int], None], pid: int) -> None:
 
 
 def kill_uids(uids: Container[int]) -> None:
-    """SIGKILL every process whose uid is in `uids` (each sandbox has its own) until none is left."""
+    """SIGKILL every process whose uid is in `uids` (each sandbox has its own) until none is
+    left."""
     for _ in range(100):
         if not signal_uids(uids, signal.SIGKILL):
             return

@@ -56,7 +56,7 @@ BY_ERRNO = {
     errno.ENOMEM: "LIMIT_MEMORY_BYTES",
 }
 
-BY_SIGNAL = {
+BY_SIGNAL: dict[int, str] = {
     signal.SIGXCPU: "LIMIT_CPU_SECONDS",
     signal.SIGXFSZ: "LIMIT_FILE_BYTES",
     signal.SIGSYS: "SECCOMP",
@@ -96,7 +96,7 @@ def for_exit(signum: int | None, oom_killed: bool) -> str | None:
     """The limit behind a child's death by `signum`."""
     if oom_killed:
         return "LIMIT_MEMORY_BYTES"
-    return BY_SIGNAL.get(signum)
+    return BY_SIGNAL.get(signum) if signum is not None else None
 
 
 def host_error(kind: str, message: str, tail: Iterable[str] = (),

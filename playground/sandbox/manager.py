@@ -18,6 +18,7 @@ from . import isolation
 from .cgroups import Cgroups, all_sandboxes_memory
 from .errors import NoSuchSandbox, PlaygroundBusy, PlaygroundFull, ShuttingDown, TooManySandboxes
 from .hostblock import UIDS_PER_HOST, HostBlock
+from .isolation import Bubblewrap
 from .kill import kill_uids
 from .sandbox import Sandbox
 from .zygote import Zygote
@@ -44,6 +45,8 @@ class SandboxManager:
         self.cgroups = Cgroups.detect(settings, self.block)
         self.zygote = None
         if settings["WARM_START"] and self.isolation.can_warm_start:
+            # Only bubblewrap with a seccomp filter can (Bubblewrap.can_warm_start).
+            assert isinstance(self.isolation, Bubblewrap) and self.isolation.seccomp
             self.zygote = Zygote(self.isolation.seccomp)
         self.basedir = Path(tempfile.mkdtemp(prefix=f"flask-{self.block.name}-"))
         self.basedir.chmod(0o711)  # a dropped uid may enter its own directory, list none

@@ -11,7 +11,7 @@ from .cgroups import Group
 class Run:
     def __init__(self, port: int):
         self.port = port
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         # Held while spawning and while killing: a stop finds no process or a whole one.
         self.lock = threading.Lock()
         self.pid1: int | None = None  # the sandbox's pid 1, whose death takes everything with it

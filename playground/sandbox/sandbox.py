@@ -19,15 +19,13 @@ from pathlib import Path
 from . import data, limits
 from .cgroups import Cgroups
 from .child import protocol
-from .errors import (CommandsBusy, CommandTimeout, FilesNotWritten, NoSuchSandbox,
-                     NotRunning)
+from .errors import CommandsBusy, CommandTimeout, FilesNotWritten, NoSuchSandbox, NotRunning
 from .events import EventLog
 from .isolation import Isolation, data_dir
 from .kill import kill_uids, signal_quietly, signal_uids
 from .run import Run
 from .supervisor import supervise
 from .zygote import Zygote
-
 
 PROGRESS_CHECK_SECONDS = 1.0  # how often a slow start is asked whether it is still working
 PROGRESS_SHARE = 0.1  # of that time it must want the CPU to be called working
@@ -58,7 +56,7 @@ class Sandbox:
         self.scheme: str | None = None
         self.error: dict | None = None
         self.exit_status: int | None = None
-        self.routes: list = []
+        self.routes: list[dict] = []
         self.runtime: dict | None = None
         self._run: Run | None = None
         self._lock = threading.Lock()  # one start or stop at a time
@@ -151,7 +149,8 @@ class Sandbox:
             return True
         started = time.monotonic() - self.settings["START_TIMEOUT"]
         wanted = run.group.busy_seconds() if run.group else None
-        while wanted is not None and time.monotonic() - started < self.settings["START_TIMEOUT_MAX"]:
+        longest = self.settings["START_TIMEOUT_MAX"]
+        while wanted is not None and time.monotonic() - started < longest:
             if run.settled.wait(PROGRESS_CHECK_SECONDS):
                 return True
             now = run.group.busy_seconds() if run.group else None

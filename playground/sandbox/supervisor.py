@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from . import limits
-from .limits import host_error
+from .isolation import Bubblewrap
 from .kill import describe_status, kill_uids, killing_signal
+from .limits import host_error
 from .pump import Pump
 from .run import Run
 from .zygote import ZygoteLost
@@ -39,7 +40,7 @@ class Started:
     """A child on its way: the process the host waits for (bubblewrap, or the plain process),
     and the streams to pump, by name."""
 
-    def __init__(self, proc: subprocess.Popen, streams: dict[int, str]):
+    def __init__(self, proc: subprocess.Popen[bytes], streams: dict[int, str]):
         self.proc = proc
         self.streams = streams
 
@@ -83,8 +84,9 @@ def supervise(sandbox: "Sandbox", run: Run, listener: socket.socket) -> None:
     run.settled.set()
 
 
-def spawn(sandbox: "Sandbox", run: Run, argv: list, pass_fds: Iterable[int],
-          stdout: int, stderr: int, cwd: str, env: dict) -> subprocess.Popen | None:
+def spawn(sandbox: "Sandbox", run: Run, argv: list[str], pass_fds: Iterable[int],
+          stdout: int, stderr: int, cwd: str, env: dict[str, str]
+          ) -> subprocess.Popen[bytes] | None:
     """Start `argv` in the run's control group; None if the run was stopped first."""
     with run.lock:
         if run.stopping:
@@ -129,12 +131,14 @@ def cold(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
 
 def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | None:
     """bubblewrap builds an empty jail; the zygote forks the child into it."""
-    assert sandbox.zygote is not None
+    isolation = sandbox.isolation
+    # Only bubblewrap can warm start (Bubblewrap.can_warm_start), and only then is there a zygote.
+    assert sandbox.zygote is not None and isinstance(isolation, Bubblewrap)
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "events", "status", "ready",
                                           "info")}
     reads = {r: name for name, (r, _w) in pipes.items()}
     control_r, control_w = os.pipe()
-    launch = sandbox.isolation.jail(sandbox.hostdir, info_fd=pipes["info"][1])
+    launch = isolation.jail(sandbox.hostdir, info_fd=pipes["info"][1])
     try:
         proc = spawn(sandbox, run, launch.argv, [pipes["info"][1]], pipes["ready"][1],
                      pipes["stderr"][1], launch.cwd, launch.env)
@@ -152,8 +156,8 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
         deadline = time.monotonic() + sandbox.settings["START_TIMEOUT"]
         if not jail_ready(run, pipes["info"][0], pipes["ready"][0], deadline):
             raise OSError("bubblewrap did not make the sandbox")  # its stderr says why
-        request = {"jail": run.pid1, "args": sandbox.isolation.warm_args(bootstrap_args(sandbox)),
-                   "env": sandbox.isolation.warm_env(),
+        request = {"jail": run.pid1, "args": isolation.warm_args(bootstrap_args(sandbox)),
+                   "env": isolation.warm_env(),
                    "cgroups": run.group.procs() if run.group else []}
         sandbox.zygote.spawn(request, passed, timeout=max(deadline - time.monotonic(), 0.1))
     except (OSError, ZygoteLost):
@@ -234,7 +238,7 @@ def timeout_error(sandbox: "Sandbox", run: Run) -> dict:
     return error
 
 
-def bootstrap_args(sandbox: "Sandbox") -> list:
+def bootstrap_args(sandbox: "Sandbox") -> list[str]:
     """The bootstrap's arguments but the fds: its limits, its uid, the app to look for."""
     settings = sandbox.settings
     limits_ = {"memory": settings["LIMIT_ADDRESS_SPACE_BYTES"],

@@ -30,7 +30,7 @@ class Zygote:
     def __init__(self, seccomp: bytes):
         self.seccomp = seccomp
         self._sock: socket.socket | None = None
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._ready = threading.Condition()
         self._asking = threading.Lock()  # one request at a time on the socket
         self._closed = False

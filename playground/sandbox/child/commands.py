@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import discovery
 import protocol
@@ -72,9 +73,8 @@ def main(args: list[str], workdir: str, spec: str | None) -> int:
     def skip_run(app: flask.Flask, *args: object, **kwargs: object) -> None:
         """As under `flask run`: the command must not start a server."""
 
-    def run_main(path: str):
+    def run_main(path: str) -> types.ModuleType:
         import runpy
-        import types
 
         module = types.ModuleType("__main__")
         module.__dict__.update(runpy.run_path(path, run_name="__main__"))
@@ -97,7 +97,8 @@ def main(args: list[str], workdir: str, spec: str | None) -> int:
 
     os.chdir(workdir)
     sys.path[0] = workdir  # this program's directory gives way to the visitor's own
-    flask.Flask.run = skip_run
+    # As under `flask run`; mypy reads the class attribute's `self` askew.
+    flask.Flask.run = skip_run  # type: ignore[method-assign, assignment]
     group = FlaskGroup(name="flask", add_default_commands=False, load_dotenv=False,
                        create_app=lambda: discovery.load(workdir, spec, run_main))
     group.add_command(routes_command)

@@ -9,18 +9,31 @@ import contextvars
 import functools
 import inspect
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:  # the child imports Flask only once it runs the app
+    from flask import Flask, Request, Response
+    from flask.typing import ResponseReturnValue
+    from jinja2 import Template
+    from werkzeug.routing import Map, Rule
+    from werkzeug.routing.matcher import State
+
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., object])
 
 MAX_REPR = 300  # characters of one value shown from g, headers, forms
 FLASK_CONTEXT = ("g", "request")  # what Flask adds to every template's context
-TRACE = contextvars.ContextVar("playground_trace", default=None)  # the request being served
+TRACE: contextvars.ContextVar["Trace | None"] = contextvars.ContextVar(
+    "playground_trace", default=None)  # the request being served
 
 
 def clip(text: str) -> str:
     return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "…"
 
 
-def short_repr(value) -> str:
+def short_repr(value: object) -> str:
     try:
         return clip(repr(value))
     except Exception as exc:  # noqa: BLE001 - a visitor's __repr__ may raise anything
@@ -38,22 +51,22 @@ class Trace:
     for a step that never ended (a template whose rendering raised); "error" when it raised.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.started = time.perf_counter()
-        self.steps = []
-        self.route = None
-        self.request = None  # the request as the app saw it
-        self.g = None
-        self.session = None
+        self.steps: list[dict] = []
+        self.route: dict | None = None
+        self.request: dict | None = None  # the request as the app saw it
+        self.g: dict[str, str] | None = None
+        self.session: dict | None = None
         self.mark("received")
 
     def now(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 3)
 
-    def mark(self, step: str, **detail) -> None:
+    def mark(self, step: str, **detail: object) -> None:
         self.steps.append({"step": step, "at_ms": self.now(), "ms": 0, **detail})
 
-    def begin(self, step: str, **detail) -> dict:
+    def begin(self, step: str, **detail: object) -> dict:
         entry = {"step": step, "at_ms": self.now(), "ms": None, **detail}
         self.steps.append(entry)
         return entry
@@ -61,7 +74,7 @@ class Trace:
     def end(self, entry: dict) -> None:
         entry["ms"] = round(self.now() - entry["at_ms"], 3)
 
-    def run(self, step: str, call, **detail):
+    def run(self, step: str, call: Callable[[], R], **detail: object) -> R:
         entry = self.begin(step, **detail)
         try:
             return call()
@@ -76,25 +89,27 @@ class Trace:
                 "g": self.g, "session": self.session}
 
 
-def timed(step: str, func, **detail):
+def timed(step: str, func: F, **detail: object) -> F:
     """`func` reporting itself as a step of the current request's trace."""
     if inspect.iscoroutinefunction(func):
-        return func  # Flask must still see it is async; a sync wrapper would hide that
+        # Flask must still see it is async; a sync wrapper would hide that. (The cast: the check
+        # narrowed its type to "some coroutine function".)
+        return cast(F, func)
     detail.setdefault("name", getattr(func, "__qualname__", short_repr(func)))
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: object, **kwargs: object) -> object:
         trace = TRACE.get()
         if trace is None:
             return func(*args, **kwargs)
         return trace.run(step, lambda: func(*args, **kwargs), **detail)
-    return wrapper
+    return cast(F, wrapper)
 
 
-def guarded(handler):
+def guarded(handler: Callable[..., None]) -> Callable[..., None]:
     """A signal handler that never raises: a fault in the trace must not change the answer."""
     @functools.wraps(handler)
-    def guard(sender, **extra):
+    def guard(sender: object, **extra: object) -> None:
         try:
             handler(sender, **extra)
         except Exception as exc:  # noqa: BLE001 - reported in the trace instead
@@ -104,7 +119,7 @@ def guarded(handler):
     return guard
 
 
-def match_order(url_map) -> list:
+def match_order(url_map: "Map") -> list["Rule"]:
     """The rules in the order Werkzeug 3's StateMachineMatcher tries them.
 
     The matcher walks a tree of path segments depth first: a static segment before variable
@@ -114,9 +129,9 @@ def match_order(url_map) -> list:
     The first rule in this list that matches a path and its method is the one that answers.
     """
     url_map.update()
-    rules = []
+    rules: list[Rule] = []
 
-    def walk(state):
+    def walk(state: "State") -> None:
         for child in state.static.values():
             walk(child)
         for _, child in state.dynamic:
@@ -127,7 +142,7 @@ def match_order(url_map) -> list:
     return rules
 
 
-def as_seen(request) -> dict:
+def as_seen(request: "Request") -> dict:
     """request.args, form, json, cookies and headers, reading nothing the app did not read.
 
     A body the app never read stays unread (None here): reading it now could wait on a client
@@ -151,7 +166,9 @@ def as_seen(request) -> dict:
 class Tracer:
     """Flask's signals and the app's hooks, reporting into the trace of the request served."""
 
-    def __init__(self, app, *, emit, describe, visitor_file):
+    def __init__(self, app: "Flask", *, emit: Callable[..., None],
+                 describe: Callable[[BaseException], dict],
+                 visitor_file: Callable[[str], str | None]):
         self.app = app
         self.emit = emit  # protocol event to the host
         self.describe = describe  # an exception as the visitor's error
@@ -159,7 +176,7 @@ class Tracer:
         self.order = match_order(app.url_map)
         self.index = {id(rule): i for i, rule in enumerate(self.order)}  # rules are unhashable
 
-    def routes(self) -> list:
+    def routes(self) -> list[dict]:
         kinds = {cls: name for name, cls in self.app.url_map.converters.items()}
         return [
             {"rule": rule.rule, "endpoint": rule.endpoint, "methods": sorted(rule.methods or ()),
@@ -182,7 +199,7 @@ class Tracer:
         code = getattr(func, "__code__", None)
         file = self.visitor_file(code.co_filename) if code else None
         return {"name": getattr(func, "__qualname__", short_repr(func)), "file": file,
-                "line": code.co_firstlineno if file else None}
+                "line": code.co_firstlineno if code and file else None}
 
     def install(self) -> None:
         import flask
@@ -195,7 +212,8 @@ class Tracer:
                 funcs[:] = [timed(step, f, blueprint=scope) for f in funcs]
         app.teardown_appcontext_funcs[:] = [timed("teardown_appcontext", f)
                                             for f in app.teardown_appcontext_funcs]
-        app.dispatch_request = self.dispatching(app.dispatch_request)
+        # This app's dispatch_request, timed as the view step.
+        app.dispatch_request = self.dispatching(app.dispatch_request)  # type: ignore[method-assign]
         for signal_, handler in (
                 (flask.request_started, self.on_started),
                 (flask.before_render_template, self.on_render),
@@ -205,22 +223,23 @@ class Tracer:
                 (flask.appcontext_tearing_down, self.on_teardown)):
             signal_.connect(guarded(handler), app, weak=False)
 
-    def dispatching(self, dispatch_request):
+    def dispatching(self, dispatch_request: Callable[[], "ResponseReturnValue"]
+                    ) -> Callable[[], "ResponseReturnValue"]:
         """The view step; when routing failed, dispatch_request only raises the routing error."""
         import flask
 
         @functools.wraps(dispatch_request)
-        def wrapper():
+        def wrapper() -> "ResponseReturnValue":
             request = flask.request
             trace = TRACE.get()
             if trace is None or request.routing_exception is not None:
                 return dispatch_request()
-            return trace.run("view", dispatch_request, endpoint=request.url_rule.endpoint)
+            return trace.run("view", dispatch_request, endpoint=request.endpoint)
         return wrapper
 
     # -- signals -----------------------------------------------------------------------------
 
-    def on_started(self, sender, **extra):
+    def on_started(self, sender: "Flask", **extra: object) -> None:
         import flask
 
         trace = TRACE.get()
@@ -232,7 +251,8 @@ class Tracer:
         trace.mark("request_started")
         trace.session = self.session_check(flask.request)
 
-    def on_render(self, sender, template, context, **extra):
+    def on_render(self, sender: "Flask", template: "Template", context: dict[str, object],
+                  **extra: object) -> None:
         import flask
 
         trace = TRACE.get()
@@ -243,13 +263,14 @@ class Tracer:
             trace.begin("template", name=template.name,
                         context=[n for n in context if n not in injected], injected=injected)
 
-    def on_rendered(self, sender, template, context, **extra):
+    def on_rendered(self, sender: "Flask", template: "Template", context: dict[str, object],
+                    **extra: object) -> None:
         trace = TRACE.get()
         if trace is not None:
             entry = next(s for s in reversed(trace.steps) if s["step"] == "template")
             trace.end(entry)
 
-    def on_exception(self, sender, exception, **extra):
+    def on_exception(self, sender: "Flask", exception: BaseException, **extra: object) -> None:
         import flask
 
         request = flask.request
@@ -260,7 +281,7 @@ class Tracer:
         if trace is not None:
             trace.mark("exception", error=error)
 
-    def on_finished(self, sender, response, **extra):
+    def on_finished(self, sender: "Flask", response: "Response", **extra: object) -> None:
         import flask
 
         trace = TRACE.get()
@@ -268,7 +289,7 @@ class Tracer:
             trace.mark("response", status=response.status_code, mimetype=response.mimetype)
             trace.request = as_seen(flask.request)
 
-    def on_teardown(self, sender, **extra):
+    def on_teardown(self, sender: "Flask", **extra: object) -> None:
         import flask
 
         trace = TRACE.get()
@@ -278,21 +299,24 @@ class Tracer:
 
     # -- what the request met --------------------------------------------------------------------
 
-    def rule_ref(self, rule) -> dict:
+    def rule_ref(self, rule: "Rule") -> dict:
         return {"index": self.index.get(id(rule)), "rule": rule.rule, "endpoint": rule.endpoint}
 
-    def rule_for(self, request, path: str, method: str):
+    def rule_for(self, request: "Request", path: str, method: str) -> "Rule | None":
         """The rule `path` matches with `method`, or None."""
         from werkzeug.exceptions import HTTPException
         from werkzeug.routing import RoutingException
 
         try:
-            rule, _ = self.app.create_url_adapter(request).match(path, method, return_rule=True)
+            adapter = self.app.create_url_adapter(request)
+            if adapter is None:  # only without a request, and there is one
+                return None
+            rule, _ = adapter.match(path, method, return_rule=True)
         except (HTTPException, RoutingException):
             return None
         return rule
 
-    def resolve(self, request) -> dict:
+    def resolve(self, request: "Request") -> dict:
         """Which rule answered, with which arguments, or why none did: 308, 405 or 404."""
         from werkzeug.exceptions import MethodNotAllowed
         from werkzeug.routing import RequestRedirect
@@ -300,6 +324,7 @@ class Tracer:
         error, path, method = request.routing_exception, request.path, request.method
         if error is None:
             rule = request.url_rule
+            assert rule is not None, "no routing error: Flask matched a rule"
             return {"outcome": "matched", "status": None, "rule": self.rule_ref(rule),
                     "view_args": {k: short_repr(v) if not isinstance(v, (str, int, float))
                                   else v for k, v in (request.view_args or {}).items()},
@@ -326,7 +351,7 @@ class Tracer:
                     f" ({near.rule} has no trailing slash, and its slash is not optional)"
                     if near else "")}
 
-    def session_check(self, request) -> dict | None:
+    def session_check(self, request: "Request") -> dict | None:
         """Whether the session cookie the request carried passed Flask's signature check.
 
         The same check Flask's session interface makes, on our own copy of the cookie: touching

@@ -48,8 +48,9 @@ class Reporter:
             file, line = frames[-1].filename, frames[-1].lineno
         # A syntax error (Python's or Jinja's) names its own file and line; they beat the frames.
         where = self.visitor_file(getattr(exc, "filename", None))
-        if where and isinstance(getattr(exc, "lineno", None), int):
-            file, line = where, exc.lineno
+        lineno = getattr(exc, "lineno", None)
+        if where and isinstance(lineno, int):
+            file, line = where, lineno
         message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
         if isinstance(exc, SystemExit):
             message = f"the app called sys.exit({exc.code!r}) before it started serving"

@@ -15,6 +15,7 @@ import socket
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, cast
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +23,12 @@ import commands
 import discovery
 from flask_trace import TRACE, Trace, Tracer
 from report import Reporter
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask import Flask
+    from werkzeug.serving import ThreadedWSGIServer, _TSSLContextArg
 
 
 class Runner:
@@ -46,7 +53,7 @@ class Runner:
             self.source = f.read()
         module = types.ModuleType("__main__")
         module.__file__ = path
-        module.__builtins__ = __builtins__
+        module.__dict__["__builtins__"] = __builtins__
         sys.modules["__main__"] = module
         exec(compile(self.source, path, "exec"), module.__dict__)
         return module
@@ -66,9 +73,10 @@ class Runner:
             runner.warn_of_code_after_run(sys._getframe(1))
             runner.serve(app, options.get("ssl_context"))
 
-        flask.Flask.run = run
+        # Every app's run(), as said above; mypy reads the class attribute's `self` askew.
+        flask.Flask.run = run  # type: ignore[method-assign, assignment]
 
-    def serve(self, app, ssl_context: object = None) -> None:
+    def serve(self, app: "Flask", ssl_context: object = None) -> None:
         """Serve `app` on the host's socket until the sandbox is stopped; never returns."""
         if self.serving:
             raise RuntimeError("app.run() was called while the app is already serving")
@@ -80,11 +88,13 @@ class Runner:
             from werkzeug.debug import DebuggedApplication
 
             os.environ["WERKZEUG_DEBUG_PIN"] = "off"
-            app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)
+            # Middleware, as Werkzeug's run_simple adds it under `flask run --debug`.
+            app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)  # type: ignore[method-assign]
         # Through the host's gateway the app lives under /apps/<token>: Werkzeug's own ProxyFix
         # sets SCRIPT_NAME from X-Forwarded-Prefix, so url_for() leads back through it.
-        app.wsgi_app = ProxyFix(self.traced(app.wsgi_app), x_for=0, x_proto=0, x_host=0,
-                                x_port=0, x_prefix=1)
+        proxied = ProxyFix(self.traced(app.wsgi_app), x_for=0, x_proto=0, x_host=0, x_port=0,
+                           x_prefix=1)
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # as Flask's docs add middleware
         server = handed_server(app, self.socket_fd, ssl_context)
         if self.control_fd is not None and self.program:
             commands.listen(self.control_fd, self.report, self.program, self.spec)
@@ -92,14 +102,16 @@ class Runner:
                          routes=tracer.routes(), runtime=runtime())
         server.serve_forever()
 
-    def traced(self, wsgi_app: Callable) -> Callable:
+    def traced(self, wsgi_app: "WSGIApplication") -> "WSGIApplication":
         """Wrap the app's WSGI callable to report each request; the bytes are untouched."""
-        def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        def app(environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
             trace = Trace()
             token = TRACE.set(trace)
-            status = []
+            status: list[int] = []
 
-            def recording_start_response(code, headers, exc_info=None):
+            def recording_start_response(
+                    code: str, headers: list[tuple[str, str]],
+                    exc_info: "OptExcInfo | None" = None) -> Callable[[bytes], object]:
                 status.append(int(code.split(" ", 1)[0]))
                 return start_response(code, headers, exc_info)
 
@@ -116,7 +128,7 @@ class Runner:
                     trace=trace.as_json())
         return app
 
-    def broken_stream(self, environ: dict, exc: BaseException) -> None:
+    def broken_stream(self, environ: "WSGIEnvironment", exc: BaseException) -> None:
         """A response failed after its headers went out (a generator without
         stream_with_context, say): Flask's handlers are long done, so say it here."""
         self.report.emit("exception", method=environ.get("REQUEST_METHOD"),
@@ -143,7 +155,7 @@ class Runner:
                 return
 
 
-def handed_server(app: Callable, fd: int, ssl_context: object):
+def handed_server(app: "WSGIApplication", fd: int, ssl_context: object) -> "ThreadedWSGIServer":
     """Werkzeug's threaded server on the listener the host passed in (`fd`).
 
     Before Werkzeug takes `fd`, socketserver makes a socket of the server's `address_family`
@@ -153,14 +165,16 @@ def handed_server(app: Callable, fd: int, ssl_context: object):
 
     class HandedServer(ThreadedWSGIServer):
         @property
-        def address_family(self):
+        def address_family(self) -> int:
             return self.socket.family if hasattr(self, "socket") else socket.AF_UNIX
 
         @address_family.setter
-        def address_family(self, _guess):
+        def address_family(self, _guess: int) -> None:
             pass  # Werkzeug's guess from the host name: the listener knows its own
 
-    return HandedServer("127.0.0.1", 0, app, ssl_context=ssl_context, fd=fd)
+    # Whatever the app passed to app.run(): Werkzeug checks it as `flask run` would.
+    return HandedServer("127.0.0.1", 0, app, ssl_context=cast("_TSSLContextArg", ssl_context),
+                        fd=fd)
 
 
 class Streamed:

@@ -102,7 +102,7 @@ def starter(request: dict, fds: dict, seccomp: bytes) -> None:
     os._exit(0)
 
 
-def child(request: dict, fds: dict, groups: list, seccomp: bytes) -> None:
+def child(request: dict, fds: dict, groups: list[int], seccomp: bytes) -> None:
     """In the jail: the run's cgroup, a session of its own, then a cold start's very steps."""
     try:
         for fd in groups:
