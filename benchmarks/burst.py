@@ -66,8 +66,10 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="without the zygote (WARM_START)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the host")
     args = parser.parse_args()
-    env = {"PLAYGROUND_MAX_SANDBOXES": str(args.visitors + 10),
-           **dict(e.split("=", 1) for e in args.env)}
+    env = {
+        "PLAYGROUND_MAX_SANDBOXES": str(args.visitors + 10),
+        **dict(e.split("=", 1) for e in args.env),
+    }
     if args.cold:
         env["PLAYGROUND_WARM_START"] = "false"
     proc, url = start_server(env=env)
@@ -80,14 +82,16 @@ def main() -> None:
     def press_run(me: Visitor) -> None:
         gate.wait()
         pressed = time.perf_counter()
-        status, sandbox = me.call("POST", "/api/sandboxes", {"files": {"app.py": HELLO},
-                                                             "label": "Hello"})
+        status, sandbox = me.call(
+            "POST", "/api/sandboxes", {"files": {"app.py": HELLO}, "label": "Hello"}
+        )
         if status != 201 or sandbox["state"] != "running":
             with lock:
                 errors.append(f"run: {status} {str(sandbox)[:200]}")
             return
-        status, reply = me.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                                {"method": "GET", "path": "/"})
+        status, reply = me.call(
+            "POST", f"/api/sandboxes/{sandbox['id']}/requests", {"method": "GET", "path": "/"}
+        )
         with lock:
             if status != 200 or reply["status"] != 200:
                 errors.append(f"request: {status} {str(reply)[:200]}")
@@ -108,14 +112,18 @@ def main() -> None:
         children_cpu = sandboxes_cpu(proc.pid) - children_before
     finally:
         stop_server(proc)
-    print(f"burst: {args.visitors} visitors press Run at once on the talk's hello app "
-          f"({'cold' if args.cold else 'warm'} starts), all answered in {took:.2f} s")
+    print(
+        f"burst: {args.visitors} visitors press Run at once on the talk's hello app "
+        f"({'cold' if args.cold else 'warm'} starts), all answered in {took:.2f} s"
+    )
     print(figures("Run -> 1st answer", waits))
     print(f"  errors            {len(errors)}")
     for error in errors[:10]:
         print(f"    {error}")
-    print(f"  CPU per start     host {host_cpu / args.visitors * 1000:.1f} ms, its children "
-          f"(zygote, jails, apps) {children_cpu / args.visitors * 1000:.1f} ms")
+    print(
+        f"  CPU per start     host {host_cpu / args.visitors * 1000:.1f} ms, its children "
+        f"(zygote, jails, apps) {children_cpu / args.visitors * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,14 @@ def main() -> None:
     parser.add_argument("--sandboxes", type=int, default=300)
     parser.add_argument("--cold", action="store_true", help="without the zygote (WARM_START)")
     args = parser.parse_args()
-    app = create_app({"WARM_START": not args.cold, "MAX_SANDBOXES": args.sandboxes + 10,
-                      "MAX_SANDBOXES_PER_VISITOR": args.sandboxes, "RATE_RUN_BURST": 10 ** 6})
+    app = create_app(
+        {
+            "WARM_START": not args.cold,
+            "MAX_SANDBOXES": args.sandboxes + 10,
+            "MAX_SANDBOXES_PER_VISITOR": args.sandboxes,
+            "RATE_RUN_BURST": 10**6,
+        }
+    )
     manager = services_of(app).sandboxes
     client = app.test_client()
     try:
@@ -53,13 +59,19 @@ def main() -> None:
         children = descendants(os.getpid())
         pss = sum(rollup(pid).get("Pss", 0) for pid in children) / 1024
         rss = sum(rollup(pid).get("Rss", 0) for pid in children) / 1024
-        print(f"crowd: {running} of {args.sandboxes} hello apps running "
-              f"({'cold' if args.cold else 'warm'} starts, one after another in {took:.1f} s), "
-              f"{len(children)} processes")
-        print(f"  children's PSS    {pss:8.0f} MB in all, {pss / args.sandboxes:5.1f} MB an app "
-              f"(target <= 3 GB, 10 MB an app)")
-        print(f"  children's RSS    {rss:8.0f} MB in all, {rss / args.sandboxes:5.1f} MB an app "
-              "(shared pages counted again in every process)")
+        print(
+            f"crowd: {running} of {args.sandboxes} hello apps running "
+            f"({'cold' if args.cold else 'warm'} starts, one after another in {took:.1f} s), "
+            f"{len(children)} processes"
+        )
+        print(
+            f"  children's PSS    {pss:8.0f} MB in all, {pss / args.sandboxes:5.1f} MB an app "
+            f"(target <= 3 GB, 10 MB an app)"
+        )
+        print(
+            f"  children's RSS    {rss:8.0f} MB in all, {rss / args.sandboxes:5.1f} MB an app "
+            "(shared pages counted again in every process)"
+        )
         print(f"  MAX_SANDBOXES on this machine: {manager.capacity}")
     finally:
         manager.shutdown()

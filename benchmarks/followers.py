@@ -125,8 +125,17 @@ def main() -> None:
         presenter = Api(url)
         presenter.call("POST", "/api/presenter", {"token": TOKEN})
         up = presenter.websocket("/ws/present")
-        up.send(json.dumps({"type": "open", "slug": "sessions", "title": "Sessions",
-                            "files": {"app.py": CODE}, "path": "app.py"}))
+        up.send(
+            json.dumps(
+                {
+                    "type": "open",
+                    "slug": "sessions",
+                    "title": "Sessions",
+                    "files": {"app.py": CODE},
+                    "path": "app.py",
+                }
+            )
+        )
         time.sleep(0.5)
         before_rss, before_threads = rss_kib(proc.pid), threads(proc.pid)
 
@@ -139,8 +148,17 @@ def main() -> None:
         for i in range(keystrokes):
             text = f"{CODE}# typing {'x' * (i % 40)} #{i}"
             sent[i] = time.perf_counter()
-            up.send(json.dumps({"type": "edit", "path": "app.py", "text": text,
-                                "cursor": [len(text), len(text)], "scroll": {"top": 0}}))
+            up.send(
+                json.dumps(
+                    {
+                        "type": "edit",
+                        "path": "app.py",
+                        "text": text,
+                        "cursor": [len(text), len(text)],
+                        "scroll": {"top": 0},
+                    }
+                )
+            )
             time.sleep(TYPING_INTERVAL)
         last = keystrokes - 1
         wait_until(lambda: all(r and r[-1][0] == last for r in followers.received))
@@ -151,16 +169,22 @@ def main() -> None:
     finally:
         stop_server(proc)
 
-    print(f"{n} followers, {keystrokes} keystrokes of {len(CODE)}+ characters, one every "
-          f"{TYPING_INTERVAL * 1000:.0f} ms: {delivered} of {n * keystrokes} edits sent, "
-          "the rest skipped for a later one")
-    print(f"  keystroke to follower    p50 {percentile(latencies, 0.50):7.2f} ms   "
-          f"p90 {percentile(latencies, 0.90):7.2f} ms   p99 {percentile(latencies, 0.99):7.2f} ms"
-          f"   max {max(latencies):7.2f} ms   mean {statistics.mean(latencies):7.2f} ms")
+    print(
+        f"{n} followers, {keystrokes} keystrokes of {len(CODE)}+ characters, one every "
+        f"{TYPING_INTERVAL * 1000:.0f} ms: {delivered} of {n * keystrokes} edits sent, "
+        "the rest skipped for a later one"
+    )
+    print(
+        f"  keystroke to follower    p50 {percentile(latencies, 0.50):7.2f} ms   "
+        f"p90 {percentile(latencies, 0.90):7.2f} ms   p99 {percentile(latencies, 0.99):7.2f} ms"
+        f"   max {max(latencies):7.2f} ms   mean {statistics.mean(latencies):7.2f} ms"
+    )
     per = (after_rss - before_rss) / n
-    print(f"  host memory              {before_rss / 1024:.1f} MiB before, "
-          f"{after_rss / 1024:.1f} MiB with followers: {per:.0f} KiB RSS per follower "
-          f"({(after_threads - before_threads) / n:.1f} threads each)")
+    print(
+        f"  host memory              {before_rss / 1024:.1f} MiB before, "
+        f"{after_rss / 1024:.1f} MiB with followers: {per:.0f} KiB RSS per follower "
+        f"({(after_threads - before_threads) / n:.1f} threads each)"
+    )
 
 
 if __name__ == "__main__":

@@ -28,18 +28,35 @@ from playground import create_app, highlight  # noqa: E402
 from playground.services import services_of  # noqa: E402
 from tests.servers import start_server, stop_server  # noqa: E402
 
-HEAD = ("POST /login?next=%2Fprofile HTTP/1.1\r\nHost: 127.0.0.1:5000\r\n"
-        "User-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html,*/*;q=0.8\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 27\r\n"
-        "Cookie: session=eyJ1c2VyIjoiYWRhIn0.Zk3x1A.abcdefghijklmnop\r\n\r\n")
-ROW = ('  <tr class="{{ loop.cycle("odd", "even") }}">\n'
-       '    <td><a href="{{ url_for("user", name=user.name) }}">{{ user.name|e }}</a></td>\n'
-       "    <td>{% if user.admin %}<b>admin</b>{% else %}&mdash;{% endif %}</td>\n  </tr>\n")
-TEMPLATE = ("{% extends 'base.html' %}\n{% block body %}\n<table>\n"
-            "{% for user in users %}\n" + ROW * 24 + "{% endfor %}\n</table>\n{% endblock %}\n")
-BODY = json.dumps([{"id": i, "name": f"user {i}", "email": f"user{i}@example.com",
-                    "tags": ["a", "b"], "admin": i % 7 == 0, "score": i * 1.5}
-                   for i in range(185)], indent=2)
+HEAD = (
+    "POST /login?next=%2Fprofile HTTP/1.1\r\nHost: 127.0.0.1:5000\r\n"
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html,*/*;q=0.8\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 27\r\n"
+    "Cookie: session=eyJ1c2VyIjoiYWRhIn0.Zk3x1A.abcdefghijklmnop\r\n\r\n"
+)
+ROW = (
+    '  <tr class="{{ loop.cycle("odd", "even") }}">\n'
+    '    <td><a href="{{ url_for("user", name=user.name) }}">{{ user.name|e }}</a></td>\n'
+    "    <td>{% if user.admin %}<b>admin</b>{% else %}&mdash;{% endif %}</td>\n  </tr>\n"
+)
+TEMPLATE = (
+    "{% extends 'base.html' %}\n{% block body %}\n<table>\n"
+    "{% for user in users %}\n" + ROW * 24 + "{% endfor %}\n</table>\n{% endblock %}\n"
+)
+BODY = json.dumps(
+    [
+        {
+            "id": i,
+            "name": f"user {i}",
+            "email": f"user{i}@example.com",
+            "tags": ["a", "b"],
+            "admin": i % 7 == 0,
+            "score": i * 1.5,
+        }
+        for i in range(185)
+    ],
+    indent=2,
+)
 
 PAYLOADS = {
     "quadratic": {"code": "a" * 1_000_000, "language": "http"},
@@ -53,9 +70,11 @@ def pool_against_pygments(n: int = 200) -> None:
     pool.run("os:getpid", timeout=30)  # started, as on a server that has highlighted once
     print("Highlighting latency: through the text workers vs Pygments in this process")
     with app.app_context():
-        for name, code, language in [(f"request head ({len(HEAD)} B)", HEAD, "http"),
-                                     (f"template ({len(TEMPLATE)} B)", TEMPLATE, "jinja"),
-                                     (f"JSON body ({len(BODY)} B)", BODY, "json")]:
+        for name, code, language in [
+            (f"request head ({len(HEAD)} B)", HEAD, "http"),
+            (f"template ({len(TEMPLATE)} B)", TEMPLATE, "jinja"),
+            (f"JSON body ({len(BODY)} B)", BODY, "json"),
+        ]:
             direct, pooled = [], []
             for _ in range(n):
                 started = time.perf_counter()
@@ -72,8 +91,10 @@ def pool_against_pygments(n: int = 200) -> None:
 def percentiles(name: str, samples: list) -> None:
     samples = sorted(samples)
     p50, p99 = samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1]
-    print(f"  {name:<52} p50 {p50 * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms   "
-          f"max {samples[-1] * 1000:7.1f} ms   (n={len(samples)})")
+    print(
+        f"  {name:<52} p50 {p50 * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms   "
+        f"max {samples[-1] * 1000:7.1f} ms   (n={len(samples)})"
+    )
 
 
 def get_page(port: int, seconds: float) -> list:
@@ -95,9 +116,12 @@ class Attack:
     their work does not slow the measuring one), until stopped."""
 
     def __init__(self, port: int, payload: str, clients: int = 20):
-        self.proc = subprocess.Popen([sys.executable, __file__, "--attack", str(port), payload,
-                                      str(clients)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--attack", str(port), payload, str(clients)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def stop(self) -> dict:
         out, _ = self.proc.communicate("stop\n", timeout=120)
@@ -113,8 +137,12 @@ def attack(port: int, payload: str, clients: int) -> None:
         while running[0]:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                conn.request("POST", "/api/highlight", body=body,
-                             headers={"Content-Type": "application/json"})
+                conn.request(
+                    "POST",
+                    "/api/highlight",
+                    body=body,
+                    headers={"Content-Type": "application/json"},
+                )
                 reply = conn.getresponse().read()
                 conn.close()
                 fallback = re.search(rb'"fallback":\s*(null|"\w+")', reply)[1].decode()
@@ -142,14 +170,18 @@ def under_attack(seconds: float) -> None:
     try:
         print(f"\nGET / on a real server ({seconds:g} s each)")
         percentiles("idle", get_page(port, min(seconds, 10)))
-        for name, payload in [("20 clients posting 1 MB of 'a' as http", "quadratic"),
-                              ("20 clients posting 200 KB of 'a:' as python", "slow")]:
+        for name, payload in [
+            ("20 clients posting 1 MB of 'a' as http", "quadratic"),
+            ("20 clients posting 200 KB of 'a:' as python", "slow"),
+        ]:
             attackers = Attack(port, payload)
             time.sleep(1)
             percentiles(f"while {name}", get_page(port, seconds))
             counts = attackers.stop()
-            print(f"    {counts['answers']} highlights answered, fallbacks "
-                  f"{counts['fallbacks']}, {counts['errors']} errors")
+            print(
+                f"    {counts['answers']} highlights answered, fallbacks "
+                f"{counts['fallbacks']}, {counts['errors']} errors"
+            )
         attackers = Attack(port, "slow")
         time.sleep(2)
         started = time.monotonic()

@@ -18,10 +18,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playground import highlight  # noqa: E402
 
 LANGUAGES = ["http", "pytb", "python", "html", "html+jinja", "json", "css", "javascript"]
-PATTERNS = ["a", "a\n", "a:", '"', "'", '"""', "\\", "{", "[", "(", "<", "<a ", "<!--", "<?",
-            "<![CDATA[", '<a x="', "<script>\n", "&", "&#", "{{", "{%", "{#", "{% raw %}", "/*",
-            "/", "`", "${", "f'{", "#", "1e", "url(", "@", "-", "=", "*", ".", "é",
-            '  File "x", line 5,\n', "Traceback (most recent call last):\n"]
+PATTERNS = [
+    "a",
+    "a\n",
+    "a:",
+    '"',
+    "'",
+    '"""',
+    "\\",
+    "{",
+    "[",
+    "(",
+    "<",
+    "<a ",
+    "<!--",
+    "<?",
+    "<![CDATA[",
+    '<a x="',
+    "<script>\n",
+    "&",
+    "&#",
+    "{{",
+    "{%",
+    "{#",
+    "{% raw %}",
+    "/*",
+    "/",
+    "`",
+    "${",
+    "f'{",
+    "#",
+    "1e",
+    "url(",
+    "@",
+    "-",
+    "=",
+    "*",
+    ".",
+    "é",
+    '  File "x", line 5,\n',
+    "Traceback (most recent call last):\n",
+]
 CUTOFF = 15
 
 
@@ -61,8 +98,9 @@ def main() -> None:
     for language in languages:
         for pattern in PATTERNS:
             times = [seconds((pattern * (n // len(pattern) + 1))[:n], language) for n in sizes]
-            cells = "".join(f"{t:>9.3f}s" if t is not None else f"{'>' + str(CUTOFF):>9}s"
-                            for t in times)
+            cells = "".join(
+                f"{t:>9.3f}s" if t is not None else f"{'>' + str(CUTOFF):>9}s" for t in times
+            )
             if None in times:
                 growth = "too slow"
             else:

@@ -29,8 +29,12 @@ def timed(fn, n: int) -> list:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     # One visitor sends them all: lift the per-visitor rate limit for the measurement.
-    proc, url = start_server(env={"PLAYGROUND_RATE_REQUESTS_PER_SECOND": "1000000",
-                                  "PLAYGROUND_RATE_REQUEST_BURST": "1000000"})
+    proc, url = start_server(
+        env={
+            "PLAYGROUND_RATE_REQUESTS_PER_SECOND": "1000000",
+            "PLAYGROUND_RATE_REQUEST_BURST": "1000000",
+        }
+    )
     host_port = int(url.rsplit(":", 1)[1])
     try:
         host = http.client.HTTPConnection("127.0.0.1", host_port, timeout=10)
@@ -38,8 +42,9 @@ def main() -> None:
 
         def api(method, path, payload=None):
             headers = {"Content-Type": "application/json", **cookie}
-            host.request(method, path, body=json.dumps(payload) if payload else None,
-                         headers=headers)
+            host.request(
+                method, path, body=json.dumps(payload) if payload else None, headers=headers
+            )
             response = host.getresponse()
             if response.getheader("Set-Cookie"):
                 cookie["Cookie"] = response.getheader("Set-Cookie").split(";", 1)[0]
@@ -55,21 +60,26 @@ def main() -> None:
             conn.close()
 
         def proxied():
-            reply = api("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                        {"method": "GET", "path": "/"})
+            reply = api(
+                "POST", f"/api/sandboxes/{sandbox['id']}/requests", {"method": "GET", "path": "/"}
+            )
             assert reply["body"] == "I'm a home page"
 
         timed(direct, 20), timed(proxied, 20)  # warm up
-        print(f"one GET /, {n} times each, interleaved in blocks of 50 "
-              f"(isolation: {sandbox['isolation']})")
+        print(
+            f"one GET /, {n} times each, interleaved in blocks of 50 "
+            f"(isolation: {sandbox['isolation']})"
+        )
         straight, through = [], []
         for _ in range(n // 50):
             straight += timed(direct, 50)
             through += timed(proxied, 50)
         base = summary("straight to the child's port", straight)
         ours = summary("through the host (HTTP API + proxy)", through)
-        print(f"  proxy overhead at the median: {(ours - base) * 1000:.2f} ms (target <= 2 ms); "
-              f"ratio {ours / base:.2f}x")
+        print(
+            f"  proxy overhead at the median: {(ours - base) * 1000:.2f} ms (target <= 2 ms); "
+            f"ratio {ours / base:.2f}x"
+        )
         api("DELETE", f"/api/sandboxes/{sandbox['id']}")
     finally:
         stop_server(proc)

@@ -35,7 +35,7 @@ from abuse import ATTACKS  # noqa: E402 - for the names
 
 from tests.servers import start_server, stop_server  # noqa: E402
 
-SNIPPET = '''from flask import Flask, request, session
+SNIPPET = """from flask import Flask, request, session
 app = Flask(__name__)
 app.secret_key = "dev"
 
@@ -49,16 +49,20 @@ def count():
     return {"n": session["n"], "agent": request.headers.get("User-Agent")}
 
 app.run(host="0.0.0.0", port=5000)
-'''
+"""
 
 HOSTILE = {
-    "cpu spin in a route": ("from flask import Flask\napp = Flask(__name__)\n@app.route('/')\n"
-                            "def spin():\n    while True:\n        pass\n"),
+    "cpu spin in a route": (
+        "from flask import Flask\napp = Flask(__name__)\n@app.route('/')\n"
+        "def spin():\n    while True:\n        pass\n"
+    ),
     "memory bomb": "hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n",
     "fork bomb": "import os\nwhile True:\n    os.fork()\n",
     "print flood": "while True:\n    print('x' * 1000)\n",
-    "never answers": ("import time\nfrom flask import Flask\napp = Flask(__name__)\n"
-                      "@app.route('/')\ndef wait():\n    time.sleep(10 ** 6)\n"),
+    "never answers": (
+        "import time\nfrom flask import Flask\napp = Flask(__name__)\n"
+        "@app.route('/')\ndef wait():\n    time.sleep(10 ** 6)\n"
+    ),
 }
 
 
@@ -133,8 +137,11 @@ class Room:
                 continue
             outcome = (sandbox.get("error") or {}).get("limit") or sandbox.get("state") or status
             if status == 201 and sandbox["state"] == "running":
-                status, reply = me.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                                        {"method": "GET", "path": "/"})
+                status, reply = me.call(
+                    "POST",
+                    f"/api/sandboxes/{sandbox['id']}/requests",
+                    {"method": "GET", "path": "/"},
+                )
                 outcome = reply["error"]["code"] if status != 200 else reply["status"]
             with self.lock:
                 self.hostile_runs[name].append(str(outcome))
@@ -166,18 +173,27 @@ def percentile(samples: list, p: float) -> float:
 
 
 def figures(name: str, samples: list) -> str:
-    p50, p99, most = (x * 1000 for x in (percentile(samples, .5), percentile(samples, .99),
-                                         max(samples, default=float("nan"))))
-    return (f"  {name:<17} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {most:7.1f} ms"
-            f"   (n={len(samples)})")
+    p50, p99, most = (
+        x * 1000
+        for x in (
+            percentile(samples, 0.5),
+            percentile(samples, 0.99),
+            max(samples, default=float("nan")),
+        )
+    )
+    return (
+        f"  {name:<17} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {most:7.1f} ms"
+        f"   (n={len(samples)})"
+    )
 
 
 def memory_peaks(pid: int) -> tuple:
     """The host's peak RSS and the peak of all its children together (their cgroup), in MB."""
     status = Path(f"/proc/{pid}/status").read_text()
     peak_kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-    groups = list(Path("/sys/fs/cgroup/memory").glob(
-        f"**/playground-{pid}-*/memory.max_usage_in_bytes"))
+    groups = list(
+        Path("/sys/fs/cgroup/memory").glob(f"**/playground-{pid}-*/memory.max_usage_in_bytes")
+    )
     host = int(peak_kib) / 1024
     children = int(groups[0].read_text()) / 1024 / 1024 if groups else float("nan")
     return host, children
@@ -188,13 +204,21 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=100)
     parser.add_argument("--requests", type=int, default=20, help="requests per visitor")
     parser.add_argument("--hostile", type=int, default=4, help="hostile visitors")
-    parser.add_argument("--ramp", type=float, default=30.0,
-                        help="seconds over which visitors arrive")
+    parser.add_argument(
+        "--ramp", type=float, default=30.0, help="seconds over which visitors arrive"
+    )
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between requests")
-    parser.add_argument("--attacks", type=lambda text: text.split(","), default=list(HOSTILE),
-                        help="which attacks the hostile visitors take turns at (comma-separated)")
-    parser.add_argument("--abuse", default="", help="attacks on the host beside the room "
-                        f"(comma-separated, or all): {', '.join(ATTACKS)}")
+    parser.add_argument(
+        "--attacks",
+        type=lambda text: text.split(","),
+        default=list(HOSTILE),
+        help="which attacks the hostile visitors take turns at (comma-separated)",
+    )
+    parser.add_argument(
+        "--abuse",
+        default="",
+        help=f"attacks on the host beside the room (comma-separated, or all): {', '.join(ATTACKS)}",
+    )
     args = parser.parse_args()
     abuse = list(ATTACKS) if args.abuse == "all" else [a for a in args.abuse.split(",") if a]
 
@@ -211,11 +235,20 @@ def main() -> None:
         quiet_done.set()
         prober.join()
         prober = threading.Thread(target=probe, args=(url, room.done, busy, probe_errors))
-        attackers = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("abuse.py")), url, ",".join(abuse)],
-            stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(19)) if abuse else None
-        hostile = [threading.Thread(target=room.hostile, args=(i,), daemon=True)
-                   for i in range(args.hostile)]
+        attackers = (
+            subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("abuse.py")), url, ",".join(abuse)],
+                stdout=subprocess.PIPE,
+                text=True,
+                preexec_fn=lambda: os.nice(19),
+            )
+            if abuse
+            else None
+        )
+        hostile = [
+            threading.Thread(target=room.hostile, args=(i,), daemon=True)
+            for i in range(args.hostile)
+        ]
         visitors = [threading.Thread(target=room.visitor, args=(i,)) for i in range(args.visitors)]
         began = time.perf_counter()
         for thread in [prober, *hostile, *visitors]:
@@ -233,11 +266,15 @@ def main() -> None:
     finally:
         stop_server(proc)
 
-    print(f"room: {args.visitors} visitors x {args.requests} requests (think {args.think:g} s, "
-          f"ramp {args.ramp:g} s), {args.hostile} hostile visitors, {took:.0f} s")
+    print(
+        f"room: {args.visitors} visitors x {args.requests} requests (think {args.think:g} s, "
+        f"ramp {args.ramp:g} s), {args.hostile} hostile visitors, {took:.0f} s"
+    )
     print(figures("GET /, quiet", quiet))
-    print(figures("GET /, in the room", busy)
-          + f"   p99 {percentile(busy, .99) / percentile(quiet, .99):.1f}x quiet")
+    print(
+        figures("GET /, in the room", busy)
+        + f"   p99 {percentile(busy, 0.99) / percentile(quiet, 0.99):.1f}x quiet"
+    )
     print(figures("proxied requests", room.latencies))
     print(figures("run start-up", room.startups))
     print(f"  errors            {len(room.errors)} (honest visitors), {len(probe_errors)} (GET /)")
@@ -249,8 +286,10 @@ def main() -> None:
     for name, outcomes in room.hostile_runs.items():
         counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}
         print(f"  hostile: {name:<20} {counts}")
-    print(f"  mean request rate {len(room.latencies) / took:.0f} per second; "
-          f"median latency {statistics.median(room.latencies) * 1000:.1f} ms")
+    print(
+        f"  mean request rate {len(room.latencies) / took:.0f} per second; "
+        f"median latency {statistics.median(room.latencies) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

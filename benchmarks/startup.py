@@ -23,8 +23,9 @@ def plain_python(folder: Path) -> float:
     port = free_port()
     (folder / "app.py").write_text(APP.format(port=port))
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=folder,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         while True:
             try:
@@ -43,8 +44,9 @@ def playground_run(client) -> float:
     started = time.perf_counter()
     sandbox = client.post("/api/sandboxes", json={"files": {"app.py": APP.format(port=5000)}}).json
     assert sandbox["state"] == "running", sandbox["error"]
-    reply = client.post(f"/api/sandboxes/{sandbox['id']}/requests",
-                        json={"method": "GET", "path": "/"})
+    reply = client.post(
+        f"/api/sandboxes/{sandbox['id']}/requests", json={"method": "GET", "path": "/"}
+    )
     assert reply.json["status"] == 200
     elapsed = time.perf_counter() - started
     client.delete(f"/api/sandboxes/{sandbox['id']}")
@@ -60,8 +62,10 @@ def main() -> None:
     warm_client, cold_client = warm_app.test_client(), cold_app.test_client()
     manager = services_of(warm_app).sandboxes
     time.sleep(2)  # the zygote imports Flask once, before the first run
-    print(f"start-up to first response, {rounds} rounds each, interleaved (isolation: "
-          f"{manager.isolation.name}, warm starts: {manager.zygote is not None})")
+    print(
+        f"start-up to first response, {rounds} rounds each, interleaved (isolation: "
+        f"{manager.isolation.name}, warm starts: {manager.zygote is not None})"
+    )
     plain, warm, cold = [], [], []
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(rounds):
@@ -71,8 +75,10 @@ def main() -> None:
     base = summary("plain `python app.py`", plain)
     ours = summary("playground Run, warm (zygote + proxy)", warm)
     slow = summary("playground Run, cold (fresh Python + proxy)", cold)
-    print(f"  ratio warm / plain python: {ours / base:.2f}x  (target <= 0.3x); "
-          f"cold / plain: {slow / base:.2f}x")
+    print(
+        f"  ratio warm / plain python: {ours / base:.2f}x  (target <= 0.3x); "
+        f"cold / plain: {slow / base:.2f}x"
+    )
     for app in (warm_app, cold_app):
         services_of(app).sandboxes.shutdown()
 

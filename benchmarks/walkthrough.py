@@ -27,8 +27,11 @@ from tests.servers import start_server, stop_server  # noqa: E402
 
 RUN = re.compile(r"/api/sandboxes(/[^/?]+)?$")
 SETTLED = re.compile(r"running on port \d+|failed|stopped")
-ROUTE = ['@app.route("/about/<name>")', "def about(name):",
-         'return f"<h1>About {name}</h1><p>Typed live, with watch mode on.</p>"']
+ROUTE = [
+    '@app.route("/about/<name>")',
+    "def about(name):",
+    'return f"<h1>About {name}</h1><p>Typed live, with watch mode on.</p>"',
+]
 
 
 class Runs:
@@ -36,8 +39,14 @@ class Runs:
 
     def __init__(self, page):
         self.times = []
-        page.on("request", lambda r: self.times.append(time.monotonic())
-                if r.method in ("POST", "PUT") and RUN.search(r.url) else None)
+        page.on(
+            "request",
+            lambda r: (
+                self.times.append(time.monotonic())
+                if r.method in ("POST", "PUT") and RUN.search(r.url)
+                else None
+            ),
+        )
 
     def since(self, start: float) -> int:
         return sum(1 for t in self.times if t >= start)
@@ -55,9 +64,11 @@ class Runs:
 def report(name: str, runs: Runs, start: float) -> None:
     minutes = (time.monotonic() - start) / 60
     count = runs.since(start)
-    print(f"  {name:<58} {count:3d} runs in {minutes * 60:6.1f} s = "
-          f"{count / minutes:6.1f} a minute; busiest 60 s: {runs.busiest_minute(start):3d}, "
-          f"busiest 10 s: {runs.burst(start):3d}")
+    print(
+        f"  {name:<58} {count:3d} runs in {minutes * 60:6.1f} s = "
+        f"{count / minutes:6.1f} a minute; busiest 60 s: {runs.busiest_minute(start):3d}, "
+        f"busiest 10 s: {runs.burst(start):3d}"
+    )
 
 
 def click_through(page, runs: Runs, pause: float, every_request: bool) -> None:
@@ -116,16 +127,21 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between clicks")
     parser.add_argument("--cps", type=float, default=6.0, help="characters typed a second")
     options = parser.parse_args()
-    proc, url = start_server(env={"PLAYGROUND_RATE_RUNS_PER_MINUTE": "100000",
-                                  "PLAYGROUND_RATE_RUN_BURST": "100000"})
+    proc, url = start_server(
+        env={"PLAYGROUND_RATE_RUNS_PER_MINUTE": "100000", "PLAYGROUND_RATE_RUN_BURST": "100000"}
+    )
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                 args=["--no-sandbox"])
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+            )
             print("runs a minute by one person (a run: POST or PUT /api/sandboxes)")
             screen = {"width": 1366, "height": 768}
-            for pause, every_request in ((0.0, False), (options.pause, False),
-                                         (options.pause, True)):
+            for pause, every_request in (
+                (0.0, False),
+                (options.pause, False),
+                (options.pause, True),
+            ):
                 page = browser.new_context(base_url=url, viewport=screen).new_page()
                 click_through(page, Runs(page), pause, every_request)
                 page.context.close()

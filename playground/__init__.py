@@ -16,8 +16,11 @@ def _inside_python(path: Path) -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, static_folder=str(resources.path("static")),
-                template_folder=str(resources.path("templates")))
+    app = Flask(
+        __name__,
+        static_folder=str(resources.path("static")),
+        template_folder=str(resources.path("templates")),
+    )
     app.config.from_mapping(config.defaults())
     app.config.from_prefixed_env("PLAYGROUND")
     if test_config:
@@ -59,26 +62,34 @@ def create_app(test_config: dict | None = None) -> Flask:
     atexit.register(sandboxes.shutdown)
     # Highlighting and formatting visitors' text, each call with a deadline (workers.py).
     text_workers = workers.Pool(
-        settings["TEXT_WORKERS"] or os.cpu_count() or 1, settings["TEXT_WORKER_QUEUE"],
-        settings["TEXT_WORKER_MEMORY_BYTES"], settings["TEXT_WORKER_START_TIMEOUT"],
-        preload=("playground.highlight", "playground.formatting"))
+        settings["TEXT_WORKERS"] or os.cpu_count() or 1,
+        settings["TEXT_WORKER_QUEUE"],
+        settings["TEXT_WORKER_MEMORY_BYTES"],
+        settings["TEXT_WORKER_START_TIMEOUT"],
+        preload=("playground.highlight", "playground.formatting"),
+    )
     atexit.register(text_workers.shutdown)
-    services.init_app(app, services.Services(
-        catalog=Catalog.load(Path(settings["SNIPPETS_DIR"] or resources.path("snippets"))),
-        sandboxes=sandboxes,
-        jars=Jars(settings["MAX_SANDBOXES_PER_VISITOR"]),
-        room=Room(settings),
-        shares=ShareStore(Path(app.instance_path) / "shares.sqlite3", settings["SHARES_MAX_BYTES"],
-                          settings["SHARE_KEEP_DAYS"] * 24 * 3600),
-        limits=ratelimit.for_app(settings),
-        sockets=visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"]),
-        text_workers=text_workers,
-    ))
+    services.init_app(
+        app,
+        services.Services(
+            catalog=Catalog.load(Path(settings["SNIPPETS_DIR"] or resources.path("snippets"))),
+            sandboxes=sandboxes,
+            jars=Jars(settings["MAX_SANDBOXES_PER_VISITOR"]),
+            room=Room(settings),
+            shares=ShareStore(
+                Path(app.instance_path) / "shares.sqlite3",
+                settings["SHARES_MAX_BYTES"],
+                settings["SHARE_KEEP_DAYS"] * 24 * 3600,
+            ),
+            limits=ratelimit.for_app(settings),
+            sockets=visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"]),
+            text_workers=text_workers,
+        ),
+    )
 
     sock.init_app(app)
     app.before_request(sockets.turn_away)
-    for blueprint in (api.bp, views.bp, live.bp, presenter.bp, shares.bp, download.bp,
-                      gateway.bp):
+    for blueprint in (api.bp, views.bp, live.bp, presenter.bp, shares.bp, download.bp, gateway.bp):
         app.register_blueprint(blueprint)
     app.after_request(visitors.remember)
     return app

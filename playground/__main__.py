@@ -14,11 +14,17 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flask-playground", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=5000, help="port (0 picks a free one)")
-    parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "process"),
-                        help="how to isolate snippets (auto: bubblewrap where it works); "
-                        "PLAYGROUND_SANDBOX_MODE when not given, else auto")
-    parser.add_argument("--access-log", action="store_true",
-                        help="log every request the host answers (off: a room makes thousands)")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "bubblewrap", "process"),
+        help="how to isolate snippets (auto: bubblewrap where it works); "
+        "PLAYGROUND_SANDBOX_MODE when not given, else auto",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request the host answers (off: a room makes thousands)",
+    )
     return parser
 
 
@@ -29,8 +35,9 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     app = create_app({"SANDBOX_MODE": args.sandbox} if args.sandbox else None)
-    server = BoundedServer(args.host, args.port, app, app.config["HOST_THREADS"],
-                           app.config["HEADER_TIMEOUT"])
+    server = BoundedServer(
+        args.host, args.port, app, app.config["HOST_THREADS"], app.config["HEADER_TIMEOUT"]
+    )
     if app.config["ALLOWED_HOSTS"] is None:  # now that the port is known (--port 0 picks one)
         app.config["ALLOWED_HOSTS"] = hosts.served(args.host, server.port)
     sandboxes = services_of(app).sandboxes
@@ -39,8 +46,11 @@ def main(argv: list[str] | None = None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"Flask Playground running on http://{args.host}:{server.port}/ "
-          f"(isolation: {sandboxes.isolation.name})", flush=True)
+    print(
+        f"Flask Playground running on http://{args.host}:{server.port}/ "
+        f"(isolation: {sandboxes.isolation.name})",
+        flush=True,
+    )
     print(f"Presenter token: {app.config['PRESENTER_TOKEN']}", flush=True)
     try:
         server.serve_forever()

@@ -26,8 +26,10 @@ MAX_COMMAND_ARG = 1024  # characters of one argument
 def shown(sandbox: Sandbox) -> dict:
     """The sandbox as the API shows it: its state (explained) and its address through the
     host, which reaches it from any machine that reaches the host (gateway.py)."""
-    return {**trace.explained(sandbox),
-            "url": url_for("gateway.forward", token=sandbox.token, _external=True)}
+    return {
+        **trace.explained(sandbox),
+        "url": url_for("gateway.forward", token=sandbox.token, _external=True),
+    }
 
 
 def mine(sandbox_id: str) -> Sandbox:
@@ -41,6 +43,7 @@ def jar_of(sandbox: Sandbox) -> Jar:
 
 
 # -- snippets -----------------------------------------------------------------------------------
+
 
 @bp.get("/snippets")
 def list_snippets() -> dict:
@@ -56,6 +59,7 @@ def get_snippet(slug: str) -> dict:
 
 
 # -- sandboxes ----------------------------------------------------------------------------------
+
 
 @bp.post("/sandboxes")
 def create_sandbox() -> tuple[dict, int]:
@@ -84,8 +88,9 @@ def rerun(sandbox_id: str, data: dict) -> dict:
     sandbox.label = label(data) or sandbox.label
     if "app" in data:
         sandbox.app_spec = app_spec(data)
-    services().sandboxes.start(sandbox, files.on_disk(checked),
-                               reset_data=data.get("reset_data") is True)
+    services().sandboxes.start(
+        sandbox, files.on_disk(checked), reset_data=data.get("reset_data") is True
+    )
     services().room.ran(sandbox)
     return shown(sandbox)
 
@@ -113,9 +118,13 @@ def app_spec(data: dict) -> str | None:
     if spec is None or spec == "":
         return None
     if not isinstance(spec, str) or not APP_SPEC.match(spec):
-        raise PlaygroundError(400, "bad_app", '"app" names the app as flask --app does: a module '
-                              "or file, then optionally : and a name or a call, like "
-                              "hello:app or flaskr:create_app('dev').")
+        raise PlaygroundError(
+            400,
+            "bad_app",
+            '"app" names the app as flask --app does: a module '
+            "or file, then optionally : and a name or a call, like "
+            "hello:app or flaskr:create_app('dev').",
+        )
     return spec
 
 
@@ -137,11 +146,13 @@ def delete_sandbox(sandbox_id: str) -> dict:
 def sandbox_events(sandbox_id: str) -> Response:
     frames = mine(sandbox_id).events.after(request.args.get("after", 0, type=int))
     # Kept as JSON text: joined, not parsed and serialised again.
-    return Response('{"events": [' + ",".join(f.text for f in frames) + "]}",
-                    mimetype="application/json")
+    return Response(
+        '{"events": [' + ",".join(f.text for f in frames) + "]}", mimetype="application/json"
+    )
 
 
 # -- requests through the proxy ----------------------------------------------------------------
+
 
 @bp.post("/sandboxes/<sandbox_id>/requests")
 def send_request(sandbox_id: str) -> dict:
@@ -149,8 +160,9 @@ def send_request(sandbox_id: str) -> dict:
     sandbox = mine(sandbox_id)
     data = body()
     wanted, follow = exchange.parse(data, current_app.config)
-    result = exchange.send_to(sandbox, jar_of(sandbox), wanted, follow,
-                              current_app.config).to_json()
+    result = exchange.send_to(
+        sandbox, jar_of(sandbox), wanted, follow, current_app.config
+    ).to_json()
     if data.get("preview") is not True:  # the preview's own assets are not the presenter's show
         services().room.exchanged(sandbox, result)
     return result
@@ -158,23 +170,36 @@ def send_request(sandbox_id: str) -> dict:
 
 # -- the flask command ---------------------------------------------------------------------------
 
+
 @bp.post("/sandboxes/<sandbox_id>/commands")
 def run_command(sandbox_id: str) -> dict:
     """`flask <args>` for the app, inside its sandbox (child/commands.py)."""
     services().limits["commands"].take(current())
     data = body()
     args, text = data.get("args"), data.get("input", "")
-    if (not isinstance(args, list) or len(args) > MAX_COMMAND_ARGS
-            or not all(isinstance(a, str) and len(a) <= MAX_COMMAND_ARG and "\x00" not in a
-                       for a in args)):
-        raise PlaygroundError(400, "bad_args", f'"args" is a list of at most {MAX_COMMAND_ARGS} '
-                              f"strings (of {MAX_COMMAND_ARG} characters at most), like "
-                              '["init-db"] or ["routes"].')
+    if (
+        not isinstance(args, list)
+        or len(args) > MAX_COMMAND_ARGS
+        or not all(
+            isinstance(a, str) and len(a) <= MAX_COMMAND_ARG and "\x00" not in a for a in args
+        )
+    ):
+        raise PlaygroundError(
+            400,
+            "bad_args",
+            f'"args" is a list of at most {MAX_COMMAND_ARGS} '
+            f"strings (of {MAX_COMMAND_ARG} characters at most), like "
+            '["init-db"] or ["routes"].',
+        )
     if not isinstance(text, str) or len(text) > current_app.config["MAX_REQUEST_BODY_BYTES"]:
         raise PlaygroundError(400, "bad_input", '"input" is the text the command reads.')
     done = mine(sandbox_id).command(args, text, current_app.config["COMMAND_TIMEOUT"])
-    return {"exit_code": done["exit_code"], "output": done["output"],
-            "truncated": done.get("truncated", False), "elapsed_ms": done["elapsed_ms"]}
+    return {
+        "exit_code": done["exit_code"],
+        "output": done["output"],
+        "truncated": done.get("truncated", False),
+        "elapsed_ms": done["elapsed_ms"],
+    }
 
 
 @bp.get("/sandboxes/<sandbox_id>/cookies")
@@ -187,16 +212,21 @@ def set_cookie(sandbox_id: str) -> dict:
     jar = jar_of(mine(sandbox_id))
     data = body()
     name, value, path = data.get("name"), data.get("value", ""), data.get("path", "/")
-    if not (isinstance(name, str) and isinstance(value, str) and isinstance(path, str)) \
-            or not proxy.TOKEN.match(name):
-        raise PlaygroundError(400, "bad_cookie", "a cookie needs a name (a token) and a text "
-                              "value.")
+    if not (
+        isinstance(name, str) and isinstance(value, str) and isinstance(path, str)
+    ) or not proxy.TOKEN.match(name):
+        raise PlaygroundError(
+            400, "bad_cookie", "a cookie needs a name (a token) and a text value."
+        )
     if proxy.BAD_VALUE.search(value) or ";" in value:
         raise PlaygroundError(400, "bad_cookie", "a cookie value cannot hold ';' or line breaks.")
     if not (value + path).isascii():
         # It would go out in a Cookie header, which is ASCII: every later request would fail.
-        raise PlaygroundError(400, "bad_cookie", "a cookie value is ASCII: percent-encode other "
-                              "characters (é is %C3%A9).")
+        raise PlaygroundError(
+            400,
+            "bad_cookie",
+            "a cookie value is ASCII: percent-encode other characters (é is %C3%A9).",
+        )
     jar.set(name, value, path)
     return {"cookies": jar.list()}
 

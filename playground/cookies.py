@@ -93,8 +93,23 @@ class Jar:
     def set(self, name: str, value: str, path: str = "/", domain: str = "127.0.0.1") -> None:
         """Add or replace a cookie by hand, as a visitor editing it in the panel would."""
         cookie = http.cookiejar.Cookie(
-            0, name, value, None, False, domain, False, False, path, True, False, None, True,
-            None, None, {})
+            0,
+            name,
+            value,
+            None,
+            False,
+            domain,
+            False,
+            False,
+            path,
+            True,
+            False,
+            None,
+            True,
+            None,
+            None,
+            {},
+        )
         with self._lock:
             self._jar.set_cookie(cookie)
             self._trim()
@@ -119,7 +134,8 @@ class Jars:
     def __init__(self, per_app: int):
         self.per_app = per_app
         self._apps: weakref.WeakKeyDictionary[object, OrderedDict[str, Jar]] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def of(self, app: object, person: str) -> Jar:
@@ -135,8 +151,12 @@ class Jars:
 def describe(cookie: http.cookiejar.Cookie) -> dict:
     """A cookie as the API shows it (without its decoded session)."""
     return {
-        "name": cookie.name, "value": cookie.value, "domain": cookie.domain,
-        "path": cookie.path, "expires": cookie.expires, "secure": cookie.secure,
+        "name": cookie.name,
+        "value": cookie.value,
+        "domain": cookie.domain,
+        "path": cookie.path,
+        "expires": cookie.expires,
+        "secure": cookie.secure,
         "httponly": cookie.has_nonstandard_attr("HttpOnly")
         or cookie.has_nonstandard_attr("httponly"),
         "samesite": cookie.get_nonstandard_attr("SameSite")
@@ -187,5 +207,10 @@ def decode_flask_session(value: str) -> dict | None:
     # (KeyError, StopIteration, OverflowError, RecursionError...): such a cookie is no session.
     except Exception:
         return None
-    return {"payload": payload, "compressed": compressed, "timestamp": timestamp,
-            "signed_at": signed_at, "signature": signature}
+    return {
+        "payload": payload,
+        "compressed": compressed,
+        "timestamp": timestamp,
+        "signed_at": signed_at,
+        "signature": signature,
+    }

@@ -24,17 +24,22 @@ FLASK = "flask>=3.1"
 # Every optional space comes before a token that is not one, so a failing match backtracks
 # linearly, however long the line.
 VERSION = r"[<>=!~]=?\s*[A-Za-z0-9.*+!_-]+"
-PLAIN_REQUIREMENT = re.compile(rf"""(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)
+PLAIN_REQUIREMENT = re.compile(
+    rf"""(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)
     (\s*\[[A-Za-z0-9._,\s-]*\])?
     (\s*{VERSION}(\s*,\s*{VERSION})*)?
-    (\s*;[A-Za-z0-9_.<>=!~'"\s()-]*)?""", re.X)
+    (\s*;[A-Za-z0-9_.<>=!~'"\s()-]*)?""",
+    re.X,
+)
 # pip's `(^|\s+)#.*$` (pip/_internal/req/req_file.py), the same once stripped, without its
 # quadratic backtracking over a long run of spaces.
 COMMENT = re.compile(r"(^|\s)#.*")
 LEFT_OUT = "# left out: "
-LEFT_OUT_NOTE = ("# The Flask Playground turned the lines marked 'left out' into comments: they "
-                 "would make pip\n# install from somewhere else than PyPI, and a shared snippet "
-                 "may point them anywhere.\n# Put back only what you trust.\n")
+LEFT_OUT_NOTE = (
+    "# The Flask Playground turned the lines marked 'left out' into comments: they "
+    "would make pip\n# install from somewhere else than PyPI, and a shared snippet "
+    "may point them anywhere.\n# Put back only what you trust.\n"
+)
 FOLDER = re.compile(r"[^A-Za-z0-9._-]+")
 APP_OBJECT = re.compile(r"^(\w+)\s*=\s*Flask\(", re.M)
 FACTORY = re.compile(r"^def (create_app|make_app)\(", re.M)
@@ -72,8 +77,10 @@ def runnable(app_py: str) -> str:
         start = f"{factory.group(1)}().run(debug=True)"
     else:
         return app_py  # no app we can name: `flask run` finds it, as the README says
-    return (app_py.rstrip("\n") + "\n\n\n# Added by the Flask Playground so `python app.py` "
-            f"serves the app.\nif __name__ == \"__main__\":\n    {start}\n")
+    return (
+        app_py.rstrip("\n") + "\n\n\n# Added by the Flask Playground so `python app.py` "
+        f'serves the app.\nif __name__ == "__main__":\n    {start}\n'
+    )
 
 
 def requirements(theirs: str | None) -> str:
@@ -140,8 +147,12 @@ def archive(files: dict, folder: str, title: str) -> io.BytesIO:
 def zipped(files: dict, name: str, title: str) -> Response:
     """The download response: `<name>.zip`, unpacking into a folder `<name>/`."""
     folder = FOLDER.sub("-", name)[:100].strip(".-") or "flask-app"  # zip names are short
-    return send_file(archive(files, folder, title), mimetype="application/zip",
-                     as_attachment=True, download_name=f"{folder}.zip")
+    return send_file(
+        archive(files, folder, title),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{folder}.zip",
+    )
 
 
 @bp.post("/download")

@@ -41,8 +41,9 @@ SANDBOX_STATUS = {
 
 
 def from_sandbox(error: sandbox_errors.SandboxError) -> PlaygroundError:
-    return PlaygroundError(SANDBOX_STATUS.get(type(error), 500), error.code, error.message,
-                           **error.details)
+    return PlaygroundError(
+        SANDBOX_STATUS.get(type(error), 500), error.code, error.message, **error.details
+    )
 
 
 def answer(error: PlaygroundError) -> Response:
@@ -70,6 +71,7 @@ def frame(error: PlaygroundError) -> str:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(PlaygroundError, answer)
-    app.register_error_handler(sandbox_errors.SandboxError,
-                               lambda error: answer(from_sandbox(error)))
+    app.register_error_handler(
+        sandbox_errors.SandboxError, lambda error: answer(from_sandbox(error))
+    )
     app.register_error_handler(HTTPException, http_error)

@@ -40,18 +40,33 @@ class Exchange:
         text, b64 = proxy.decode(hop.body, hop.content_type)
         served = next((e for e in self.events if e["type"] == "request"), {})
         return {
-            "status": hop.status, "reason": hop.reason,
+            "status": hop.status,
+            "reason": hop.reason,
             "headers": [[name, value] for name, value in hop.headers],
-            "body": text, "body_base64": b64, "truncated": hop.truncated,
-            "elapsed_ms": hop.elapsed_ms, "size": len(hop.body), "content_type": hop.content_type,
-            "cookies": self.cookies, "set_cookies": hop.set_cookies,
+            "body": text,
+            "body_base64": b64,
+            "truncated": hop.truncated,
+            "elapsed_ms": hop.elapsed_ms,
+            "size": len(hop.body),
+            "content_type": hop.content_type,
+            "cookies": self.cookies,
+            "set_cookies": hop.set_cookies,
             "request": request_echo(hop.request),
-            "raw": hop.raw, "tls": hop.tls, "events": self.events,
-            "route": served.get("route"), "trace": served.get("trace"),
-            "redirects": self.redirects, "chunks": hop.chunks,
-            "error": {"code": "stream_broken", "message": "the app's response ended before the "
-                      f"app finished it ({hop.broken}): the body so far is below; see the "
-                      "exception."} if hop.broken else None,
+            "raw": hop.raw,
+            "tls": hop.tls,
+            "events": self.events,
+            "route": served.get("route"),
+            "trace": served.get("trace"),
+            "redirects": self.redirects,
+            "chunks": hop.chunks,
+            "error": {
+                "code": "stream_broken",
+                "message": "the app's response ended before the "
+                f"app finished it ({hop.broken}): the body so far is below; see the "
+                "exception.",
+            }
+            if hop.broken
+            else None,
         }
 
 
@@ -60,10 +75,13 @@ def request_echo(request: proxy.Request) -> dict:
     `body_base64` holds the bytes themselves when the body is not text."""
     sent = request.body or b""
     value = value_of(sent)
-    return {"method": request.method, "path": request.path,
-            "headers": [list(h) for h in request.headers],
-            "body": value if isinstance(value, str) else sent.decode("utf-8", "replace"),
-            "body_base64": None if isinstance(value, str) else value["base64"]}
+    return {
+        "method": request.method,
+        "path": request.path,
+        "headers": [list(h) for h in request.headers],
+        "body": value if isinstance(value, str) else sent.decode("utf-8", "replace"),
+        "body_base64": None if isinstance(value, str) else value["base64"],
+    }
 
 
 def parse(data: dict, settings: dict) -> tuple[proxy.Request, bool]:
@@ -85,8 +103,9 @@ def body_of(data: dict, limit: int) -> bytes | None:
     upload, a multipart form), never both; at most `limit` bytes."""
     text, b64 = data.get("body"), data.get("body_base64")
     if text is not None and b64 is not None:
-        raise PlaygroundError(400, "bad_body", 'send "body" (text) or "body_base64" (bytes), '
-                              "not both.")
+        raise PlaygroundError(
+            400, "bad_body", 'send "body" (text) or "body_base64" (bytes), not both.'
+        )
     if b64 is not None:
         if not isinstance(b64, str):
             raise PlaygroundError(400, "bad_body", '"body_base64" must be a base64 string.')
@@ -96,41 +115,60 @@ def body_of(data: dict, limit: int) -> bytes | None:
     else:
         payload = text.encode("utf-8") if text else None
     if payload and len(payload) > limit:
-        raise PlaygroundError(413, "body_too_large", "the request body is larger than "
-                              f"{limit} bytes.")
+        raise PlaygroundError(
+            413, "body_too_large", f"the request body is larger than {limit} bytes."
+        )
     return payload or None
 
 
 def check_size(path: object, headers: list[tuple[str, str]], settings: dict) -> None:
     """Refuse what the proxy could not send: too many headers, a huge path, non-Latin-1 values."""
     if len(headers) > settings["MAX_REQUEST_HEADERS"]:
-        raise PlaygroundError(400, "too_many_headers", f"at most {settings['MAX_REQUEST_HEADERS']} "
-                              "headers in one request.")
+        raise PlaygroundError(
+            400,
+            "too_many_headers",
+            f"at most {settings['MAX_REQUEST_HEADERS']} headers in one request.",
+        )
     if isinstance(path, str) and len(path) > settings["MAX_TARGET_BYTES"]:
-        raise PlaygroundError(414, "path_too_long", f"the path is {len(path)} characters long; the "
-                              f"most is {settings['MAX_TARGET_BYTES']}.")
+        raise PlaygroundError(
+            414,
+            "path_too_long",
+            f"the path is {len(path)} characters long; the most is {settings['MAX_TARGET_BYTES']}.",
+        )
     for name, value in headers:
         try:
             value.encode("latin-1")
         except UnicodeEncodeError:
-            raise PlaygroundError(400, "bad_header", f"the value of {name!r} has characters HTTP "
-                                  "headers cannot carry: percent-encode them.") from None
+            raise PlaygroundError(
+                400,
+                "bad_header",
+                f"the value of {name!r} has characters HTTP "
+                "headers cannot carry: percent-encode them.",
+            ) from None
 
 
-def run(target: Target, jar: Jar, request: proxy.Request, follow: bool,
-        settings: dict) -> Exchange:
+def run(target: Target, jar: Jar, request: proxy.Request, follow: bool, settings: dict) -> Exchange:
     """Send `request` (and, when `follow`, the redirects to the same app that answer it); every
     hop shares one REQUEST_TIMEOUT."""
     redirects: list[dict] = []
     deadline = time.monotonic() + settings["REQUEST_TIMEOUT"]
     while True:
         after = target.events.last_seq
-        hop = proxy.send(target.scheme, target.port, jar, request,
-                         timeout=max(deadline - time.monotonic(), 0.01),
-                         max_body=settings["MAX_BODY_BYTES"])
-        events = served_events(target.events, after, hop.local_port,
-                               settings["EVENT_WAIT_SECONDS"],
-                               "exception" if hop.broken else "request")
+        hop = proxy.send(
+            target.scheme,
+            target.port,
+            jar,
+            request,
+            timeout=max(deadline - time.monotonic(), 0.01),
+            max_body=settings["MAX_BODY_BYTES"],
+        )
+        events = served_events(
+            target.events,
+            after,
+            hop.local_port,
+            settings["EVENT_WAIT_SECONDS"],
+            "exception" if hop.broken else "request",
+        )
         path = proxy.redirect_target(hop, target.port) if follow else None
         if path is None or len(redirects) >= MAX_REDIRECTS or time.monotonic() >= deadline:
             return Exchange(hop, jar.list(), events, redirects)
@@ -141,30 +179,38 @@ def run(target: Target, jar: Jar, request: proxy.Request, follow: bool,
 def redirected(request: proxy.Request, status: int, path: str) -> proxy.Request:
     """The request a browser sends next: 301, 302 and 303 turn into a GET without a body."""
     if status in (301, 302, 303) and request.method != "HEAD":
-        headers = [(k, v) for k, v in request.headers
-                   if k.lower() not in ("content-type", "content-length")]
+        headers = [
+            (k, v)
+            for k, v in request.headers
+            if k.lower() not in ("content-type", "content-length")
+        ]
         return proxy.Request("GET", path, headers, None)
     return proxy.Request(request.method, path, request.headers, request.body)
 
 
-def served_events(events: EventLog, after: int, port: int, wait: float,
-                  awaited: str = "request") -> list[dict]:
+def served_events(
+    events: EventLog, after: int, port: int, wait: float, awaited: str = "request"
+) -> list[dict]:
     """The child's own account of the exchange from `port`: its request summary, exceptions.
     The child reports a request as its view returns, a moment before the proxy has read it all
     (and the exception that broke a stream as the stream breaks): wait for the `awaited` one."""
     events.wait_for(lambda f: f.kind == awaited and f.key == port, after, timeout=wait)
-    return [f.event() for f in events.after(after)
-            if f.kind in ("request", "exception") and f.key == port]
+    return [
+        f.event()
+        for f in events.after(after)
+        if f.kind in ("request", "exception") and f.key == port
+    ]
 
 
-
-def send_to(sandbox: Sandbox, jar: Jar, request: proxy.Request, follow: bool,
-            settings: dict) -> Exchange:
+def send_to(
+    sandbox: Sandbox, jar: Jar, request: proxy.Request, follow: bool, settings: dict
+) -> Exchange:
     """`run` against a sandbox's app, which must be running."""
     scheme, port = sandbox.scheme, sandbox.port  # read once: a child may die meanwhile
     if sandbox.state != "running" or scheme is None or port is None:
-        raise PlaygroundError(409, "not_running", f"the app is not running (it is "
-                              f"{sandbox.state}): press Run first.")
+        raise PlaygroundError(
+            409, "not_running", f"the app is not running (it is {sandbox.state}): press Run first."
+        )
     try:
         done = run(Target(scheme, port, sandbox.events), jar, request, follow, settings)
     except PlaygroundError as error:

@@ -26,8 +26,9 @@ def checked(data: dict) -> dict:
     files = data.get("files")
     settings = current_app.config
     if not isinstance(files, dict) or not files:
-        raise PlaygroundError(400, "bad_files", '"files" must be an object {path: text '
-                              'or {"base64": ...}}.')
+        raise PlaygroundError(
+            400, "bad_files", '"files" must be an object {path: text or {"base64": ...}}.'
+        )
     if len(files) > settings["MAX_FILES"]:
         raise PlaygroundError(413, "too_many_files", f"at most {settings['MAX_FILES']} files.")
     total = 0
@@ -40,14 +41,20 @@ def checked(data: dict) -> dict:
             raise PlaygroundError(400, "bad_path", f"{path!r} {problem}.")
         raw = content(path, value, settings["MAX_FILE_BYTES"])
         if len(raw) > settings["MAX_FILE_BYTES"]:
-            raise PlaygroundError(413, "file_too_large", f"{path} is {len(raw)} bytes; the most "
-                                  f"is {settings['MAX_FILE_BYTES']}.")
+            raise PlaygroundError(
+                413,
+                "file_too_large",
+                f"{path} is {len(raw)} bytes; the most is {settings['MAX_FILE_BYTES']}.",
+            )
         if not isinstance(value, str):
             files[path] = {"base64": base64.b64encode(raw).decode("ascii")}  # one spelling
         total += len(raw)
     if total > settings["MAX_SNIPPET_BYTES"]:
-        raise PlaygroundError(413, "snippet_too_large", f"the files add up to {total} bytes; the "
-                              f"most is {settings['MAX_SNIPPET_BYTES']}.")
+        raise PlaygroundError(
+            413,
+            "snippet_too_large",
+            f"the files add up to {total} bytes; the most is {settings['MAX_SNIPPET_BYTES']}.",
+        )
     clashes = sorted(files.keys() & {folder for path in files for folder in folders_of(path)})
     if clashes:
         raise PlaygroundError(400, "bad_path", f"{clashes[0]!r} is both a file and a folder.")
@@ -59,13 +66,20 @@ def content(path: str, value: object, limit: int) -> bytes:
     text longer than `limit` bytes could encode is refused before it is decoded."""
     if isinstance(value, str):
         if not is_utf8(value):
-            raise PlaygroundError(400, "not_utf8", f"{path} holds text that is not valid UTF-8 "
-                                  "(a lone surrogate).")
+            raise PlaygroundError(
+                400, "not_utf8", f"{path} holds text that is not valid UTF-8 (a lone surrogate)."
+            )
         return value.encode("utf-8")
-    if not isinstance(value, dict) or value.keys() != {"base64"} or not isinstance(
-            value["base64"], str):
-        raise PlaygroundError(400, "bad_files", f"{path}: a file is its text, or "
-                              '{"base64": "..."} for a file that is not text.')
+    if (
+        not isinstance(value, dict)
+        or value.keys() != {"base64"}
+        or not isinstance(value["base64"], str)
+    ):
+        raise PlaygroundError(
+            400,
+            "bad_files",
+            f'{path}: a file is its text, or {{"base64": "..."}} for a file that is not text.',
+        )
     return decoded(value["base64"], limit, f"{path} is", "file_too_large")
 
 
@@ -77,8 +91,9 @@ def decoded(text: str, limit: int, what: str, too_large: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise PlaygroundError(400, "bad_base64", f"{what} not valid base64 (standard alphabet, "
-                              "padded with =).") from None
+        raise PlaygroundError(
+            400, "bad_base64", f"{what} not valid base64 (standard alphabet, padded with =)."
+        ) from None
 
 
 def value_of(data: bytes) -> str | dict:
@@ -108,8 +123,14 @@ def on_disk(files: dict) -> dict[str, bytes]:
 def path_problem(path: str) -> str | None:
     """Why `path` cannot name a file of the snippet, or None when it can."""
     normal = posixpath.normpath(path)
-    if (path.startswith("/") or normal.startswith("..") or normal != path or "\\" in path
-            or not path.strip() or path == "."):
+    if (
+        path.startswith("/")
+        or normal.startswith("..")
+        or normal != path
+        or "\\" in path
+        or not path.strip()
+        or path == "."
+    ):
         return "is not a relative path inside the snippet (no leading /, no ..)"
     if CONTROL.search(path):
         return "holds a control character"
@@ -123,7 +144,7 @@ def path_problem(path: str) -> str | None:
 
 
 def folders_of(path: str) -> list[str]:
-    """"a/b/c.py" -> ["a", "a/b"]"""
+    """ "a/b/c.py" -> ["a", "a/b"]"""
     parts = path.split("/")[:-1]
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 

@@ -22,8 +22,13 @@ FormatResult = dict[str, str | int | None]
 
 def format_python(code: str) -> FormatResult:
     """{"code": formatted} or, for code ruff cannot read, {"error": message, "line": n|None}."""
-    done = subprocess.run([find_ruff_bin(), "format", "--isolated", "--no-cache", "-"],
-                          input=code.encode("utf-8"), capture_output=True, cwd="/", env={})
+    done = subprocess.run(
+        [find_ruff_bin(), "format", "--isolated", "--no-cache", "-"],
+        input=code.encode("utf-8"),
+        capture_output=True,
+        cwd="/",
+        env={},
+    )
     if done.returncode == 0:
         return {"code": done.stdout.decode("utf-8")}
     stderr = done.stderr.decode("utf-8", "replace").strip()

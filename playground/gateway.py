@@ -25,17 +25,42 @@ from .visitors import COOKIE
 bp = Blueprint("gateway", __name__)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 PREFIX = "/apps/{token}"
-HOP_BY_HOP = {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
-              "proxy-authorization", "proxy-connection", "host", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "host",
+    "content-length",
+}
 # Response headers a child may set through the gateway (and any X-...): what an app needs, and
 # nothing a browser applies to the host's whole name.
-PASSED = {"content-type", "content-disposition", "content-encoding", "content-language",
-          "cache-control", "expires", "etag", "last-modified", "vary", "location", "set-cookie",
-          "www-authenticate", "allow", "retry-after", "access-control-allow-origin",
-          "access-control-allow-methods", "access-control-allow-headers",
-          "access-control-expose-headers", "access-control-max-age"}
-POLICY = ("sandbox allow-scripts allow-forms allow-popups allow-modals; "
-          "frame-ancestors 'self'")
+PASSED = {
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "cache-control",
+    "expires",
+    "etag",
+    "last-modified",
+    "vary",
+    "location",
+    "set-cookie",
+    "www-authenticate",
+    "allow",
+    "retry-after",
+    "access-control-allow-origin",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+}
+POLICY = "sandbox allow-scripts allow-forms allow-popups allow-modals; frame-ancestors 'self'"
 
 
 @bp.route("/apps/<token>/", defaults={"rest": ""}, methods=METHODS)
@@ -43,20 +68,32 @@ POLICY = ("sandbox allow-scripts allow-forms allow-popups allow-modals; "
 def forward(token: str, rest: str) -> Response:
     sandbox = services().sandboxes.by_token(token)
     if sandbox is None or sandbox.state != "running" or sandbox.port is None:
-        raise PlaygroundError(404, "no_such_app", "no app runs at this address (it may have been "
-                              "stopped): press Run in the playground.")
+        raise PlaygroundError(
+            404,
+            "no_such_app",
+            "no app runs at this address (it may have been stopped): press Run in the playground.",
+        )
     services().limits["requests"].take(f"gateway:{token}")
     prefix = PREFIX.format(token=token)
     settings = current_app.config
     body = request.get_data()
     if len(body) > settings["MAX_REQUEST_BODY_BYTES"]:
-        raise PlaygroundError(413, "body_too_large", "the request body is larger than "
-                              f"{settings['MAX_REQUEST_BODY_BYTES']} bytes.")
+        raise PlaygroundError(
+            413,
+            "body_too_large",
+            f"the request body is larger than {settings['MAX_REQUEST_BODY_BYTES']} bytes.",
+        )
     # The app learns where it is mounted (runner.py), so url_for() makes addresses that work here.
     headers = [*forwarded_headers(), ("X-Forwarded-Prefix", prefix)]
     wanted = proxy.Request(request.method, target(prefix), headers, body or None)
-    hop = proxy.send(sandbox.scheme or "http", sandbox.port, Jar(), wanted,
-                     timeout=settings["REQUEST_TIMEOUT"], max_body=settings["MAX_BODY_BYTES"])
+    hop = proxy.send(
+        sandbox.scheme or "http",
+        sandbox.port,
+        Jar(),
+        wanted,
+        timeout=settings["REQUEST_TIMEOUT"],
+        max_body=settings["MAX_BODY_BYTES"],
+    )
     sandbox.touch()
     response = Response(hop.body, status=f"{hop.status} {hop.reason}")
     del response.headers["Content-Type"]  # the app's own, if it sent one, below
@@ -82,8 +119,9 @@ def forward(token: str, rest: str) -> Response:
 def target(prefix: str) -> str:
     """The path and query after the prefix, percent-encoded exactly as the client sent them."""
     raw = request.environ.get("RAW_URI") or quote(request.path) + (
-        "?" + request.query_string.decode("latin-1") if request.query_string else "")
-    rest = raw[len(prefix):] if raw.startswith(prefix) else "/"
+        "?" + request.query_string.decode("latin-1") if request.query_string else ""
+    )
+    rest = raw[len(prefix) :] if raw.startswith(prefix) else "/"
     return rest if rest.startswith("/") else "/" + rest
 
 
@@ -105,10 +143,12 @@ def forwarded_headers() -> list[tuple[str, str]]:
 def own_path(cookie: str, prefix: str) -> str:
     """A Set-Cookie kept to the app's own addresses: its Path under the prefix, no Domain."""
     parts = [p.strip() for p in cookie.split(";")]
-    attributes = [p for p in parts[1:] if p.split("=", 1)[0].strip().lower()
-                  not in ("path", "domain")]
-    path = next((p.split("=", 1)[1].strip() for p in parts[1:]
-                 if p.lower().startswith("path=")), "/")
+    attributes = [
+        p for p in parts[1:] if p.split("=", 1)[0].strip().lower() not in ("path", "domain")
+    ]
+    path = next(
+        (p.split("=", 1)[1].strip() for p in parts[1:] if p.lower().startswith("path=")), "/"
+    )
     if not path.startswith("/"):
         path = "/"
     if not (path + "/").startswith(prefix + "/"):  # the app may know its prefix already

@@ -53,16 +53,21 @@ CSS_CLASS = "hl"
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
-def _rewritten(tokens: dict[str, list[object]], patterns: dict[str, str]
-               ) -> dict[str, list[object]]:
+def _rewritten(
+    tokens: dict[str, list[object]], patterns: dict[str, str]
+) -> dict[str, list[object]]:
     """A lexer's token rules with some regular expressions replaced: {old: new}. Fails at
     import when one is missing, so a new Pygments cannot silently undo a repair."""
     found = {rule[0] for rules in tokens.values() for rule in rules if isinstance(rule, tuple)}
     if missing := set(patterns) - found:
         raise RuntimeError(f"Pygments' rules changed, review the repairs of {sorted(missing)}")
-    return {state: [(patterns.get(rule[0], rule[0]), *rule[1:]) if isinstance(rule, tuple)
-                    else rule for rule in rules]
-            for state, rules in tokens.items()}
+    return {
+        state: [
+            (patterns.get(rule[0], rule[0]), *rule[1:]) if isinstance(rule, tuple) else rule
+            for rule in rules
+        ]
+        for state, rules in tokens.items()
+    }
 
 
 class TracebackLexer(PythonTracebackLexer):
@@ -74,9 +79,12 @@ class TracebackLexer(PythonTracebackLexer):
     A visitor can print that line. Here the look-ahead asks for a whole File line.
     """
 
-    tokens = _rewritten(PythonTracebackLexer.tokens, {
-        r'^(?=  File "[^"]+", line \d+)': r'^(?=  File "[^"]+", line \d+(, in .+)?\n)',
-    })
+    tokens = _rewritten(
+        PythonTracebackLexer.tokens,
+        {
+            r'^(?=  File "[^"]+", line \d+)': r'^(?=  File "[^"]+", line \d+(, in .+)?\n)',
+        },
+    )
 
 
 class HtmlLexer(PygmentsHtmlLexer):
@@ -89,17 +97,20 @@ class HtmlLexer(PygmentsHtmlLexer):
     unclosed, run to the end of the text, as a browser reads them.
     """
 
-    tokens = _rewritten(PygmentsHtmlLexer.tokens, {
-        r"&\S*?;": r"&[^\s&;<]*;",
-        r"\<\!\[CDATA\[.*?\]\]\>": r"\<\!\[CDATA\[.*?(?:\]\]\>|\Z)",
-        r"<!--.*?-->": r"<!--.*?(?:-->|\Z)",
-        r"<\?.*?\?>": r"<\?.*?(?:\?>|\Z)",
-        "<![^>]*>": r"<![^>]*(?:>|\Z)",
-        '".*?"': r'".*?(?:"|\Z)',
-        "'.*?'": r"'.*?(?:'|\Z)",
-        r".+?(?=<\s*/\s*script\s*>)": r".+?(?=<\s*/\s*script\s*>|\Z)",
-        r".+?(?=<\s*/\s*style\s*>)": r".+?(?=<\s*/\s*style\s*>|\Z)",
-    })
+    tokens = _rewritten(
+        PygmentsHtmlLexer.tokens,
+        {
+            r"&\S*?;": r"&[^\s&;<]*;",
+            r"\<\!\[CDATA\[.*?\]\]\>": r"\<\!\[CDATA\[.*?(?:\]\]\>|\Z)",
+            r"<!--.*?-->": r"<!--.*?(?:-->|\Z)",
+            r"<\?.*?\?>": r"<\?.*?(?:\?>|\Z)",
+            "<![^>]*>": r"<![^>]*(?:>|\Z)",
+            '".*?"': r'".*?(?:"|\Z)',
+            "'.*?'": r"'.*?(?:'|\Z)",
+            r".+?(?=<\s*/\s*script\s*>)": r".+?(?=<\s*/\s*script\s*>|\Z)",
+            r".+?(?=<\s*/\s*style\s*>)": r".+?(?=<\s*/\s*style\s*>|\Z)",
+        },
+    )
 
 
 class JinjaLexer(DjangoLexer):
@@ -107,15 +118,18 @@ class JinjaLexer(DjangoLexer):
     to the end of the text, instead of every later `{#` scanning to the end again (`{#{#...`:
     13 s for 80 KB)."""
 
-    tokens = _rewritten(DjangoLexer.tokens, {
-        r"\{#.*?#\}": r"\{#.*?(?:#\}|\Z)",
-        r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endcomment)(\s*-?)(%\})": (
-            r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endcomment)(\s*-?)(%\})|\Z)"
-        ),
-        r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endraw)(\s*-?)(%\})": (
-            r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endraw)(\s*-?)(%\})|\Z)"
-        ),
-    })
+    tokens = _rewritten(
+        DjangoLexer.tokens,
+        {
+            r"\{#.*?#\}": r"\{#.*?(?:#\}|\Z)",
+            r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endcomment)(\s*-?)(%\})": (
+                r"(\{%)(-?\s*)(comment)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endcomment)(\s*-?)(%\})|\Z)"
+            ),
+            r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(\{%)(-?\s*)(endraw)(\s*-?)(%\})": (
+                r"(\{%)(-?\s*)(raw)(\s*-?)(%\})(.*?)(?:(\{%)(-?\s*)(endraw)(\s*-?)(%\})|\Z)"
+            ),
+        },
+    )
 
 
 class HtmlJinjaLexer(HtmlDjangoLexer):
@@ -127,8 +141,11 @@ class HtmlJinjaLexer(HtmlDjangoLexer):
 
 #: Pygments lexers replaced by a repaired one, whether asked for by name or by MIME type.
 REPAIRED: dict[type[Lexer], type[Lexer]] = {
-    PythonTracebackLexer: TracebackLexer, PygmentsHtmlLexer: HtmlLexer,
-    DjangoLexer: JinjaLexer, HtmlDjangoLexer: HtmlJinjaLexer}
+    PythonTracebackLexer: TracebackLexer,
+    PygmentsHtmlLexer: HtmlLexer,
+    DjangoLexer: JinjaLexer,
+    HtmlDjangoLexer: HtmlJinjaLexer,
+}
 
 #: The longest a MIME type can be (RFC 6838: 127 characters on each side of the slash).
 MIME_TYPE_MAX = 255
@@ -191,9 +208,14 @@ def highlight_or_plain(code: str, language: str) -> Highlighted:
     if limit is not None and len(code) > limit:
         return Highlighted(plain(code), "too_large")
     from .services import services  # not at the top: the snippet catalog imports this module
+
     try:
-        html = services().text_workers.run("playground.highlight:render", code, language,
-                                           timeout=current_app.config["HIGHLIGHT_TIMEOUT"])
+        html = services().text_workers.run(
+            "playground.highlight:render",
+            code,
+            language,
+            timeout=current_app.config["HIGHLIGHT_TIMEOUT"],
+        )
         return Highlighted(cast(str, html))  # what render() returns
     except workers.Unavailable as error:
         return Highlighted(plain(code), error.reason)

@@ -74,6 +74,10 @@ def entries(setting: str | Iterable[str] | None) -> list[str]:
 def check() -> None:
     """before_request: refuse a Host (behind TRUSTED_PROXIES, the forwarded one) not allowed."""
     if not allowed(request.host, entries(current_app.config["ALLOWED_HOSTS"])):
-        raise PlaygroundError(400, "unknown_host", f"this playground does not answer to the "
-                              f"name {request.host[:100]!r}: open it at the address it serves "
-                              "(ALLOWED_HOSTS).")
+        raise PlaygroundError(
+            400,
+            "unknown_host",
+            f"this playground does not answer to the "
+            f"name {request.host[:100]!r}: open it at the address it serves "
+            "(ALLOWED_HOSTS).",
+        )

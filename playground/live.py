@@ -16,7 +16,12 @@ def sandbox_events(ws: Server, visitor: str, sandbox_id: str) -> None:
     sandboxes = services().sandboxes
     sandbox = sandboxes.get(sandbox_id, visitor)
     seen = request.args.get("after", 0, type=int)
-    sockets.follow_log(ws, sandbox.events, seen, behind=sandbox.events.after,
-                       wanted=lambda: sandboxes.holds(sandbox))
+    sockets.follow_log(
+        ws,
+        sandbox.events,
+        seen,
+        behind=sandbox.events.after,
+        wanted=lambda: sandboxes.holds(sandbox),
+    )
     if ws.connected:  # deleted or reaped: its log says no more
         ws.close(reason=CloseReason.NORMAL_CLOSURE, message="the sandbox was stopped")

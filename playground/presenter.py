@@ -87,8 +87,13 @@ def follow(ws: Server, visitor: str) -> None:
     counted = 1 if following else 0  # the presenter's follower count leaves badges out
     here.watching(counted)
     try:
-        sockets.follow_log(ws, log, first["seq"], behind=lambda _seen: [as_frame(picture())],
-                           pick=latest if following else list)
+        sockets.follow_log(
+            ws,
+            log,
+            first["seq"],
+            behind=lambda _seen: [as_frame(picture())],
+            pick=latest if following else list,
+        )
     finally:
         here.watching(-counted)
 
@@ -101,8 +106,13 @@ def follow_app_log(ws: Server, visitor: str) -> None:
     sandbox = here.sandbox
     if sandbox is None:
         raise PlaygroundError(409, "presenter_not_running", "the presenter has no app running.")
-    sockets.follow_log(ws, sandbox.events, 0, behind=sandbox.events.after,
-                       wanted=lambda: here.sandbox is sandbox and sandboxes.holds(sandbox))
+    sockets.follow_log(
+        ws,
+        sandbox.events,
+        0,
+        behind=sandbox.events.after,
+        wanted=lambda: here.sandbox is sandbox and sandboxes.holds(sandbox),
+    )
     if ws.connected:
         ws.close(reason=CloseReason.NORMAL_CLOSURE, message="the presenter's app changed")
 

@@ -42,17 +42,26 @@ class Request:
 
 def validate(method: object, path: object, headers: list[tuple[str, str]]) -> None:
     if not isinstance(method, str) or not TOKEN.match(method):
-        raise PlaygroundError(400, "bad_method", f"{method!r} is not an HTTP method: use letters "
-                              "like GET or PATCH (any token is allowed, no spaces).")
+        raise PlaygroundError(
+            400,
+            "bad_method",
+            f"{method!r} is not an HTTP method: use letters "
+            "like GET or PATCH (any token is allowed, no spaces).",
+        )
     if not isinstance(path, str) or not TARGET.match(path):
-        raise PlaygroundError(400, "bad_path", f"{path!r} is not a request path: it must start "
-                              "with / and be percent-encoded (a space is %20).")
+        raise PlaygroundError(
+            400,
+            "bad_path",
+            f"{path!r} is not a request path: it must start "
+            "with / and be percent-encoded (a space is %20).",
+        )
     for name, value in headers:
         if not TOKEN.match(name):
             raise PlaygroundError(400, "bad_header", f"{name!r} is not a valid header name.")
         if BAD_VALUE.search(value):
-            raise PlaygroundError(400, "bad_header",
-                                  f"the value of {name} contains a line break or NUL byte.")
+            raise PlaygroundError(
+                400, "bad_header", f"the value of {name} contains a line break or NUL byte."
+            )
 
 
 class Connection(http.client.HTTPConnection):
@@ -124,8 +133,9 @@ class Hop:
         return next((v for k, v in self.headers if k.lower() == "location"), None)
 
 
-def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
-         max_body: int) -> Hop:
+def send(
+    scheme: str, port: int, jar: Jar, request: Request, *, timeout: float, max_body: int
+) -> Hop:
     """One request and response; raises PlaygroundError 502/504 when the child gives none."""
     method, path, body = request.method, request.path, request.body
     url = f"{scheme}://127.0.0.1:{port}{path if path != '*' else '/'}"
@@ -148,8 +158,11 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
     # The socket timeout bounds each read, not the exchange: at the deadline the connection is
     # shut under it.
     cutoff = WATCHDOG.after(timeout, lambda: _shut(conn))
-    too_slow = PlaygroundError(504, "child_timeout", "the app did not answer within "
-                               f"{timeout:.3g} s (is the route slow, or waiting forever?)")
+    too_slow = PlaygroundError(
+        504,
+        "child_timeout",
+        f"the app did not answer within {timeout:.3g} s (is the route slow, or waiting forever?)",
+    )
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for name, value in sent:
@@ -167,18 +180,25 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
     except ssl.SSLError as exc:
         if conn.timed_out:
             raise too_slow from None
-        raise PlaygroundError(502, "child_tls", f"the TLS handshake with the app failed: {exc}") \
-            from None
+        raise PlaygroundError(
+            502, "child_tls", f"the TLS handshake with the app failed: {exc}"
+        ) from None
     except (ConnectionError, http.client.HTTPException, OSError) as exc:
         if conn.timed_out:
             raise too_slow from None
         if type(exc) in (http.client.HTTPException, http.client.LineTooLong):
             # http.client's own bounds on a head: 100 headers, 64 KiB in a line
-            raise PlaygroundError(502, "child_bad_response", "the app answered beyond what the "
-                                  f"playground reads: {exc}.") from None
-        raise PlaygroundError(502, "child_no_response", "the app closed the connection without "
-                              f"answering ({type(exc).__name__}): did it crash? See the log.") \
-            from None
+            raise PlaygroundError(
+                502,
+                "child_bad_response",
+                f"the app answered beyond what the playground reads: {exc}.",
+            ) from None
+        raise PlaygroundError(
+            502,
+            "child_no_response",
+            "the app closed the connection without "
+            f"answering ({type(exc).__name__}): did it crash? See the log.",
+        ) from None
     finally:
         WATCHDOG.cancel(cutoff)
         if response is not None:
@@ -189,12 +209,20 @@ def send(scheme: str, port: int, jar: Jar, request: Request, *, timeout: float,
     before = jar.names()
     jar.update(url, response)
     return Hop(
-        request=Request(method, path, sent, body), status=response.status,
-        reason=response.reason, headers=response.getheaders(), body=received.data,
-        truncated=received.truncated, chunks=received.chunks, broken=received.broken,
-        elapsed_ms=elapsed_ms, local_port=local_port, tls=tls,
+        request=Request(method, path, sent, body),
+        status=response.status,
+        reason=response.reason,
+        headers=response.getheaders(),
+        body=received.data,
+        truncated=received.truncated,
+        chunks=received.chunks,
+        broken=received.broken,
+        elapsed_ms=elapsed_ms,
+        local_port=local_port,
+        tls=tls,
         set_cookies=_set_cookies(response, before, jar.names()),
-        raw={**tap.raw(response), "curl": trace.curl(url, method, sent, body)})
+        raw={**tap.raw(response), "curl": trace.curl(url, method, sent, body)},
+    )
 
 
 def _shut(conn: Connection) -> None:
@@ -215,8 +243,9 @@ class Body:
     broken: str | None  # why the stream ended before the app finished it
 
 
-def read_body(response: http.client.HTTPResponse, max_body: int, deadline: float,
-              started: float) -> Body:
+def read_body(
+    response: http.client.HTTPResponse, max_body: int, deadline: float, started: float
+) -> Body:
     """At most max_body bytes, no later than the deadline, noting when each piece came; a
     stream that breaks after its head keeps what came before it."""
     pieces: list[bytes] = []
@@ -237,13 +266,15 @@ def read_body(response: http.client.HTTPResponse, max_body: int, deadline: float
         pieces.append(piece)
         size += len(piece)
         if len(chunks) < MAX_CHUNKS:
-            chunks.append({"at_ms": round((time.perf_counter() - started) * 1000, 3),
-                           "size": len(piece)})
+            chunks.append(
+                {"at_ms": round((time.perf_counter() - started) * 1000, 3), "size": len(piece)}
+            )
     return Body(b"".join(pieces)[:max_body], truncated, chunks, broken)
 
 
-def _set_cookies(response: http.client.HTTPResponse, before: set[str], after: set[str]
-                 ) -> list[dict]:
+def _set_cookies(
+    response: http.client.HTTPResponse, before: set[str], after: set[str]
+) -> list[dict]:
     """What this response's Set-Cookie headers did to the jar."""
     changes = []
     for raw in response.headers.get_all("Set-Cookie") or []:
@@ -251,8 +282,15 @@ def _set_cookies(response: http.client.HTTPResponse, before: set[str], after: se
         name = name.strip()
         value = rest.split(";", 1)[0].strip()
         deleted = name not in after
-        changes.append({"name": name, "value": value, "raw": raw, "deleted": deleted,
-                        "new": name not in before and not deleted})
+        changes.append(
+            {
+                "name": name,
+                "value": value,
+                "raw": raw,
+                "deleted": deleted,
+                "new": name not in before and not deleted,
+            }
+        )
     return changes
 
 

@@ -27,8 +27,15 @@ EVERYONE = ""  # the key of a limit on all visitors together
 class RateLimit:
     """`rate` tokens per second, up to `burst` saved; one per call of `take`."""
 
-    def __init__(self, what: str, rate: float, burst: int, per: str, max_keys: int = 100_000,
-                 everyone: bool = False):
+    def __init__(
+        self,
+        what: str,
+        rate: float,
+        burst: int,
+        per: str,
+        max_keys: int = 100_000,
+        everyone: bool = False,
+    ):
         self.what = what  # "runs", "requests": for the message
         self.per = per  # "minute" or "second": for the message
         self.everyone = everyone  # one bucket for all visitors together: for the message
@@ -55,13 +62,21 @@ class RateLimit:
             wait = (cost - bucket.tokens) / self.rate
         per_unit = self.rate * (60 if self.per == "minute" else 1)
         if self.everyone:
-            message = (f"the playground takes {per_unit:g} {self.what} a {self.per} from all "
-                       f"visitors together (and {self.burst} at once), and that many came")
+            message = (
+                f"the playground takes {per_unit:g} {self.what} a {self.per} from all "
+                f"visitors together (and {self.burst} at once), and that many came"
+            )
         else:
-            message = (f"slow down: you may send {per_unit:g} {self.what} a {self.per} (and "
-                       f"{self.burst} at once)")
-        raise PlaygroundError(429, "rate_limited", f"{message}. Try again in {wait:.1f} s.",
-                              retry_after=round(wait, 1))
+            message = (
+                f"slow down: you may send {per_unit:g} {self.what} a {self.per} (and "
+                f"{self.burst} at once)"
+            )
+        raise PlaygroundError(
+            429,
+            "rate_limited",
+            f"{message}. Try again in {wait:.1f} s.",
+            retry_after=round(wait, 1),
+        )
 
     def give_back(self, key: str, cost: float = 1) -> None:
         """Return `cost` tokens taken for a call that was refused for another reason."""
@@ -72,42 +87,81 @@ class RateLimit:
 
     def _forget_full(self, now: float) -> None:
         """Drop the buckets that have refilled: they hold nothing a new bucket would not."""
-        self._buckets = {k: b for k, b in self._buckets.items()
-                         if b.tokens + (now - b.stamp) * self.rate < self.burst}
+        self._buckets = {
+            k: b
+            for k, b in self._buckets.items()
+            if b.tokens + (now - b.stamp) * self.rate < self.burst
+        }
 
 
 def for_app(settings: dict) -> dict[str, RateLimit]:
     """The playground's limits, by what they count."""
     return {
-        "runs": RateLimit("runs", settings["RATE_RUNS_PER_MINUTE"] / 60, settings["RATE_RUN_BURST"],
-                          "minute"),
-        "requests": RateLimit("requests", settings["RATE_REQUESTS_PER_SECOND"],
-                              settings["RATE_REQUEST_BURST"], "second"),
-        "commands": RateLimit("commands", settings["RATE_COMMANDS_PER_MINUTE"] / 60,
-                              settings["RATE_COMMAND_BURST"], "minute"),
-        "shares": RateLimit("shares", settings["RATE_SHARES_PER_MINUTE"] / 60,
-                            settings["RATE_SHARE_BURST"], "minute"),
+        "runs": RateLimit(
+            "runs", settings["RATE_RUNS_PER_MINUTE"] / 60, settings["RATE_RUN_BURST"], "minute"
+        ),
+        "requests": RateLimit(
+            "requests",
+            settings["RATE_REQUESTS_PER_SECOND"],
+            settings["RATE_REQUEST_BURST"],
+            "second",
+        ),
+        "commands": RateLimit(
+            "commands",
+            settings["RATE_COMMANDS_PER_MINUTE"] / 60,
+            settings["RATE_COMMAND_BURST"],
+            "minute",
+        ),
+        "shares": RateLimit(
+            "shares",
+            settings["RATE_SHARES_PER_MINUTE"] / 60,
+            settings["RATE_SHARE_BURST"],
+            "minute",
+        ),
         # The editor asks after each pause in typing; a script asking in a loop would keep the
         # text workers busy for everyone (workers.py).
-        "highlights": RateLimit("highlights", settings["RATE_HIGHLIGHTS_PER_SECOND"],
-                                settings["RATE_HIGHLIGHT_BURST"], "second"),
+        "highlights": RateLimit(
+            "highlights",
+            settings["RATE_HIGHLIGHTS_PER_SECOND"],
+            settings["RATE_HIGHLIGHT_BURST"],
+            "second",
+        ),
         # Past TEXT_FREE_BYTES, the text sent to be highlighted or formatted is counted for
         # all visitors together: a script dropping its cookie would otherwise have the host
         # parse megabytes of JSON a second.
-        "text_bytes": RateLimit("bytes of large texts to highlight or format",
-                                settings["TEXT_BYTES_PER_SECOND"], settings["TEXT_BYTES_BURST"],
-                                "second", everyone=True),
-        "formats": RateLimit("formattings", settings["RATE_FORMATS_PER_MINUTE"] / 60,
-                             settings["RATE_FORMAT_BURST"], "minute"),
+        "text_bytes": RateLimit(
+            "bytes of large texts to highlight or format",
+            settings["TEXT_BYTES_PER_SECOND"],
+            settings["TEXT_BYTES_BURST"],
+            "second",
+            everyone=True,
+        ),
+        "formats": RateLimit(
+            "formattings",
+            settings["RATE_FORMATS_PER_MINUTE"] / 60,
+            settings["RATE_FORMAT_BURST"],
+            "minute",
+        ),
         # Per visitor and for all together, as a script that drops its cookie is a new visitor
         # each time: shares are kept on disk, and the token is a secret to guess.
-        "all_shares": RateLimit("shares", settings["RATE_ALL_SHARES_PER_MINUTE"] / 60,
-                                settings["RATE_ALL_SHARE_BURST"], "minute", everyone=True),
-        "presenter_tries": RateLimit("tries of the presenter token",
-                                     settings["RATE_PRESENTER_TRIES_PER_MINUTE"] / 60,
-                                     settings["RATE_PRESENTER_TRY_BURST"], "minute"),
-        "all_presenter_tries": RateLimit("tries of the presenter token",
-                                         settings["RATE_ALL_PRESENTER_TRIES_PER_MINUTE"] / 60,
-                                         settings["RATE_ALL_PRESENTER_TRY_BURST"], "minute",
-                                         everyone=True),
+        "all_shares": RateLimit(
+            "shares",
+            settings["RATE_ALL_SHARES_PER_MINUTE"] / 60,
+            settings["RATE_ALL_SHARE_BURST"],
+            "minute",
+            everyone=True,
+        ),
+        "presenter_tries": RateLimit(
+            "tries of the presenter token",
+            settings["RATE_PRESENTER_TRIES_PER_MINUTE"] / 60,
+            settings["RATE_PRESENTER_TRY_BURST"],
+            "minute",
+        ),
+        "all_presenter_tries": RateLimit(
+            "tries of the presenter token",
+            settings["RATE_ALL_PRESENTER_TRIES_PER_MINUTE"] / 60,
+            settings["RATE_ALL_PRESENTER_TRY_BURST"],
+            "minute",
+            everyone=True,
+        ),
     }

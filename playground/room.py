@@ -53,9 +53,12 @@ class Room:
         self.state: dict = {}
         self.watchers = 0  # followers connected to the hub
         self.jars = Jars(settings["MAX_FOLLOWERS"])  # followers' own, for the presenter's app
-        self.limit = RateLimit("requests to the presenter's app",
-                               settings["FOLLOWER_REQUESTS_PER_MINUTE"] / 60,
-                               settings["FOLLOWER_REQUEST_BURST"], "minute")
+        self.limit = RateLimit(
+            "requests to the presenter's app",
+            settings["FOLLOWER_REQUESTS_PER_MINUTE"] / 60,
+            settings["FOLLOWER_REQUEST_BURST"],
+            "minute",
+        )
         self._lock = threading.Lock()
 
     # -- who presents ------------------------------------------------------------------------
@@ -65,9 +68,13 @@ class Room:
 
     def claim(self, visitor: str, token: object) -> None:
         if not isinstance(token, str) or not secrets.compare_digest(
-                token.encode("utf-8", "replace"), self.settings["PRESENTER_TOKEN"].encode()):
-            raise PlaygroundError(403, "bad_token", "that is not the presenter token (python -m "
-                                  "playground prints it at start-up).")
+            token.encode("utf-8", "replace"), self.settings["PRESENTER_TOKEN"].encode()
+        ):
+            raise PlaygroundError(
+                403,
+                "bad_token",
+                "that is not the presenter token (python -m playground prints it at start-up).",
+            )
         with self._lock:
             self.presenter, self.sandbox = visitor, None
             self.state = {}
@@ -81,9 +88,13 @@ class Room:
             self._publish("live", live=False)
 
     def status(self, visitor: str) -> dict:
-        return {"live": self.presenter is not None, "presenting": self.is_presenter(visitor),
-                "title": self.state.get("title"), "followers": self.watchers,
-                "running": self.sandbox is not None and self.sandbox.state == "running"}
+        return {
+            "live": self.presenter is not None,
+            "presenting": self.is_presenter(visitor),
+            "title": self.state.get("title"),
+            "followers": self.watchers,
+            "running": self.sandbox is not None and self.sandbox.state == "running",
+        }
 
     # -- what is broadcast -------------------------------------------------------------------
 
@@ -105,8 +116,13 @@ class Room:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"type": "snapshot", "seq": self.hub.last_seq, "time": time.time(),
-                    "live": self.presenter is not None, **self.state}
+            return {
+                "type": "snapshot",
+                "seq": self.hub.last_seq,
+                "time": time.time(),
+                "live": self.presenter is not None,
+                **self.state,
+            }
 
     def liveness(self) -> dict:
         """What a page that only shows a badge starts from."""
@@ -130,28 +146,46 @@ class Room:
         files = checked(message)
         title, slug, path = message.get("title"), message.get("slug"), message.get("path")
         path = path if isinstance(path, str) and path in files else "app.py"
-        return {"slug": slug if isinstance(slug, str) else None, "files": files, "path": path,
-                "title": title[:200] if isinstance(title, str) else None,
-                "cursor": [0, 0], "scroll": {"top": 0, "left": 0}}
+        return {
+            "slug": slug if isinstance(slug, str) else None,
+            "files": files,
+            "path": path,
+            "title": title[:200] if isinstance(title, str) else None,
+            "cursor": [0, 0],
+            "scroll": {"top": 0, "left": 0},
+        }
 
     def _edit(self, kind: str, message: dict) -> dict:
         """An edit (the active file's whole text) or a view change (cursor, scroll, file)."""
         path = message.get("path")
         cursor = message.get("cursor") or [0, 0]
         scroll = message.get("scroll") or {}
-        if (not isinstance(path, str) or not isinstance(cursor, list) or len(cursor) != 2
-                or not all(isinstance(c, int) for c in cursor) or not isinstance(scroll, dict)
-                or not all(finite(v) for v in scroll.values())):
-            raise PlaygroundError(400, "bad_message", "an edit needs a path, a cursor [start, end] "
-                                  "and a scroll {top, left} of finite numbers.")
-        fields = {"path": path, "cursor": cursor,
-                  "scroll": {k: float(scroll.get(k) or 0) for k in ("top", "left")}}
+        if (
+            not isinstance(path, str)
+            or not isinstance(cursor, list)
+            or len(cursor) != 2
+            or not all(isinstance(c, int) for c in cursor)
+            or not isinstance(scroll, dict)
+            or not all(finite(v) for v in scroll.values())
+        ):
+            raise PlaygroundError(
+                400,
+                "bad_message",
+                "an edit needs a path, a cursor [start, end] "
+                "and a scroll {top, left} of finite numbers.",
+            )
+        fields = {
+            "path": path,
+            "cursor": cursor,
+            "scroll": {k: float(scroll.get(k) or 0) for k in ("top", "left")},
+        }
         if kind == "edit":
             text = message.get("text")
             limit = self.settings["MAX_FILE_BYTES"]
             if not isinstance(text, str) or len(text.encode("utf-8", "surrogatepass")) > limit:
-                raise PlaygroundError(413, "bad_text", "an edit needs the file's text, within "
-                                      "MAX_FILE_BYTES.")
+                raise PlaygroundError(
+                    413, "bad_text", "an edit needs the file's text, within MAX_FILE_BYTES."
+                )
             fields["text"] = text
         return fields
 
@@ -186,8 +220,9 @@ class Room:
         another request."""
         sandbox = self.sandbox
         if self.presenter is None or sandbox is None or sandbox.state != "running":
-            raise PlaygroundError(409, "presenter_not_running", "the presenter's app is not "
-                                  "running right now.")
+            raise PlaygroundError(
+                409, "presenter_not_running", "the presenter's app is not running right now."
+            )
         self.limit.take(visitor)
         return sandbox, self.jars.of(sandbox, visitor)
 

@@ -26,20 +26,22 @@ from .watchdog import WATCHDOG
 
 CHANGING = ("POST", "PUT", "DELETE", "PATCH")
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "frame-src 'self' blob: data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self' blob: data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -55,14 +57,18 @@ def guard() -> None:
     host thread)."""
     refuse_the_debugger()
     # The gateway (an app's address through the host) is the app's, not the host's API.
-    if request.method in CHANGING and request.blueprint != "gateway" \
-            and not visitors.same_origin():
+    if request.method in CHANGING and request.blueprint != "gateway" and not visitors.same_origin():
         raise PlaygroundError(403, "cross_origin", "calls from another site are refused.")
     connection = request.environ.get("werkzeug.socket")  # python -m playground's own server
-    if connection is not None and (request.content_length or request.environ.get(
-            "wsgi.input_terminated")):
-        g.body = TimedBody(request.environ["wsgi.input"], connection, request.content_length,
-                           current_app.config["BODY_TIMEOUT"])
+    if connection is not None and (
+        request.content_length or request.environ.get("wsgi.input_terminated")
+    ):
+        g.body = TimedBody(
+            request.environ["wsgi.input"],
+            connection,
+            request.content_length,
+            current_app.config["BODY_TIMEOUT"],
+        )
         request.environ["wsgi.input"] = g.body
 
 
@@ -72,8 +78,9 @@ class TimedBody:
     first, a rate limit say, reads none of it); at the deadline the reads end (SHUT_RD) and
     the call is answered 408 (`late`)."""
 
-    def __init__(self, stream: IO[bytes], connection: socket.socket, length: int | None,
-                 timeout: float):
+    def __init__(
+        self, stream: IO[bytes], connection: socket.socket, length: int | None, timeout: float
+    ):
         self.stream, self.left, self.timeout = stream, length, timeout
         self.connection = connection
         self.late = threading.Event()
@@ -109,9 +116,13 @@ def end_body(_error: BaseException | None) -> None:
 def body_too_slow(error: ClientDisconnected) -> Response | ClientDisconnected:
     """A body cut at its deadline is a 408 that says so; another disconnect, Werkzeug's 400."""
     if "body" in g and g.body.late.is_set():
-        return errors.answer(PlaygroundError(408, "request_timeout", "the request's body did "
-                                             f"not arrive within {g.body.timeout:g} s "
-                                             "(BODY_TIMEOUT)."))
+        return errors.answer(
+            PlaygroundError(
+                408,
+                "request_timeout",
+                f"the request's body did not arrive within {g.body.timeout:g} s (BODY_TIMEOUT).",
+            )
+        )
     return error
 
 
@@ -149,9 +160,15 @@ def secure_headers(response: Response) -> Response:
 
 def too_large(_error: RequestEntityTooLarge) -> Response:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    return errors.answer(PlaygroundError(413, "request_too_large", f"the request is larger than "
-                                         f"{limit} bytes, the most the playground reads "
-                                         "(MAX_CONTENT_LENGTH)."))
+    return errors.answer(
+        PlaygroundError(
+            413,
+            "request_too_large",
+            f"the request is larger than "
+            f"{limit} bytes, the most the playground reads "
+            "(MAX_CONTENT_LENGTH).",
+        )
+    )
 
 
 def refuse_the_debugger() -> None:

@@ -47,8 +47,14 @@ class Handler(WSGIRequestHandler):
 
 
 class BoundedServer(ThreadedWSGIServer):
-    def __init__(self, host: str, port: int, app: "WSGIApplication", threads: int,
-                 header_timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: "WSGIApplication",
+        threads: int,
+        header_timeout: float = 10.0,
+    ):
         super().__init__(host, port, app, handler=Handler)
         self.header_timeout = header_timeout
         self._slots = threading.BoundedSemaphore(threads)
@@ -61,8 +67,7 @@ class BoundedServer(ThreadedWSGIServer):
             self._slots.release()
             raise
 
-    def process_request_thread(self, request: Request, client_address: tuple[str, int]
-                               ) -> None:
+    def process_request_thread(self, request: Request, client_address: tuple[str, int]) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:

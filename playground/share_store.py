@@ -83,8 +83,10 @@ class ShareStore:
                 if name not in present:
                     db.execute(f"ALTER TABLE shares ADD COLUMN {name} {kind}")
             db.execute("CREATE INDEX IF NOT EXISTS shares_by_opened ON shares (opened)")
-            db.execute("UPDATE shares SET opened = created, size = length(CAST(files AS BLOB)) "
-                       "WHERE size IS NULL")
+            db.execute(
+                "UPDATE shares SET opened = created, size = length(CAST(files AS BLOB)) "
+                "WHERE size IS NULL"
+            )
             if db.execute("SELECT count(*) FROM used").fetchone()[0] == 0:
                 db.execute("INSERT INTO used SELECT coalesce(sum(size), 0) FROM shares")
 
@@ -98,8 +100,11 @@ class ShareStore:
             if db.execute("UPDATE shares SET opened = ? WHERE key = ?", (now, key)).rowcount:
                 return key  # shared again: the same link, in use
             self._make_room(db, size, now)
-            db.execute("INSERT INTO shares (key, files, slug, created, opened, size) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (key, text, slug, now, now, size))
+            db.execute(
+                "INSERT INTO shares (key, files, slug, created, opened, size) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, text, slug, now, now, size),
+            )
             db.execute("UPDATE used SET bytes = bytes + ?", (size,))
         return key
 
@@ -108,8 +113,10 @@ class ShareStore:
         never one opened within `keep_seconds`. Reads at most as many shares as fit in `size`."""
         excess = db.execute("SELECT bytes FROM used").fetchone()[0] + size - self.max_bytes
         removed, freed = [], 0
-        unused = db.execute("SELECT key, size FROM shares WHERE opened < ? ORDER BY opened",
-                            (now - self.keep_seconds,))
+        unused = db.execute(
+            "SELECT key, size FROM shares WHERE opened < ? ORDER BY opened",
+            (now - self.keep_seconds,),
+        )
         for key, share_size in unused:
             if freed >= excess:
                 break
@@ -124,8 +131,9 @@ class ShareStore:
         """The share under `key`, recording that it was opened."""
         now = time.time()
         with self._connect() as db:
-            row = db.execute("SELECT files, slug, created, opened FROM shares WHERE key = ?",
-                             (key,)).fetchone()
+            row = db.execute(
+                "SELECT files, slug, created, opened FROM shares WHERE key = ?", (key,)
+            ).fetchone()
             if row and row[3] < now - self.keep_seconds / 100:
                 db.execute("UPDATE shares SET opened = ? WHERE key = ?", (now, key))
         if row is None:

@@ -33,8 +33,12 @@ def create_share() -> tuple[dict, int]:
     size = sum(len(data_of(value)) for value in shared.values())
     limit = current_app.config["MAX_SHARE_BYTES"]
     if size > limit:
-        raise PlaygroundError(413, "share_too_large", f"the files add up to {size} bytes; a share "
-                              f"holds at most {limit}. Download them instead.")
+        raise PlaygroundError(
+            413,
+            "share_too_large",
+            f"the files add up to {size} bytes; a share "
+            f"holds at most {limit}. Download them instead.",
+        )
     slug = data.get("slug")
     if not isinstance(slug, str) or services().catalog.get(slug) is None:
         slug = None  # only a snippet of the catalog is worth remembering as the origin
@@ -43,19 +47,28 @@ def create_share() -> tuple[dict, int]:
         return described(store().put(shared, slug)), 201
     except SharesFull:
         days = current_app.config["SHARE_KEEP_DAYS"]
-        raise PlaygroundError(507, "shares_full", "the playground's room for shared snippets is "
-                              f"full, and every share in it was opened in the last {days:g} days "
-                              "(SHARES_MAX_BYTES). Download your files instead.") from None
+        raise PlaygroundError(
+            507,
+            "shares_full",
+            "the playground's room for shared snippets is "
+            f"full, and every share in it was opened in the last {days:g} days "
+            "(SHARES_MAX_BYTES). Download your files instead.",
+        ) from None
 
 
 @bp.get("/api/shares/<key>")
 def get_share(key: str) -> dict:
     share = store().get(key)
     if share is None:
-        raise PlaygroundError(404, "no_such_share", "there is no such shared snippet: check the "
-                              "link.")
-    return {**described(key), "files": share["files"], "slug": share["slug"],
-            "created": share["created"]}
+        raise PlaygroundError(
+            404, "no_such_share", "there is no such shared snippet: check the link."
+        )
+    return {
+        **described(key),
+        "files": share["files"],
+        "slug": share["slug"],
+        "created": share["created"],
+    }
 
 
 @bp.get("/s/<key>")

@@ -44,8 +44,10 @@ def render_notes(text: str) -> str:
     def highlighted(match: re.Match[str]) -> str:
         language = match["language"] or "text"
         code = highlight.render(html.unescape(match["code"]), language)
-        return (f'<pre class="{highlight.CSS_CLASS}"><code class="language-{language}">'
-                f"{code}</code></pre>")
+        return (
+            f'<pre class="{highlight.CSS_CLASS}"><code class="language-{language}">'
+            f"{code}</code></pre>"
+        )
 
     return FENCED_BLOCK.sub(highlighted, body)
 
@@ -60,20 +62,27 @@ class Catalog:
     @classmethod
     def load(cls, root: Path) -> "Catalog":
         root = Path(root)
-        snippets = [_load_snippet(directory) for directory in sorted(root.iterdir())
-                    if directory.is_dir() and directory.name not in IGNORED]
+        snippets = [
+            _load_snippet(directory)
+            for directory in sorted(root.iterdir())
+            if directory.is_dir() and directory.name not in IGNORED
+        ]
         seen: dict = {}
         for snippet in snippets:
             for key in ("order", "slug"):
                 other = seen.setdefault((key, snippet[key]), snippet["directory"])
                 if other != snippet["directory"]:
-                    raise SnippetError(f"{root / snippet['directory']}: {key} "
-                                       f"{snippet[key]!r} is also used by {other}")
+                    raise SnippetError(
+                        f"{root / snippet['directory']}: {key} "
+                        f"{snippet[key]!r} is also used by {other}"
+                    )
         return cls(snippets)
 
     def summaries(self) -> list[dict]:
-        return [{key: snippet[key] for key in ("slug", "title", "section", "order")}
-                for snippet in self._snippets]
+        return [
+            {key: snippet[key] for key in ("slug", "title", "section", "order")}
+            for snippet in self._snippets
+        ]
 
     def get(self, slug: str) -> dict | None:
         snippet = self._by_slug.get(slug)
@@ -93,12 +102,15 @@ def _public(snippet: dict) -> dict:
 
 # -- reading and checking one snippet ----------------------------------------------------------
 
+
 def _load_snippet(directory: Path) -> dict:
     where = directory / SNIPPET_FILE
     name = DIRECTORY_NAME.match(directory.name)
     if not name:
-        raise SnippetError(f"{directory}: a snippet directory is named NN-slug "
-                           "(two digits, then lowercase words joined by dashes)")
+        raise SnippetError(
+            f"{directory}: a snippet directory is named NN-slug "
+            "(two digits, then lowercase words joined by dashes)"
+        )
     try:
         with open(where, "rb") as f:
             data = tomllib.load(f)
@@ -108,13 +120,16 @@ def _load_snippet(directory: Path) -> dict:
         raise SnippetError(f"{where}: not valid TOML: {exc}") from None
 
     check = _Checker(where)
-    check.keys(data, "", required={"title", "section", "notes"},
-               optional={"requests", "expect_error"})
+    check.keys(
+        data, "", required={"title", "section", "notes"}, optional={"requests", "expect_error"}
+    )
     title = check.text(data, "title")
     section = check.text(data, "section")
     notes = check.text(data, "notes")
-    requests = [_request(check, item, f"requests[{i}]")
-                for i, item in enumerate(check.list_of_tables(data, "requests"))]
+    requests = [
+        _request(check, item, f"requests[{i}]")
+        for i, item in enumerate(check.list_of_tables(data, "requests"))
+    ]
     expect_error = None
     if "expect_error" in data:
         table = check.table(data, "expect_error")
@@ -138,8 +153,9 @@ def _load_snippet(directory: Path) -> dict:
 
 
 def _request(check: "_Checker", item: dict, where: str) -> dict:
-    check.keys(item, where, required={"label", "method", "path", "expect"},
-               optional={"headers", "body"})
+    check.keys(
+        item, where, required={"label", "method", "path", "expect"}, optional={"headers", "body"}
+    )
     method = check.text(item, "method", where)
     if method not in METHODS:
         check.fail(f"{where}.method {method!r} is not one of {', '.join(sorted(METHODS))}")
@@ -161,15 +177,23 @@ def _request(check: "_Checker", item: dict, where: str) -> dict:
     expected: dict[str, int | str] = {"status": status}
     if "body_contains" in expect:
         expected["body_contains"] = check.text(expect, "body_contains", expect_where)
-    return {"label": check.text(item, "label", where), "method": method, "path": path,
-            "headers": dict(headers), "body": body, "expect": expected}
+    return {
+        "label": check.text(item, "label", where),
+        "method": method,
+        "path": path,
+        "headers": dict(headers),
+        "body": body,
+        "expect": expected,
+    }
 
 
 def _files(directory: Path) -> dict[str, str | dict]:
     """The visitor's files, app.py first, as {relative posix path: text or {"base64"}}."""
     paths = sorted(
-        path for path in directory.rglob("*")
-        if path.is_file() and path.name != SNIPPET_FILE
+        path
+        for path in directory.rglob("*")
+        if path.is_file()
+        and path.name != SNIPPET_FILE
         and not IGNORED.intersection(path.relative_to(directory).parts)
     )
     files = {path.relative_to(directory).as_posix(): value_of(path.read_bytes()) for path in paths}
@@ -189,8 +213,13 @@ class _Checker:
     def fail(self, message: str) -> NoReturn:
         raise SnippetError(f"{self.where}: {message}")
 
-    def keys(self, table: dict, where: str, required: set[str],
-             optional: set[str] | frozenset[str] = frozenset()) -> None:
+    def keys(
+        self,
+        table: dict,
+        where: str,
+        required: set[str],
+        optional: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         prefix = f"{where}." if where else ""
         missing = sorted(required - table.keys())
         if missing:

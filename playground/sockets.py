@@ -37,6 +37,7 @@ Handler = Callable[..., None]  # handler(ws, visitor, **view_args)
 
 def route(rule: str, bp: Blueprint) -> Callable[[Handler], Handler]:
     """`@sock.route(rule)` for a handler `handler(ws, visitor, **view_args)`, guarded."""
+
     def decorate(handler: Handler) -> Handler:
         @sock.route(rule, bp=bp)
         @functools.wraps(handler)
@@ -47,16 +48,19 @@ def route(rule: str, bp: Blueprint) -> Callable[[Handler], Handler]:
                 with services().sockets.hold(visitor):
                     handler(ws, visitor, **view_args)
             except (PlaygroundError, SandboxError) as refused:
-                error = errors.from_sandbox(refused) if isinstance(refused, SandboxError) \
-                    else refused
+                error = (
+                    errors.from_sandbox(refused) if isinstance(refused, SandboxError) else refused
+                )
                 if error.status == 403:  # forbidden is only closed, and at once: no thread is
-                    wait = 0.0           # held for a script opening hundreds
+                    wait = 0.0  # held for a script opening hundreds
                 else:  # the rest says why first
                     ws.send(errors.frame(error))
                 ws.close(reason=CloseReason.POLICY_VIOLATION, message=error.code)
             finally:
                 end_cleanly(ws, wait)
+
         return guarded
+
     return decorate
 
 
@@ -115,10 +119,15 @@ CHECK_SECONDS = 1.0  # how often a quiet socket looks whether its client has gon
 KEEPALIVE = json.dumps({"type": "keepalive"})
 
 
-def follow_log(ws: Server, log: EventLog, seen: int, *,
-               behind: Callable[[int], list[Frame]],
-               wanted: Callable[[], bool] = lambda: True,
-               pick: Callable[[list[Frame]], list[Frame]] = lambda frames: frames) -> None:
+def follow_log(
+    ws: Server,
+    log: EventLog,
+    seen: int,
+    *,
+    behind: Callable[[int], list[Frame]],
+    wanted: Callable[[], bool] = lambda: True,
+    pick: Callable[[list[Frame]], list[Frame]] = lambda frames: frames,
+) -> None:
     """Send each frame of `log` after `seen` as it comes (`pick` chooses among several), until
     the client goes or, when nothing happens, the stream is no longer `wanted`. `behind` gives
     what to send instead when the log no longer holds all the frames after the one it gets."""

@@ -36,19 +36,24 @@ TLS_REFUSALS = {
         "at security level 2, which wants RSA keys of at least 2048 bits; a 1024-bit key, like "
         "the talk's, was accepted when the talk was given and is refused today. Make a new pair: "
         "openssl req -x509 -newkey rsa:2048 -sha256 -days 365 -nodes -keyout ssl.key "
-        "-out ssl.cert -subj /CN=localhost"),
+        "-out ssl.cert -subj /CN=localhost"
+    ),
     "CA_MD_TOO_WEAK": (
         "OpenSSL refused the certificate's signature: it uses a digest (MD5 or SHA-1) that "
-        "security level 2 no longer trusts. Sign it with SHA-256 (openssl req ... -sha256)."),
+        "security level 2 no longer trusts. Sign it with SHA-256 (openssl req ... -sha256)."
+    ),
     "KEY_VALUES_MISMATCH": (
-        "The private key does not belong to the certificate: load the key that was made with it."),
+        "The private key does not belong to the certificate: load the key that was made with it."
+    ),
     "NO_START_LINE": (
         "OpenSSL found no PEM block in the file: a certificate starts with "
-        "-----BEGIN CERTIFICATE----- and a key with -----BEGIN PRIVATE KEY-----."),
+        "-----BEGIN CERTIFICATE----- and a key with -----BEGIN PRIVATE KEY-----."
+    ),
 }
 
 
 # -- the wire -----------------------------------------------------------------------------------
+
 
 class Wiretap:
     """Records the bytes an http.client connection sends, and the response head it reads.
@@ -61,7 +66,7 @@ class Wiretap:
         send = conn.send
 
         def recording_send(
-                data: "ReadableBuffer | SupportsRead[bytes] | Iterable[ReadableBuffer] | str",
+            data: "ReadableBuffer | SupportsRead[bytes] | Iterable[ReadableBuffer] | str",
         ) -> None:
             if isinstance(data, (bytes, bytearray, memoryview)):
                 self.sent += data
@@ -76,8 +81,7 @@ class Wiretap:
         shows them: an exchange does only the work its answer needs."""
         assert isinstance(response, RecordingResponse), "the connection makes only these"
         head = bytes(self.sent).split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-        return {"request": head.decode("latin-1"),
-                "response": response.raw_head.decode("latin-1")}
+        return {"request": head.decode("latin-1"), "response": response.raw_head.decode("latin-1")}
 
 
 class RecordingResponse(http.client.HTTPResponse):
@@ -132,6 +136,7 @@ def curl(url: str, method: str, headers: list[tuple[str, str]], body: bytes | No
 
 # -- TLS ------------------------------------------------------------------------------------------
 
+
 def session(sock: socket.socket) -> dict | None:
     """The TLS session of a connected socket, None for plain HTTP."""
     if not isinstance(sock, ssl.SSLSocket):
@@ -140,9 +145,11 @@ def session(sock: socket.socket) -> dict | None:
     assert cipher is not None, "None only before the handshake, which connecting did"
     name, protocol, bits = cipher
     der = sock.getpeercert(binary_form=True)
-    return {"protocol": sock.version(), "cipher": {"name": name, "protocol": protocol,
-                                                   "bits": bits},
-            "certificate": certificate(x509.load_der_x509_certificate(der)) if der else None}
+    return {
+        "protocol": sock.version(),
+        "cipher": {"name": name, "protocol": protocol, "bits": bits},
+        "certificate": certificate(x509.load_der_x509_certificate(der)) if der else None,
+    }
 
 
 def certificate(cert: x509.Certificate) -> dict:
@@ -158,12 +165,14 @@ def certificate(cert: x509.Certificate) -> dict:
         digest = None
     now = datetime.datetime.now(datetime.UTC)
     return {
-        "subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
         "self_signed": cert.subject == cert.issuer,
         "not_before": cert.not_valid_before_utc.isoformat(),
         "not_after": cert.not_valid_after_utc.isoformat(),
         "valid_now": cert.not_valid_before_utc <= now <= cert.not_valid_after_utc,
-        "key_type": _key_type(key), "key_size": getattr(key, "key_size", None),
+        "key_type": _key_type(key),
+        "key_size": getattr(key, "key_size", None),
         "signature_hash": digest.name if digest else None,
         "serial": format(cert.serial_number, "x"),
         "sha256": cert.fingerprint(hashes.SHA256()).hex(":"),
@@ -191,10 +200,15 @@ def explained(sandbox: "Sandbox") -> dict:
     error = snapshot["error"]
     if error and error.get("type") == "SSLError":
         message = error.get("message") or ""
-        explanation = next((text for reason, text in TLS_REFUSALS.items() if reason in message),
-                           f"OpenSSL refused the TLS setup: {message}")
-        snapshot["error"] = {**error, "explanation": explanation,
-                             "certificates": certificates_in(sandbox.hostdir)}
+        explanation = next(
+            (text for reason, text in TLS_REFUSALS.items() if reason in message),
+            f"OpenSSL refused the TLS setup: {message}",
+        )
+        snapshot["error"] = {
+            **error,
+            "explanation": explanation,
+            "certificates": certificates_in(sandbox.hostdir),
+        }
     return snapshot
 
 

@@ -38,8 +38,9 @@ def _posted_code(rate: str) -> dict:
         services().limits["text_bytes"].take(EVERYONE, large)
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
-        raise PlaygroundError(400, "bad_request",
-                              'Send JSON like {"code": "...", "language": "python"}.')
+        raise PlaygroundError(
+            400, "bad_request", 'Send JSON like {"code": "...", "language": "python"}.'
+        )
     return data
 
 
@@ -49,8 +50,9 @@ def highlight_code() -> Response:
     code = data["code"]
     limit = current_app.config["MAX_BODY_BYTES"]  # a response body is the largest text shown
     if len(code) > limit:
-        raise PlaygroundError(413, "too_large", f"Only text up to {limit} characters is "
-                              "highlighted.")
+        raise PlaygroundError(
+            413, "too_large", f"Only text up to {limit} characters is highlighted."
+        )
     result = highlight.highlight_or_plain(code, str(data.get("language") or "text"))
     return jsonify(html=result.html, fallback=result.fallback)
 
@@ -62,29 +64,45 @@ def format_code() -> Response:
     if (data.get("language") or "python") != "python":
         raise PlaygroundError(400, "unsupported_language", "Only Python can be formatted.")
     if not is_utf8(code):
-        raise PlaygroundError(400, "not_utf8", "The code is not valid UTF-8 (a lone "
-                              "surrogate).")
+        raise PlaygroundError(400, "not_utf8", "The code is not valid UTF-8 (a lone surrogate).")
     limit = current_app.config["MAX_FILE_BYTES"]  # the largest file of a snippet
     if len(code.encode("utf-8")) > limit:
-        raise PlaygroundError(413, "too_large", f"Only code up to {limit} bytes is formatted "
-                              "(MAX_FILE_BYTES).")
+        raise PlaygroundError(
+            413, "too_large", f"Only code up to {limit} bytes is formatted (MAX_FILE_BYTES)."
+        )
     timeout = current_app.config["FORMAT_TIMEOUT"]
     try:
-        result = cast(FormatResult, services().text_workers.run(
-            "playground.formatting:format_python", code, timeout=timeout))
+        result = cast(
+            FormatResult,
+            services().text_workers.run(
+                "playground.formatting:format_python", code, timeout=timeout
+            ),
+        )
     except workers.Busy:
-        raise PlaygroundError(503, "formatter_busy", "The playground is busy formatting and "
-                              "highlighting: try again in a moment.", retry_after=1) from None
+        raise PlaygroundError(
+            503,
+            "formatter_busy",
+            "The playground is busy formatting and highlighting: try again in a moment.",
+            retry_after=1,
+        ) from None
     except workers.Timeout:
-        raise PlaygroundError(504, "format_timeout", f"Formatting took longer than {timeout:g} s "
-                              "(FORMAT_TIMEOUT) and was stopped.") from None
+        raise PlaygroundError(
+            504,
+            "format_timeout",
+            f"Formatting took longer than {timeout:g} s (FORMAT_TIMEOUT) and was stopped.",
+        ) from None
     except workers.Failed:
-        raise PlaygroundError(500, "format_failed", "The formatter failed; the code is "
-                              "unchanged.") from None
+        raise PlaygroundError(
+            500, "format_failed", "The formatter failed; the code is unchanged."
+        ) from None
     if "error" in result:
         where = f"line {result['line']}: " if result["line"] else ""
-        raise PlaygroundError(400, "cannot_format", f"The code cannot be formatted: {where}"
-                              f"{result['error']}.", line=result["line"])
+        raise PlaygroundError(
+            400,
+            "cannot_format",
+            f"The code cannot be formatted: {where}{result['error']}.",
+            line=result["line"],
+        )
     return jsonify(code=result["code"], changed=result["code"] != code)
 
 

@@ -38,8 +38,12 @@ def known() -> str:
     a client without a valid cookie is refused rather than made a new visitor."""
     visitor = current()
     if g.get("new_visitor"):
-        raise PlaygroundError(403, "unknown_visitor", "open the playground's page first: it "
-                              "gives your browser the cookie this connection needs.")
+        raise PlaygroundError(
+            403,
+            "unknown_visitor",
+            "open the playground's page first: it "
+            "gives your browser the cookie this connection needs.",
+        )
     return visitor
 
 
@@ -49,8 +53,13 @@ def remember(response: Response) -> Response:
     if request.blueprint != "gateway" and request.endpoint != "static":
         current()
     if g.get("new_visitor"):
-        response.set_cookie(COOKIE, _serializer().dumps(g.visitor), httponly=True,
-                            samesite="Strict", max_age=30 * 24 * 3600)
+        response.set_cookie(
+            COOKIE,
+            _serializer().dumps(g.visitor),
+            httponly=True,
+            samesite="Strict",
+            max_age=30 * 24 * 3600,
+        )
     return response
 
 
@@ -73,13 +82,21 @@ class Slots:
     def hold(self, visitor: str) -> Iterator[None]:
         with self._lock:
             if self._held.total() >= self.total:
-                raise PlaygroundError(503, "too_many_sockets", "the playground has as many live "
-                                      "connections as it can hold: try again in a minute.",
-                                      retry_after=60)
+                raise PlaygroundError(
+                    503,
+                    "too_many_sockets",
+                    "the playground has as many live "
+                    "connections as it can hold: try again in a minute.",
+                    retry_after=60,
+                )
             if self._held[visitor] >= self.per_visitor:
-                raise PlaygroundError(429, "too_many_sockets", f"you have {self.per_visitor} "
-                                      "live connections open already: close some tabs of the "
-                                      "playground.")
+                raise PlaygroundError(
+                    429,
+                    "too_many_sockets",
+                    f"you have {self.per_visitor} "
+                    "live connections open already: close some tabs of the "
+                    "playground.",
+                )
             self._held[visitor] += 1
         try:
             yield

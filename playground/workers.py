@@ -39,8 +39,10 @@ from typing import BinaryIO
 #: In every worker's command line, followed by the host's pid: how tests find leftover workers.
 MARKER = "playground-worker-of"
 
-WORKER_PROGRAM = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-                  "from playground.workers import serve; serve(json.loads(sys.argv[2]))")
+WORKER_PROGRAM = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from playground.workers import serve; serve(json.loads(sys.argv[2]))"
+)
 
 
 class Unavailable(Exception):
@@ -68,15 +70,28 @@ class Failed(Unavailable):
 class Pool:
     """`size` workers, started when first needed; `run()` calls a function in one of them."""
 
-    def __init__(self, size: int, queue_size: int, memory_bytes: int, start_timeout: float,
-                 preload: Sequence[str] = ()):
+    def __init__(
+        self,
+        size: int,
+        queue_size: int,
+        memory_bytes: int,
+        start_timeout: float,
+        preload: Sequence[str] = (),
+    ):
         self.size = size
         self.queue_size = queue_size
         self.start_timeout = start_timeout
         self.memory_bytes = memory_bytes  # also the largest answer read: no worker can hold more
-        self._argv = [sys.executable, "-I", "-c", WORKER_PROGRAM, json.dumps(sys.path),
-                      json.dumps({"memory_bytes": memory_bytes, "preload": list(preload)}),
-                      MARKER, str(os.getpid())]
+        self._argv = [
+            sys.executable,
+            "-I",
+            "-c",
+            WORKER_PROGRAM,
+            json.dumps(sys.path),
+            json.dumps({"memory_bytes": memory_bytes, "preload": list(preload)}),
+            MARKER,
+            str(os.getpid()),
+        ]
         # Last in, first out, so the warm workers serve and the others start only when needed.
         # None stands for a worker not started yet (or one that was killed and failed to restart).
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
@@ -101,9 +116,11 @@ class Pool:
             try:
                 worker = worker if worker and worker.alive() else self._replace(worker)
                 worker.wait_until_started(wait_until, self.start_timeout)
-                answer = worker.call({"function": function, "args": args,
-                                      "cpu_seconds": math.ceil(timeout) + 1},
-                                     time.monotonic() + timeout, self.memory_bytes)
+                answer = worker.call(
+                    {"function": function, "args": args, "cpu_seconds": math.ceil(timeout) + 1},
+                    time.monotonic() + timeout,
+                    self.memory_bytes,
+                )
             except Starting:
                 raise
             except Unavailable:
@@ -174,8 +191,9 @@ class _Worker:
     def __init__(self, argv: list[str]):
         # A session of its own: the kill takes what it started too (ruff), and a Ctrl-C meant
         # for the host does not reach it.
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     bufsize=0, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, start_new_session=True
+        )
         assert self.proc.stdin and self.proc.stdout  # both are pipes
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self._lock = threading.Lock()  # the process is signalled only until it is reaped
@@ -223,6 +241,7 @@ class _Worker:
 
 # -- frames: 4 bytes of length, then JSON ----------------------------------------------------------
 
+
 def _encode(message: dict) -> bytes:
     # Lone surrogates ("\udcff" from a visitor's JSON) travel as they came.
     data = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
@@ -246,7 +265,7 @@ def _send(fd: int, message: dict, deadline: float) -> None:
     while data:
         _wait(fd, select.POLLOUT, deadline)
         try:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]
         except BrokenPipeError:
             raise Failed("the worker died") from None
 
@@ -274,6 +293,7 @@ def _receive(fd: int, deadline: float, max_size: int) -> dict:
 
 
 # -- the worker's side ---------------------------------------------------------------------------
+
 
 @cache
 def _function(name: str) -> Callable[..., object]:

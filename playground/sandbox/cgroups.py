@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 # a child that spins still gets LIMIT_CPU_SHARE of a core over any second. (1 s is the most.)
 CPU_PERIOD_US = 1_000_000
 
-WARNING = ("no usable cgroups (memory, pids, cpu): sandboxes are held by rlimits alone, which "
-           "count each process on its own. Run the host where it may create cgroups.")
+WARNING = (
+    "no usable cgroups (memory, pids, cpu): sandboxes are held by rlimits alone, which "
+    "count each process on its own. Run the host where it may create cgroups."
+)
 
 
 class Group:
@@ -48,8 +50,9 @@ class Group:
         """`argv` started by a shell that first moves itself into the group, so that nothing
         the sandbox forks can start outside it."""
         procs = self.procs()
-        script = ('while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; '
-                  'shift; exec "$@"')
+        script = (
+            'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+        )
         return ["/bin/sh", "-c", script, "sh", *procs, "--", *argv]
 
     def procs(self) -> list[str]:
@@ -72,8 +75,11 @@ class Group:
                 except (OSError, ValueError):
                     continue
                 total += int(ran) + int(waited)
-        stat = dict(line.split() for line in self._read("cpu", "cpu.stat").splitlines()
-                    if line.count(" ") == 1)
+        stat = dict(
+            line.split()
+            for line in self._read("cpu", "cpu.stat").splitlines()
+            if line.count(" ") == 1
+        )
         return (total + int(stat.get("throttled_time", 0))) / 1e9
 
     def oom_killed(self) -> bool:
@@ -237,4 +243,5 @@ def all_sandboxes_memory(settings: dict) -> int:
     """What all the children together may use: LIMIT_ALL_SANDBOXES_MEMORY_BYTES, or half the
     machine's memory."""
     return settings["LIMIT_ALL_SANDBOXES_MEMORY_BYTES"] or (
-        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    )

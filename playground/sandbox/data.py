@@ -17,9 +17,20 @@ import stat
 from pathlib import Path
 
 INSTANCE = "instance"
-DATA_FILES = ("*.db", "*.sqlite", "*.sqlite3", "*.db-journal", "*.sqlite-journal",
-              "*.sqlite3-journal", "*.db-wal", "*.db-shm", "*.sqlite-wal", "*.sqlite-shm",
-              "*.sqlite3-wal", "*.sqlite3-shm")
+DATA_FILES = (
+    "*.db",
+    "*.sqlite",
+    "*.sqlite3",
+    "*.db-journal",
+    "*.sqlite-journal",
+    "*.sqlite3-journal",
+    "*.db-wal",
+    "*.db-shm",
+    "*.sqlite-wal",
+    "*.sqlite-shm",
+    "*.sqlite3-wal",
+    "*.sqlite3-shm",
+)
 MAX_FILES = 1000
 COPY_CHUNK = 1 << 16
 
@@ -27,7 +38,8 @@ COPY_CHUNK = 1 << 16
 def is_data(path: str) -> bool:
     """Whether a file the app wrote (its path from the snippet's root) is data it keeps."""
     return path.split("/", 1)[0] == INSTANCE or any(
-        fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern) for pattern in DATA_FILES)
+        fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern) for pattern in DATA_FILES
+    )
 
 
 def save(root: str, into: Path, snippet: set[str], max_bytes: int) -> None:

@@ -83,8 +83,7 @@ class EventLog:
         newer.reverse()
         return newer
 
-    def wait_for(self, match: Callable[[Frame], bool], after: int,
-                 timeout: float) -> Frame | None:
+    def wait_for(self, match: Callable[[Frame], bool], after: int, timeout: float) -> Frame | None:
         """The first frame after `after` for which `match(frame)` is true, or None."""
         deadline = time.monotonic() + timeout
         seen = after

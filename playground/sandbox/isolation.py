@@ -83,8 +83,16 @@ class Process:
         return str(hostdir)
 
     def launch(self, hostdir: Path, child_args: list[str], info_fd: int | None = None) -> Launch:
-        argv = [sys.executable, *PYTHON_FLAGS, str(BOOTSTRAP), "--workdir", str(hostdir),
-                "--data-from", str(data_dir(hostdir)), *child_args]
+        argv = [
+            sys.executable,
+            *PYTHON_FLAGS,
+            str(BOOTSTRAP),
+            "--workdir",
+            str(hostdir),
+            "--data-from",
+            str(data_dir(hostdir)),
+            *child_args,
+        ]
         return Launch(argv, str(hostdir), {**CHILD_ENV, "HOME": str(hostdir)})
 
     def files_root(self, pid1: int | None, hostdir: Path) -> str | None:
@@ -153,12 +161,22 @@ class Bubblewrap:
     def workdir(self, hostdir: Path) -> str:
         return SANDBOX_WORKDIR
 
-    def launch(self, hostdir: Path, child_args: list[str], info_fd: int | None = None,
-               filtered: bool = True) -> Launch:
+    def launch(
+        self,
+        hostdir: Path,
+        child_args: list[str],
+        info_fd: int | None = None,
+        filtered: bool = True,
+    ) -> Launch:
         """A cold start: bubblewrap runs a fresh Python with the bootstrap."""
         argv, pass_fds = self._jail_argv(hostdir, info_fd, filtered, caps=BOOTSTRAP_CAPS)
-        argv += ["--", sys.executable, *PYTHON_FLAGS, SANDBOX_BOOTSTRAP,
-                 *self.warm_args(child_args)]
+        argv += [
+            "--",
+            sys.executable,
+            *PYTHON_FLAGS,
+            SANDBOX_BOOTSTRAP,
+            *self.warm_args(child_args),
+        ]
         return Launch(argv, str(hostdir), {}, pass_fds)
 
     def jail(self, hostdir: Path, info_fd: int) -> Launch:
@@ -171,8 +189,15 @@ class Bubblewrap:
 
     def warm_args(self, child_args: list[str]) -> list[str]:
         """The bootstrap's arguments for a warm child (the zygote adds the fds it passes on)."""
-        return ["--workdir", SANDBOX_WORKDIR, "--copy-from", SANDBOX_SOURCE, "--data-from",
-                SANDBOX_DATA, *child_args]
+        return [
+            "--workdir",
+            SANDBOX_WORKDIR,
+            "--copy-from",
+            SANDBOX_SOURCE,
+            "--data-from",
+            SANDBOX_DATA,
+            *child_args,
+        ]
 
     def files_root(self, pid1: int | None, hostdir: Path) -> str | None:
         """Where the host reaches the files of a running sandbox: through its pid 1's root."""
@@ -182,27 +207,61 @@ class Bubblewrap:
         """A warm child's environment: what a cold one gets from bubblewrap."""
         return {**CHILD_ENV, "HOME": SANDBOX_WORKDIR, "PWD": SANDBOX_WORKDIR}
 
-    def _jail_argv(self, hostdir: Path, info_fd: int | None, filtered: bool,
-                   caps: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]]:
+    def _jail_argv(
+        self, hostdir: Path, info_fd: int | None, filtered: bool, caps: tuple[str, ...]
+    ) -> tuple[list[str], tuple[int, ...]]:
         argv = [
             "bwrap",
-            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
             "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session",
-            "--hostname", "sandbox",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
             *self._system_binds(),
-            "--dev", "/dev", "--proc", "/proc",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
             # Shared memory (multiprocessing's locks, Werkzeug's debugger): the app's own.
-            "--perms", "1777", "--size", str(self.disk_bytes), "--tmpfs", "/dev/shm",
-            "--perms", "1777", "--size", str(self.disk_bytes), "--tmpfs", "/tmp",
+            "--perms",
+            "1777",
+            "--size",
+            str(self.disk_bytes),
+            "--tmpfs",
+            "/dev/shm",
+            "--perms",
+            "1777",
+            "--size",
+            str(self.disk_bytes),
+            "--tmpfs",
+            "/tmp",
             # After /tmp: a venv may live under it and must not be hidden by the tmpfs.
             *self._python_binds(),
-            "--perms", "0755", "--size", str(self.disk_bytes), "--tmpfs", SANDBOX_WORKDIR,
-            "--perms", "0755", "--dir", "/opt",
-            "--ro-bind", str(CHILD_DIR), SANDBOX_CHILD_DIR,
-            "--ro-bind", str(hostdir), SANDBOX_SOURCE,
-            "--ro-bind-try", str(data_dir(hostdir)), SANDBOX_DATA,
-            "--chdir", SANDBOX_WORKDIR,
+            "--perms",
+            "0755",
+            "--size",
+            str(self.disk_bytes),
+            "--tmpfs",
+            SANDBOX_WORKDIR,
+            "--perms",
+            "0755",
+            "--dir",
+            "/opt",
+            "--ro-bind",
+            str(CHILD_DIR),
+            SANDBOX_CHILD_DIR,
+            "--ro-bind",
+            str(hostdir),
+            SANDBOX_SOURCE,
+            "--ro-bind-try",
+            str(data_dir(hostdir)),
+            SANDBOX_DATA,
+            "--chdir",
+            SANDBOX_WORKDIR,
             "--clearenv",
         ]
         for name, value in {**CHILD_ENV, "HOME": SANDBOX_WORKDIR}.items():
@@ -231,17 +290,20 @@ class Bubblewrap:
         with socket.socket() as host_port:
             host_port.bind(("127.0.0.1", 0))
             host_port.listen()
-            probe = ("import socket\n"
-                     "for address in "
-                     f"[('127.0.0.1', {host_port.getsockname()[1]}), ('192.0.2.1', 80)]:\n"
-                     "    try:\n        socket.create_connection(address, timeout=2)\n"
-                     "        print('reached', address)\n"
-                     "    except OSError as e:\n        print(e.errno)\n")
+            probe = (
+                "import socket\n"
+                "for address in "
+                f"[('127.0.0.1', {host_port.getsockname()[1]}), ('192.0.2.1', 80)]:\n"
+                "    try:\n        socket.create_connection(address, timeout=2)\n"
+                "        print('reached', address)\n"
+                "    except OSError as e:\n        print(e.errno)\n"
+            )
             launch = self.launch(Path("/tmp"), [], filtered=False)
-            argv = launch.argv[:launch.argv.index("--") + 1] + [sys.executable, "-I", "-c", probe]
+            argv = launch.argv[: launch.argv.index("--") + 1] + [sys.executable, "-I", "-c", probe]
             try:
-                done = subprocess.run(argv, capture_output=True, text=True, timeout=20,
-                                      pass_fds=launch.pass_fds)
+                done = subprocess.run(
+                    argv, capture_output=True, text=True, timeout=20, pass_fds=launch.pass_fds
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 log.warning("bubblewrap probe failed: %s", exc)
                 return False
@@ -309,4 +371,3 @@ def choose(mode: str, disk_bytes: int) -> Isolation:
         raise RuntimeError("--sandbox bubblewrap was asked for, but bubblewrap does not work here")
     log.warning(PROCESS_WARNING)
     return Process()
-

@@ -53,7 +53,8 @@ class SandboxManager:
         self.capacity = capacity(settings)
         per_core = WARM_STARTS_PER_CORE if self.zygote else 1
         self._starting = threading.BoundedSemaphore(
-            settings["MAX_STARTING"] or per_core * (os.cpu_count() or 1))
+            settings["MAX_STARTING"] or per_core * (os.cpu_count() or 1)
+        )
         self._lock = threading.Lock()
         self._closed = threading.Event()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
@@ -70,23 +71,38 @@ class SandboxManager:
                 self._uids.add(uid)
                 return uid
 
-    def create(self, owner: str, files: dict[str, bytes], label: str | None = None,
-               app_spec: str | None = None) -> Sandbox:
+    def create(
+        self,
+        owner: str,
+        files: dict[str, bytes],
+        label: str | None = None,
+        app_spec: str | None = None,
+    ) -> Sandbox:
         with self._lock:
             if self._closed.is_set():
                 raise ShuttingDown("the playground is shutting down.")
             mine = self.owned_by(owner)
             if len(mine) >= self.settings["MAX_SANDBOXES_PER_VISITOR"]:
                 raise TooManySandboxes(
-                    f"you already have {len(mine)} apps running: stop one before starting "
-                    "another.", sandboxes=[{"id": s.id, "label": s.label, "state": s.state}
-                                           for s in mine])
+                    f"you already have {len(mine)} apps running: stop one before starting another.",
+                    sandboxes=[{"id": s.id, "label": s.label, "state": s.state} for s in mine],
+                )
             if len(self._sandboxes) >= self.capacity:
-                raise PlaygroundFull("the playground is full, try again in a minute.",
-                                     retry_after=60)
+                raise PlaygroundFull(
+                    "the playground is full, try again in a minute.", retry_after=60
+                )
             sandbox_id = secrets.token_urlsafe(12)
-            sandbox = Sandbox(sandbox_id, owner, self.isolation, self.settings, self._next_uid(),
-                              self.basedir / sandbox_id, self.cgroups, label, self.zygote)
+            sandbox = Sandbox(
+                sandbox_id,
+                owner,
+                self.isolation,
+                self.settings,
+                self._next_uid(),
+                self.basedir / sandbox_id,
+                self.cgroups,
+                label,
+                self.zygote,
+            )
             sandbox.app_spec = app_spec
             self._sandboxes[sandbox_id] = sandbox
             self._by_token[sandbox.token] = sandbox
@@ -101,8 +117,10 @@ class SandboxManager:
         """(Re)start `sandbox` once it is its turn; PlaygroundBusy if the queue does not move in
         time."""
         if not self._starting.acquire(timeout=self.settings["START_QUEUE_TIMEOUT"]):
-            raise PlaygroundBusy("the playground is busy starting other visitors' apps: try "
-                                 "again in a few seconds.", retry_after=5)
+            raise PlaygroundBusy(
+                "the playground is busy starting other visitors' apps: try again in a few seconds.",
+                retry_after=5,
+            )
         try:
             return sandbox.start(files, reset_data)
         finally:
@@ -112,8 +130,10 @@ class SandboxManager:
         """The visitor's own sandbox; anyone else's looks exactly like a missing one."""
         sandbox = self._sandboxes.get(sandbox_id)
         if sandbox is None or not secrets.compare_digest(sandbox.owner, owner):
-            raise NoSuchSandbox("there is no such sandbox (it may have been stopped after being "
-                                "idle): press Run to start one.")
+            raise NoSuchSandbox(
+                "there is no such sandbox (it may have been stopped after being "
+                "idle): press Run to start one."
+            )
         sandbox.touch()
         return sandbox
 
@@ -123,8 +143,7 @@ class SandboxManager:
 
     def owned_by(self, owner: str) -> list[Sandbox]:
         """The owner's sandboxes, oldest first."""
-        return [s for s in list(self._sandboxes.values())
-                if secrets.compare_digest(s.owner, owner)]
+        return [s for s in list(self._sandboxes.values()) if secrets.compare_digest(s.owner, owner)]
 
     def all(self) -> list[Sandbox]:
         """Every sandbox held, all visitors together."""
@@ -132,8 +151,11 @@ class SandboxManager:
 
     def newest_running(self, owner: str) -> Sandbox | None:
         """The owner's running sandbox they used last, if any."""
-        mine = [s for s in list(self._sandboxes.values())
-                if s.state == "running" and secrets.compare_digest(s.owner, owner)]
+        mine = [
+            s
+            for s in list(self._sandboxes.values())
+            if s.state == "running" and secrets.compare_digest(s.owner, owner)
+        ]
         return max(mine, key=lambda s: s.last_used, default=None)
 
     def holds(self, sandbox: Sandbox) -> bool:

@@ -49,8 +49,9 @@ class Pump:
         self.run = run
         settings = sandbox.settings
         self.output_bytes = 0
-        self.event_rate = ByteRate(settings["LIMIT_EVENT_BYTES_PER_SECOND"],
-                                   settings["LIMIT_EVENT_BURST_BYTES"])
+        self.event_rate = ByteRate(
+            settings["LIMIT_EVENT_BYTES_PER_SECOND"], settings["LIMIT_EVENT_BURST_BYTES"]
+        )
         self.info = b""  # bubblewrap's --info-fd JSON, which spans several lines
 
     def until_closed(self, streams: dict[int, str]) -> None:

@@ -36,9 +36,18 @@ DUMP_WAIT_SECONDS = 1.0  # how long a stuck child has to say where it is stuck
 
 
 class Sandbox:
-    def __init__(self, sandbox_id: str, owner: str, isolation: Isolation, settings: dict,
-                 uid: int | None, hostdir: Path, cgroups: Cgroups | None = None,
-                 label: str | None = None, zygote: Zygote | None = None):
+    def __init__(
+        self,
+        sandbox_id: str,
+        owner: str,
+        isolation: Isolation,
+        settings: dict,
+        uid: int | None,
+        hostdir: Path,
+        cgroups: Cgroups | None = None,
+        label: str | None = None,
+        zygote: Zygote | None = None,
+    ):
         self.id = sandbox_id
         self.owner = owner
         self.label = label  # what the visitor calls it (the snippet's title), for refusals
@@ -72,10 +81,17 @@ class Sandbox:
 
     def snapshot(self) -> dict:
         return {
-            "id": self.id, "state": self.state, "scheme": self.scheme, "port": self.port,
-            "isolation": self.isolation.name, "warning": self.isolation.warning,
-            "error": self.error, "routes": self.routes, "exit_status": self.exit_status,
-            "runtime": self.runtime, "label": self.label,
+            "id": self.id,
+            "state": self.state,
+            "scheme": self.scheme,
+            "port": self.port,
+            "isolation": self.isolation.name,
+            "warning": self.isolation.warning,
+            "error": self.error,
+            "routes": self.routes,
+            "exit_status": self.exit_status,
+            "runtime": self.runtime,
+            "label": self.label,
         }
 
     def touch(self) -> None:
@@ -88,8 +104,14 @@ class Sandbox:
         for name, value in fields.items():
             setattr(self, name, value)
         self.state = state
-        self.events.append("state", state=state, port=self.port, scheme=self.scheme,
-                           error=self.error, exit_status=self.exit_status)
+        self.events.append(
+            "state",
+            state=state,
+            port=self.port,
+            scheme=self.scheme,
+            error=self.error,
+            exit_status=self.exit_status,
+        )
 
     def child_said(self, run: Run, kind: str, fields: dict) -> None:
         """An event from the child of `run` (child/protocol.py), already bounded and filtered."""
@@ -99,10 +121,13 @@ class Sandbox:
             if self.state != "starting":  # the visitor's code may write one too: the first counts
                 return
             routes, runtime = fields.get("routes"), fields.get("runtime")
-            self.set_state(run, "running",
-                           scheme="https" if fields.get("scheme") == "https" else "http",
-                           routes=routes if isinstance(routes, list) else [],
-                           runtime=runtime if isinstance(runtime, dict) else None)
+            self.set_state(
+                run,
+                "running",
+                scheme="https" if fields.get("scheme") == "https" else "http",
+                routes=routes if isinstance(routes, list) else [],
+                runtime=runtime if isinstance(runtime, dict) else None,
+            )
             run.settled.set()
         elif kind == "failed":  # the state changes when the child has exited
             self.error = limits.explain(fields.get("error"), self.settings)
@@ -120,8 +145,10 @@ class Sandbox:
         unless `reset_data`; answer once it serves, has failed or timed out."""
         with self._lock:
             if self._removed:
-                raise NoSuchSandbox("this sandbox was stopped while it waited for its turn to "
-                                    "start: press Run again.")
+                raise NoSuchSandbox(
+                    "this sandbox was stopped while it waited for its turn to "
+                    "start: press Run again."
+                )
             self._stop_run()
             if reset_data:
                 shutil.rmtree(data_dir(self.hostdir), ignore_errors=True)
@@ -133,8 +160,9 @@ class Sandbox:
             self.scheme, self.error, self.exit_status, self.routes = None, None, None, []
             self.runtime = None
             self.set_state(run, "starting")
-            run.thread = threading.Thread(target=supervise, args=(self, run, listener),
-                                          name=f"sandbox-{self.id}", daemon=True)
+            run.thread = threading.Thread(
+                target=supervise, args=(self, run, listener), name=f"sandbox-{self.id}", daemon=True
+            )
             run.thread.start()
         if not self._started(run):
             self._give_up(run)
@@ -164,8 +192,10 @@ class Sandbox:
         code, output and time, or a CommandTimeout."""
         run = self._run
         if run is None or self.state != "running":
-            raise NotRunning(f"the app is not running (it is {self.state}): commands run inside "
-                             "it, so press Run first.")
+            raise NotRunning(
+                f"the app is not running (it is {self.state}): commands run inside "
+                "it, so press Run first."
+            )
         with run.lock:
             run.commands += 1
             asked, after = run.commands, self.events.last_seq
@@ -174,12 +204,14 @@ class Sandbox:
                     raise BrokenPipeError
                 os.write(run.control, protocol.command(asked, args, input, timeout))
             except BlockingIOError:  # the pipe is full of commands waiting their turn
-                raise CommandsBusy("the app is still busy with earlier commands.",
-                                   retry_after=timeout) from None
+                raise CommandsBusy(
+                    "the app is still busy with earlier commands.", retry_after=timeout
+                ) from None
             except OSError:
                 raise NotRunning("the app stopped before the command could start.") from None
-        answer = self.events.wait_for(lambda f: f.kind == "command" and f.key == asked, after,
-                                      timeout + COMMAND_GRACE_SECONDS)
+        answer = self.events.wait_for(
+            lambda f: f.kind == "command" and f.key == asked, after, timeout + COMMAND_GRACE_SECONDS
+        )
         if answer is None:
             raise CommandTimeout(f"the command did not answer within {timeout:g} s.")
         return answer.event()
@@ -190,16 +222,23 @@ class Sandbox:
         later request would time out behind it: watch it a moment, and stop it if it spins."""
         run = self._run
         if run is not None and run.group is not None:
-            threading.Thread(target=self._stop_if_spinning, args=(run, what),
-                             name=f"runaway-{self.id}", daemon=True).start()
+            threading.Thread(
+                target=self._stop_if_spinning,
+                args=(run, what),
+                name=f"runaway-{self.id}",
+                daemon=True,
+            ).start()
 
     def _stop_if_spinning(self, run: Run, what: str) -> None:
         assert run.group is not None
         before = run.group.busy_seconds()
         time.sleep(RUNAWAY_CHECK_SECONDS)
         wanted = run.group.busy_seconds() - before
-        if wanted >= RUNAWAY_SHARE * RUNAWAY_CHECK_SECONDS and run is self._run \
-                and not run.stopped_for:
+        if (
+            wanted >= RUNAWAY_SHARE * RUNAWAY_CHECK_SECONDS
+            and run is self._run
+            and not run.stopped_for
+        ):
             run.stopped_for, run.stopped_detail = "REQUEST_TIMEOUT", what
             self.kill(run)
 
@@ -240,8 +279,12 @@ class Sandbox:
         root = self.isolation.files_root(run.pid1, self.hostdir)
         with self._data_lock:
             if root and run.proc and run.proc.poll() is None:
-                data.save(root, data_dir(self.hostdir), self._snippet_files,
-                          self.settings["LIMIT_DISK_BYTES"])
+                data.save(
+                    root,
+                    data_dir(self.hostdir),
+                    self._snippet_files,
+                    self.settings["LIMIT_DISK_BYTES"],
+                )
 
     def _write_files(self, files: dict[str, bytes]) -> None:
         shutil.rmtree(self.hostdir, ignore_errors=True)
@@ -254,8 +297,9 @@ class Sandbox:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
         except OSError as error:  # the host's disk is full, or a name the API let through
-            raise FilesNotWritten("the playground could not write the snippet's files: "
-                                  f"{error.strerror}.") from None
+            raise FilesNotWritten(
+                f"the playground could not write the snippet's files: {error.strerror}."
+            ) from None
 
     def kill(self, run: Run) -> None:
         """Kill the child's whole tree, daemons that called setsid() included."""

@@ -31,23 +31,68 @@ log = logging.getLogger(__name__)
 
 DENIED = (
     # other processes' memory and state
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
     # namespaces and filesystems
-    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
-    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "open_by_handle_at",
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "open_by_handle_at",
     "name_to_handle_at",
     # kernel attack surface no Flask app needs
-    "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
-    "io_uring_register", "keyctl", "add_key", "request_key", "fanotify_init", "lookup_dcookie",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "fanotify_init",
+    "lookup_dcookie",
     # sockets that go somewhere: the listener and each connection the host passes in belong to
     # the host's network namespace, and connect(AF_UNSPEC) turns one back into a fresh socket
     # there (so one could reach the host's own port and other sandboxes'). New sockets are in
     # the sandbox's empty namespace, where these calls would reach nothing anyway.
-    "connect", "bind", "listen", "sendmmsg",
+    "connect",
+    "bind",
+    "listen",
+    "sendmmsg",
     # the machine itself
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
-    "swapon", "swapoff", "acct", "quotactl", "syslog", "settimeofday", "clock_settime",
-    "clock_adjtime", "adjtimex", "iopl", "ioperm", "vhangup", "uselib", "personality",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "syslog",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "iopl",
+    "ioperm",
+    "vhangup",
+    "uselib",
+    "personality",
 )
 
 # sendto()/sendmsg() with this flag connect a TCP socket as they send (TCP Fast Open).
@@ -68,13 +113,21 @@ SOCKET_IOCTLS = (0x8900, 0x8B00)
 INT = 0xFFFFFFFF
 
 # clone() with any of these flags makes a new namespace.
-CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
-             "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
-             "CLONE_NEWNET": 0x40000000}
+CLONE_NEW = {
+    "CLONE_NEWNS": 0x00020000,
+    "CLONE_NEWCGROUP": 0x02000000,
+    "CLONE_NEWUTS": 0x04000000,
+    "CLONE_NEWIPC": 0x08000000,
+    "CLONE_NEWUSER": 0x10000000,
+    "CLONE_NEWPID": 0x20000000,
+    "CLONE_NEWNET": 0x40000000,
+}
 
-WARNING = ("libseccomp is not available (apt-get install libseccomp2; pip install pyseccomp): "
-           "sandboxes run without a seccomp filter, so a snippet can use ptrace, unshare and "
-           "other system calls that widen what a kernel bug would let it reach.")
+WARNING = (
+    "libseccomp is not available (apt-get install libseccomp2; pip install pyseccomp): "
+    "sandboxes run without a seccomp filter, so a snippet can use ptrace, unshare and "
+    "other system calls that widen what a kernel bug would let it reach."
+)
 
 
 def compile_filter() -> bytes | None:
@@ -91,13 +144,18 @@ def compile_filter() -> bytes | None:
             except (ValueError, RuntimeError, OSError):
                 pass  # not a system call on this architecture
         for name, argument in FLAGS_ARGUMENT.items():
-            rules.add_rule(denied, name, seccomp.Arg(argument, seccomp.MASKED_EQ, MSG_FASTOPEN,
-                                                     MSG_FASTOPEN))
+            rules.add_rule(
+                denied, name, seccomp.Arg(argument, seccomp.MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN)
+            )
         for name in ("socket", "socketpair"):  # NE on all 64 bits: stray upper bits are refused
             rules.add_rule(denied, name, seccomp.Arg(0, seccomp.NE, AF_UNIX))
         for option in BUFFER_OPTIONS.values():
-            rules.add_rule(denied, "setsockopt", seccomp.Arg(1, seccomp.MASKED_EQ, INT, SOL_SOCKET),
-                           seccomp.Arg(2, seccomp.MASKED_EQ, INT, option))
+            rules.add_rule(
+                denied,
+                "setsockopt",
+                seccomp.Arg(1, seccomp.MASKED_EQ, INT, SOL_SOCKET),
+                seccomp.Arg(2, seccomp.MASKED_EQ, INT, option),
+            )
         for first in SOCKET_IOCTLS:
             rules.add_rule(denied, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, INT & ~0xFF, first))
         for flag in CLONE_NEW.values():

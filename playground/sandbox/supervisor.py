@@ -84,9 +84,16 @@ def supervise(sandbox: "Sandbox", run: Run, listener: socket.socket) -> None:
     run.settled.set()
 
 
-def spawn(sandbox: "Sandbox", run: Run, argv: list[str], pass_fds: Iterable[int],
-          stdout: int, stderr: int, cwd: str, env: dict[str, str]
-          ) -> subprocess.Popen[bytes] | None:
+def spawn(
+    sandbox: "Sandbox",
+    run: Run,
+    argv: list[str],
+    pass_fds: Iterable[int],
+    stdout: int,
+    stderr: int,
+    cwd: str,
+    env: dict[str, str],
+) -> subprocess.Popen[bytes] | None:
     """Start `argv` in the run's control group; None if the run was stopped first."""
     with run.lock:
         if run.stopping:
@@ -94,9 +101,16 @@ def spawn(sandbox: "Sandbox", run: Run, argv: list[str], pass_fds: Iterable[int]
         if sandbox.cgroups:
             run.group = sandbox.cgroups.create(sandbox.id, sandbox.settings)
             argv = run.group.wrap(argv)
-        run.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=stdout, stderr=stderr, pass_fds=tuple(pass_fds),
-                                    start_new_session=True)
+        run.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=tuple(pass_fds),
+            start_new_session=True,
+        )
         return run.proc
 
 
@@ -109,11 +123,21 @@ def cold(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
     err_r, err_w = os.pipe()
     # bubblewrap tells us its pid 1 on this pipe; a plain process has no use for one.
     info_r, info_w = os.pipe() if sandbox.isolation.name == "bubblewrap" else (None, None)
-    child_args = ["--socket-fd", str(listener.fileno()), "--events-fd", str(events_w),
-                  "--control-fd", str(control_r), *bootstrap_args(sandbox)]
+    child_args = [
+        "--socket-fd",
+        str(listener.fileno()),
+        "--events-fd",
+        str(events_w),
+        "--control-fd",
+        str(control_r),
+        *bootstrap_args(sandbox),
+    ]
     launch = sandbox.isolation.launch(sandbox.hostdir, child_args, info_fd=info_w)
-    passed = [fd for fd in (listener.fileno(), events_w, control_r, info_w, *launch.pass_fds)
-              if fd is not None]
+    passed = [
+        fd
+        for fd in (listener.fileno(), events_w, control_r, info_w, *launch.pass_fds)
+        if fd is not None
+    ]
     streams = {out_r: "stdout", err_r: "stderr", events_r: "events"}
     if info_r is not None:
         streams[info_r] = "info"
@@ -134,20 +158,28 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
     isolation = sandbox.isolation
     # Only bubblewrap can warm start (Bubblewrap.can_warm_start), and only then is there a zygote.
     assert sandbox.zygote is not None and isinstance(isolation, Bubblewrap)
-    pipes = {name: os.pipe() for name in ("stdout", "stderr", "events", "status", "ready",
-                                          "info")}
+    pipes = {name: os.pipe() for name in ("stdout", "stderr", "events", "status", "ready", "info")}
     reads = {r: name for name, (r, _w) in pipes.items()}
     control_r, control_w = os.pipe()
     launch = isolation.jail(sandbox.hostdir, info_fd=pipes["info"][1])
     try:
-        proc = spawn(sandbox, run, launch.argv, [pipes["info"][1]], pipes["ready"][1],
-                     pipes["stderr"][1], launch.cwd, launch.env)
+        proc = spawn(
+            sandbox,
+            run,
+            launch.argv,
+            [pipes["info"][1]],
+            pipes["ready"][1],
+            pipes["stderr"][1],
+            launch.cwd,
+            launch.env,
+        )
     finally:
         os.close(pipes["info"][1])
         os.close(pipes["ready"][1])
     # In child/zygote.py's order (FDS); the host keeps the control pipe's write end.
     passed = [listener.fileno(), pipes["events"][1], control_r] + [
-        pipes[name][1] for name in ("stdout", "stderr", "status")]
+        pipes[name][1] for name in ("stdout", "stderr", "status")
+    ]
     if proc is None:  # stopped before it began
         for fd in [*reads, *passed[1:], control_w]:
             os.close(fd)
@@ -156,9 +188,12 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
         deadline = time.monotonic() + sandbox.settings["START_TIMEOUT"]
         if not jail_ready(run, pipes["info"][0], pipes["ready"][0], deadline):
             raise OSError("bubblewrap did not make the sandbox")  # its stderr says why
-        request = {"jail": run.pid1, "args": isolation.warm_args(bootstrap_args(sandbox)),
-                   "env": isolation.warm_env(),
-                   "cgroups": run.group.procs() if run.group else []}
+        request = {
+            "jail": run.pid1,
+            "args": isolation.warm_args(bootstrap_args(sandbox)),
+            "env": isolation.warm_env(),
+            "cgroups": run.group.procs() if run.group else [],
+        }
         sandbox.zygote.spawn(request, passed, timeout=max(deadline - time.monotonic(), 0.1))
     except (OSError, ZygoteLost):
         sandbox.kill(run)  # the jail, and anything that may have entered it
@@ -207,33 +242,42 @@ def jail_ready(run: Run, info: int, ready: int, deadline: float) -> bool:
 def exited(sandbox: "Sandbox", run: Run, status: int) -> None:
     """Record why the child of `run` ended: the state becomes `stopped` or `failed`."""
     limit = run.stopped_for or limits.for_exit(
-        killing_signal(status), run.group is not None and run.group.oom_killed())
+        killing_signal(status), run.group is not None and run.group.oom_killed()
+    )
     if run.timed_out:
         error = timeout_error(sandbox, run)
     elif limit:  # before the child's own report: a MemoryError may be how the OOM began
-        error = host_error("LimitExceeded", limits.message(limit, sandbox.settings,
-                                                          run.stopped_detail),
-                           tail=run.tail, limit=limit)
+        error = host_error(
+            "LimitExceeded",
+            limits.message(limit, sandbox.settings, run.stopped_detail),
+            tail=run.tail,
+            limit=limit,
+        )
     elif sandbox.error:  # the child said why before it exited
         error = sandbox.error
     elif run.stopping:
         sandbox.set_state(run, "stopped", exit_status=status)
         return
     else:
-        error = host_error("ChildExited", f"the app exited ({describe_status(status)})",
-                           tail=run.tail)
+        error = host_error(
+            "ChildExited", f"the app exited ({describe_status(status)})", tail=run.tail
+        )
     sandbox.set_state(run, "failed", error=error, exit_status=status)
 
 
 def timeout_error(sandbox: "Sandbox", run: Run) -> dict:
-    error = host_error("TimeoutError", limits.message("START_TIMEOUT", sandbox.settings),
-                       tail=run.tail, limit="START_TIMEOUT")
+    error = host_error(
+        "TimeoutError",
+        limits.message("START_TIMEOUT", sandbox.settings),
+        tail=run.tail,
+        limit="START_TIMEOUT",
+    )
     # faulthandler's dump lists the innermost frame first.
     root = sandbox.isolation.workdir(sandbox.hostdir)
     for line in run.tail:
         found = STACK_LINE.search(line)
         if found and found["file"].startswith(root + "/"):
-            error["file"], error["line"] = found["file"][len(root) + 1:], int(found["line"])
+            error["file"], error["line"] = found["file"][len(root) + 1 :], int(found["line"])
             break
     return error
 
@@ -241,10 +285,14 @@ def timeout_error(sandbox: "Sandbox", run: Run) -> dict:
 def bootstrap_args(sandbox: "Sandbox") -> list[str]:
     """The bootstrap's arguments but the fds: its limits, its uid, the app to look for."""
     settings = sandbox.settings
-    limits_ = {"memory": settings["LIMIT_ADDRESS_SPACE_BYTES"],
-               "cpu": settings["LIMIT_CPU_SECONDS"],
-               "processes": settings["LIMIT_PROCESSES"], "open_files": settings["LIMIT_OPEN_FILES"],
-               "file_size": settings["LIMIT_FILE_BYTES"], "core": 0}
+    limits_ = {
+        "memory": settings["LIMIT_ADDRESS_SPACE_BYTES"],
+        "cpu": settings["LIMIT_CPU_SECONDS"],
+        "processes": settings["LIMIT_PROCESSES"],
+        "open_files": settings["LIMIT_OPEN_FILES"],
+        "file_size": settings["LIMIT_FILE_BYTES"],
+        "core": 0,
+    }
     args = ["--limits", json.dumps(limits_), "--program", sandbox.isolation.program]
     if sandbox.uid is not None:
         args += ["--uid", str(sandbox.uid)]

@@ -48,8 +48,12 @@ class Zygote:
             try:
                 proc = subprocess.Popen(
                     [sys.executable, *PYTHON_FLAGS, str(PROGRAM), str(theirs.fileno())],
-                    pass_fds=(theirs.fileno(),), env=CHILD_ENV, stdin=subprocess.DEVNULL,
-                    cwd="/", start_new_session=True)
+                    pass_fds=(theirs.fileno(),),
+                    env=CHILD_ENV,
+                    stdin=subprocess.DEVNULL,
+                    cwd="/",
+                    start_new_session=True,
+                )
             finally:
                 theirs.close()
             try:
@@ -100,4 +104,3 @@ class Zygote:
         if proc and proc.poll() is None:
             proc.kill()
             proc.wait()
-

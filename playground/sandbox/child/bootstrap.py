@@ -6,6 +6,7 @@ format protocol.py holds; discovery.py: which app; runner.py: serving it; flask_
 Flask did; commands.py: the flask command; zygote.py: warm starts). With `--command` it is a
 `flask` command for the app instead, started by the app's own process (commands.py).
 """
+
 import argparse
 import ctypes
 import faulthandler
@@ -23,8 +24,16 @@ from report import Reporter  # noqa: E402
 from runner import Runner  # noqa: E402
 
 # The modules beside this one, imported by their plain names (each holds what it imported).
-CHILD_MODULES = ("bootstrap", "commands", "discovery", "flask_trace", "protocol", "report",
-                 "runner", "zygote")
+CHILD_MODULES = (
+    "bootstrap",
+    "commands",
+    "discovery",
+    "flask_trace",
+    "protocol",
+    "report",
+    "runner",
+    "zygote",
+)
 
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24

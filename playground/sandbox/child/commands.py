@@ -28,8 +28,12 @@ MAX_TIMEOUT = 300.0
 def listen(control_fd: int, report: Reporter, program: str, spec: str | None) -> None:
     """Run each command the host sends, one at a time, in a daemon thread."""
     os.set_inheritable(control_fd, False)
-    threading.Thread(target=_serve, args=(control_fd, report, program, spec),
-                     name="playground-commands", daemon=True).start()
+    threading.Thread(
+        target=_serve,
+        args=(control_fd, report, program, spec),
+        name="playground-commands",
+        daemon=True,
+    ).start()
 
 
 def _serve(control_fd: int, report: Reporter, program: str, spec: str | None) -> None:
@@ -43,12 +47,26 @@ def _serve(control_fd: int, report: Reporter, program: str, spec: str | None) ->
 def run(asked: dict, workdir: str, program: str, spec: str | None) -> dict:
     """`flask <args>` in a process of its own; what the host answers with."""
     args, timeout = asked["args"], min(float(asked["timeout"]), MAX_TIMEOUT)
-    argv = [sys.executable, "-I", "-B", program, "--command", json.dumps(args),
-            "--workdir", workdir] + (["--app", spec] if spec else [])
+    argv = [
+        sys.executable,
+        "-I",
+        "-B",
+        program,
+        "--command",
+        json.dumps(args),
+        "--workdir",
+        workdir,
+    ] + (["--app", spec] if spec else [])
     print(f"$ flask {shlex.join(args)}", flush=True)
     started = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=workdir,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         output, _ = proc.communicate(asked.get("input", "").encode(), timeout=timeout)
         note = ""
@@ -59,9 +77,13 @@ def run(asked: dict, workdir: str, program: str, spec: str | None) -> dict:
     text = output.decode("utf-8", "replace") + note
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     sys.stdout.flush()
-    return {"id": asked["id"], "exit_code": proc.returncode,
-            "output": text[:OUTPUT_BYTES], "truncated": len(text) > OUTPUT_BYTES,
-            "elapsed_ms": round((time.monotonic() - started) * 1000, 1)}
+    return {
+        "id": asked["id"],
+        "exit_code": proc.returncode,
+        "output": text[:OUTPUT_BYTES],
+        "truncated": len(text) > OUTPUT_BYTES,
+        "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+    }
 
 
 def main(args: list[str], workdir: str, spec: str | None) -> int:
@@ -81,8 +103,11 @@ def main(args: list[str], workdir: str, spec: str | None) -> int:
         return module
 
     @click.command("shell", short_help="Run Python in the app's context.")
-    @click.option("-c", "code", help="Python to run (as `python -c`), instead of reading it "
-                  "from the command's input.")
+    @click.option(
+        "-c",
+        "code",
+        help="Python to run (as `python -c`), instead of reading it from the command's input.",
+    )
     @with_appcontext
     def shell(code: str | None) -> None:
         """Run Python with the app's shell context (`app`, `g` and the app's own names)."""
@@ -92,15 +117,20 @@ def main(args: list[str], workdir: str, spec: str | None) -> int:
         if code is not None:
             exec(compile(code, "<shell -c>", "exec"), names)
         else:
-            interactive.interact(banner=f"App: {flask.current_app.import_name}", local=names,
-                                 exitmsg="")
+            interactive.interact(
+                banner=f"App: {flask.current_app.import_name}", local=names, exitmsg=""
+            )
 
     os.chdir(workdir)
     sys.path[0] = workdir  # this program's directory gives way to the visitor's own
     # As under `flask run`; mypy reads the class attribute's `self` askew.
     flask.Flask.run = skip_run  # type: ignore[method-assign, assignment]
-    group = FlaskGroup(name="flask", add_default_commands=False, load_dotenv=False,
-                       create_app=lambda: discovery.load(workdir, spec, run_main))
+    group = FlaskGroup(
+        name="flask",
+        add_default_commands=False,
+        load_dotenv=False,
+        create_app=lambda: discovery.load(workdir, spec, run_main),
+    )
     group.add_command(routes_command)
     group.add_command(shell)
     try:

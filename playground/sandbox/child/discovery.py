@@ -47,14 +47,20 @@ def load(workdir: str, spec: str | None, run_main: Callable[[str], types.ModuleT
     candidates = holding_an_app(workdir)
     if len(candidates) == 1:
         return located(workdir, candidates[0], None)
-    looked = ("looked for app.py, then wsgi.py, then one top-level module or package with an "
-              "`app`, `application`, `create_app()` or `make_app()`")
+    looked = (
+        "looked for app.py, then wsgi.py, then one top-level module or package with an "
+        "`app`, `application`, `create_app()` or `make_app()`"
+    )
     if not candidates:
-        raise NoAppFound(f"No Flask app found: {looked}, and found none. Create the app in "
-                         "app.py (app = Flask(__name__)), or name it in the App field, like "
-                         "`hello:app` or `flaskr:create_app()`.")
-    raise NoAppFound(f"More than one module could be the app ({', '.join(candidates)}): {looked}. "
-                     f"Name the one to run in the App field, like `{module_name(candidates[0])}`.")
+        raise NoAppFound(
+            f"No Flask app found: {looked}, and found none. Create the app in "
+            "app.py (app = Flask(__name__)), or name it in the App field, like "
+            "`hello:app` or `flaskr:create_app()`."
+        )
+    raise NoAppFound(
+        f"More than one module could be the app ({', '.join(candidates)}): {looked}. "
+        f"Name the one to run in the App field, like `{module_name(candidates[0])}`."
+    )
 
 
 def located(workdir: str, path: str, name: str | None) -> Flask:
@@ -72,12 +78,19 @@ def found(module: types.ModuleType, name: str | None, filename: str | None) -> F
         return find_best_app(module) if name is None else find_app_by_string(module, name)
     except NoAppException as exc:
         message = exc.format_message()
-        factory = next((getattr(module, f) for f in FACTORIES if f in message
-                        and callable(getattr(module, f, None))), None)
+        factory = next(
+            (
+                getattr(module, f)
+                for f in FACTORIES
+                if f in message and callable(getattr(module, f, None))
+            ),
+            None,
+        )
         code = getattr(factory, "__code__", None)
         if code is not None:  # a factory Flask cannot call without arguments: point at it
-            raise NoAppFound(message.replace("'__main__", "'app"), code.co_filename,
-                             code.co_firstlineno) from None
+            raise NoAppFound(
+                message.replace("'__main__", "'app"), code.co_filename, code.co_firstlineno
+            ) from None
         raise NoAppFound(message.replace("'__main__", "'app"), filename) from None
 
 
@@ -86,8 +99,12 @@ def holding_an_app(workdir: str) -> list[str]:
     (or cannot be read, so that importing it shows why)."""
     found_in = []
     for entry in sorted(os.scandir(workdir), key=lambda e: e.name):
-        if entry.is_file() and entry.name.endswith(".py") and entry.name not in SKIPPED \
-                and not entry.name.startswith(("_", "test_")):
+        if (
+            entry.is_file()
+            and entry.name.endswith(".py")
+            and entry.name not in SKIPPED
+            and not entry.name.startswith(("_", "test_"))
+        ):
             source = entry.path
         elif entry.is_dir() and os.path.exists(os.path.join(entry.path, "__init__.py")):
             source = os.path.join(entry.path, "__init__.py")
@@ -107,8 +124,9 @@ def names_an_app(path: str) -> bool:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in FACTORIES:
             return True
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in NAMES
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in NAMES for t in node.targets
+        ):
             return True
     return False
 

@@ -26,7 +26,8 @@ F = TypeVar("F", bound=Callable[..., object])
 MAX_REPR = 300  # characters of one value shown from g, headers, forms
 FLASK_CONTEXT = ("g", "request")  # what Flask adds to every template's context
 TRACE: contextvars.ContextVar["Trace | None"] = contextvars.ContextVar(
-    "playground_trace", default=None)  # the request being served
+    "playground_trace", default=None
+)  # the request being served
 
 
 def clip(text: str) -> str:
@@ -85,8 +86,13 @@ class Trace:
             self.end(entry)
 
     def as_json(self) -> dict:
-        return {"steps": self.steps, "total_ms": self.now(), "request": self.request,
-                "g": self.g, "session": self.session}
+        return {
+            "steps": self.steps,
+            "total_ms": self.now(),
+            "request": self.request,
+            "g": self.g,
+            "session": self.session,
+        }
 
 
 def timed(step: str, func: F, **detail: object) -> F:
@@ -103,11 +109,13 @@ def timed(step: str, func: F, **detail: object) -> F:
         if trace is None:
             return func(*args, **kwargs)
         return trace.run(step, lambda: func(*args, **kwargs), **detail)
+
     return cast(F, wrapper)
 
 
 def guarded(handler: Callable[..., None]) -> Callable[..., None]:
     """A signal handler that never raises: a fault in the trace must not change the answer."""
+
     @functools.wraps(handler)
     def guard(sender: object, **extra: object) -> None:
         try:
@@ -116,6 +124,7 @@ def guarded(handler: Callable[..., None]) -> Callable[..., None]:
             trace = TRACE.get()
             if trace is not None:
                 trace.mark("trace_error", error=brief(exc))
+
     return guard
 
 
@@ -154,7 +163,8 @@ def as_seen(request: "Request") -> dict:
     return {
         "args": [[k, clip(v)] for k, v in request.args.items(multi=True)],
         "form": [[k, clip(v)] for k, v in request.form.items(multi=True)] if form_ready else None,
-        "files": [[k, f.filename] for k, f in request.files.items(multi=True)] if form_ready
+        "files": [[k, f.filename] for k, f in request.files.items(multi=True)]
+        if form_ready
         else None,
         "json": short_repr(request.get_json(silent=True)) if cached and request.is_json else None,
         "cookies": [[k, clip(v)] for k, v in request.cookies.items(multi=True)],
@@ -166,9 +176,14 @@ def as_seen(request: "Request") -> dict:
 class Tracer:
     """Flask's signals and the app's hooks, reporting into the trace of the request served."""
 
-    def __init__(self, app: "Flask", *, emit: Callable[..., None],
-                 describe: Callable[[BaseException], dict],
-                 visitor_file: Callable[[str], str | None]):
+    def __init__(
+        self,
+        app: "Flask",
+        *,
+        emit: Callable[..., None],
+        describe: Callable[[BaseException], dict],
+        visitor_file: Callable[[str], str | None],
+    ):
         self.app = app
         self.emit = emit  # protocol event to the host
         self.describe = describe  # an exception as the visitor's error
@@ -179,11 +194,18 @@ class Tracer:
     def routes(self) -> list[dict]:
         kinds = {cls: name for name, cls in self.app.url_map.converters.items()}
         return [
-            {"rule": rule.rule, "endpoint": rule.endpoint, "methods": sorted(rule.methods or ()),
-             "arguments": sorted(rule.arguments), "strict_slashes": rule.strict_slashes,
-             "converters": {arg: kinds.get(type(conv), type(conv).__name__)
-                            for arg, conv in rule._converters.items()},
-             "view": self.view_of(rule.endpoint)}
+            {
+                "rule": rule.rule,
+                "endpoint": rule.endpoint,
+                "methods": sorted(rule.methods or ()),
+                "arguments": sorted(rule.arguments),
+                "strict_slashes": rule.strict_slashes,
+                "converters": {
+                    arg: kinds.get(type(conv), type(conv).__name__)
+                    for arg, conv in rule._converters.items()
+                },
+                "view": self.view_of(rule.endpoint),
+            }
             for rule in self.order
         ]
 
@@ -198,33 +220,41 @@ class Tracer:
             pass
         code = getattr(func, "__code__", None)
         file = self.visitor_file(code.co_filename) if code else None
-        return {"name": getattr(func, "__qualname__", short_repr(func)), "file": file,
-                "line": code.co_firstlineno if code and file else None}
+        return {
+            "name": getattr(func, "__qualname__", short_repr(func)),
+            "file": file,
+            "line": code.co_firstlineno if code and file else None,
+        }
 
     def install(self) -> None:
         import flask
 
         app = self.app
-        for attr, step in (("before_request_funcs", "before_request"),
-                           ("after_request_funcs", "after_request"),
-                           ("teardown_request_funcs", "teardown_request")):
+        for attr, step in (
+            ("before_request_funcs", "before_request"),
+            ("after_request_funcs", "after_request"),
+            ("teardown_request_funcs", "teardown_request"),
+        ):
             for scope, funcs in getattr(app, attr).items():
                 funcs[:] = [timed(step, f, blueprint=scope) for f in funcs]
-        app.teardown_appcontext_funcs[:] = [timed("teardown_appcontext", f)
-                                            for f in app.teardown_appcontext_funcs]
+        app.teardown_appcontext_funcs[:] = [
+            timed("teardown_appcontext", f) for f in app.teardown_appcontext_funcs
+        ]
         # This app's dispatch_request, timed as the view step.
         app.dispatch_request = self.dispatching(app.dispatch_request)  # type: ignore[method-assign]
         for signal_, handler in (
-                (flask.request_started, self.on_started),
-                (flask.before_render_template, self.on_render),
-                (flask.template_rendered, self.on_rendered),
-                (flask.got_request_exception, self.on_exception),
-                (flask.request_finished, self.on_finished),
-                (flask.appcontext_tearing_down, self.on_teardown)):
+            (flask.request_started, self.on_started),
+            (flask.before_render_template, self.on_render),
+            (flask.template_rendered, self.on_rendered),
+            (flask.got_request_exception, self.on_exception),
+            (flask.request_finished, self.on_finished),
+            (flask.appcontext_tearing_down, self.on_teardown),
+        ):
             signal_.connect(guarded(handler), app, weak=False)
 
-    def dispatching(self, dispatch_request: Callable[[], "ResponseReturnValue"]
-                    ) -> Callable[[], "ResponseReturnValue"]:
+    def dispatching(
+        self, dispatch_request: Callable[[], "ResponseReturnValue"]
+    ) -> Callable[[], "ResponseReturnValue"]:
         """The view step; when routing failed, dispatch_request only raises the routing error."""
         import flask
 
@@ -235,6 +265,7 @@ class Tracer:
             if trace is None or request.routing_exception is not None:
                 return dispatch_request()
             return trace.run("view", dispatch_request, endpoint=request.endpoint)
+
         return wrapper
 
     # -- signals -----------------------------------------------------------------------------
@@ -251,20 +282,29 @@ class Tracer:
         trace.mark("request_started")
         trace.session = self.session_check(flask.request)
 
-    def on_render(self, sender: "Flask", template: "Template", context: dict[str, object],
-                  **extra: object) -> None:
+    def on_render(
+        self, sender: "Flask", template: "Template", context: dict[str, object], **extra: object
+    ) -> None:
         import flask
 
         trace = TRACE.get()
         if trace is not None:
             # What Flask's default context processor added: the objects behind its proxies.
-            injected = [n for n in FLASK_CONTEXT
-                        if context.get(n) is getattr(flask, n)._get_current_object()]
-            trace.begin("template", name=template.name,
-                        context=[n for n in context if n not in injected], injected=injected)
+            injected = [
+                n
+                for n in FLASK_CONTEXT
+                if context.get(n) is getattr(flask, n)._get_current_object()
+            ]
+            trace.begin(
+                "template",
+                name=template.name,
+                context=[n for n in context if n not in injected],
+                injected=injected,
+            )
 
-    def on_rendered(self, sender: "Flask", template: "Template", context: dict[str, object],
-                    **extra: object) -> None:
+    def on_rendered(
+        self, sender: "Flask", template: "Template", context: dict[str, object], **extra: object
+    ) -> None:
         trace = TRACE.get()
         if trace is not None:
             entry = next(s for s in reversed(trace.steps) if s["step"] == "template")
@@ -275,8 +315,13 @@ class Tracer:
 
         request = flask.request
         error = self.describe(exception)
-        self.emit("exception", method=request.method, path=request.path,
-                               remote_port=request.environ.get("REMOTE_PORT"), error=error)
+        self.emit(
+            "exception",
+            method=request.method,
+            path=request.path,
+            remote_port=request.environ.get("REMOTE_PORT"),
+            error=error,
+        )
         trace = TRACE.get()
         if trace is not None:
             trace.mark("exception", error=error)
@@ -325,31 +370,52 @@ class Tracer:
         if error is None:
             rule = request.url_rule
             assert rule is not None, "no routing error: Flask matched a rule"
-            return {"outcome": "matched", "status": None, "rule": self.rule_ref(rule),
-                    "view_args": {k: short_repr(v) if not isinstance(v, (str, int, float))
-                                  else v for k, v in (request.view_args or {}).items()},
-                    "reason": f"{rule.rule} matches {path}"}
+            return {
+                "outcome": "matched",
+                "status": None,
+                "rule": self.rule_ref(rule),
+                "view_args": {
+                    k: short_repr(v) if not isinstance(v, (str, int, float)) else v
+                    for k, v in (request.view_args or {}).items()
+                },
+                "reason": f"{rule.rule} matches {path}",
+            }
         if isinstance(error, RequestRedirect):
-            target = unquote(urlsplit(error.new_url).path)[len(request.script_root):]
+            target = unquote(urlsplit(error.new_url).path)[len(request.script_root) :]
             rule = self.rule_for(request, target, method)
-            return {"outcome": "redirect", "status": error.code, "location": error.new_url,
-                    "rule": rule and self.rule_ref(rule),
-                    "reason": f"no rule matches {path} itself, but {rule.rule if rule else '?'} "
-                              f"matches {target}: Werkzeug redirects there"}
+            return {
+                "outcome": "redirect",
+                "status": error.code,
+                "location": error.new_url,
+                "rule": rule and self.rule_ref(rule),
+                "reason": f"no rule matches {path} itself, but {rule.rule if rule else '?'} "
+                f"matches {target}: Werkzeug redirects there",
+            }
         if isinstance(error, MethodNotAllowed):
             allowed = sorted(error.valid_methods or ())
             rule = self.rule_for(request, path, allowed[0]) if allowed else None
-            return {"outcome": "method_not_allowed", "status": 405, "allowed": allowed,
-                    "rule": rule and self.rule_ref(rule),
-                    "reason": f"{rule.rule if rule else 'a rule'} matches {path} but not "
-                              f"{method}: it allows {', '.join(allowed)}"}
+            return {
+                "outcome": "method_not_allowed",
+                "status": 405,
+                "allowed": allowed,
+                "rule": rule and self.rule_ref(rule),
+                "reason": f"{rule.rule if rule else 'a rule'} matches {path} but not "
+                f"{method}: it allows {', '.join(allowed)}",
+            }
         # A rule without the slash exists: strict_slashes makes the slashed path a 404.
         near = self.rule_for(request, path.rstrip("/"), method) if path.endswith("/") else None
-        return {"outcome": "not_found", "status": getattr(error, "code", 404), "rule": None,
-                "near": near and self.rule_ref(near),
-                "reason": f"no rule matches {path}" + (
-                    f" ({near.rule} has no trailing slash, and its slash is not optional)"
-                    if near else "")}
+        return {
+            "outcome": "not_found",
+            "status": getattr(error, "code", 404),
+            "rule": None,
+            "near": near and self.rule_ref(near),
+            "reason": f"no rule matches {path}"
+            + (
+                f" ({near.rule} has no trailing slash, and its slash is not optional)"
+                if near
+                else ""
+            ),
+        }
 
     def session_check(self, request: "Request") -> dict | None:
         """Whether the session cookie the request carried passed Flask's signature check.
@@ -367,12 +433,20 @@ class Tracer:
             return None
         serializer = interface.get_signing_serializer(self.app)
         if serializer is None:
-            return {"cookie": name, "valid": False,
-                    "reason": "the app has no SECRET_KEY, so it cannot check the signature"}
+            return {
+                "cookie": name,
+                "valid": False,
+                "reason": "the app has no SECRET_KEY, so it cannot check the signature",
+            }
         try:
-            serializer.loads(value, max_age=int(self.app.permanent_session_lifetime
-                                                .total_seconds()))
+            serializer.loads(
+                value, max_age=int(self.app.permanent_session_lifetime.total_seconds())
+            )
         except BadSignature as exc:
-            return {"cookie": name, "valid": False, "reason": f"{type(exc).__name__}: "
-                    f"{clip(str(exc))}; Flask ignores the cookie and starts a new, empty session"}
+            return {
+                "cookie": name,
+                "valid": False,
+                "reason": f"{type(exc).__name__}: "
+                f"{clip(str(exc))}; Flask ignores the cookie and starts a new, empty session",
+            }
         return {"cookie": name, "valid": True, "reason": "the signature matches the app's key"}

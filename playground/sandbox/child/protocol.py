@@ -29,8 +29,16 @@ import json
 EVENTS = {
     "ready": ("scheme", "routes", "runtime"),
     "failed": ("error",),
-    "request": ("method", "path", "query", "status", "duration_ms", "remote_port", "route",
-                "trace"),
+    "request": (
+        "method",
+        "path",
+        "query",
+        "status",
+        "duration_ms",
+        "remote_port",
+        "route",
+        "trace",
+    ),
     "exception": ("method", "path", "remote_port", "error"),
     "command": ("id", "exit_code", "output", "truncated", "elapsed_ms"),
 }
@@ -47,8 +55,10 @@ def encode(kind: str, **fields: object) -> str:
 
 def command(id: int, args: list[str], input: str, timeout: float) -> bytes:
     """A request for `flask <args>`, as the host writes it on the control pipe."""
-    return (json.dumps({"type": "command", "id": id, "args": args, "input": input,
-                        "timeout": timeout}) + "\n").encode()
+    return (
+        json.dumps({"type": "command", "id": id, "args": args, "input": input, "timeout": timeout})
+        + "\n"
+    ).encode()
 
 
 def decode_command(line: str) -> dict | None:
@@ -57,10 +67,13 @@ def decode_command(line: str) -> dict | None:
         asked = json.loads(line)
     except ValueError:
         return None
-    if (isinstance(asked, dict) and asked.get("type") == "command"
-            and isinstance(asked.get("args"), list)
-            and all(isinstance(a, str) for a in asked["args"])
-            and isinstance(asked.get("timeout"), (int, float))):
+    if (
+        isinstance(asked, dict)
+        and asked.get("type") == "command"
+        and isinstance(asked.get("args"), list)
+        and all(isinstance(a, str) for a in asked["args"])
+        and isinstance(asked.get("timeout"), (int, float))
+    ):
         return asked
     return None
 

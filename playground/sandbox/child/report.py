@@ -41,8 +41,9 @@ class Reporter:
         for frame in traceback.extract_tb(exc.__traceback__):
             name = self.visitor_file(frame.filename)
             if name:
-                frames.append(traceback.FrameSummary(name, frame.lineno, frame.name,
-                                                     line=frame.line))
+                frames.append(
+                    traceback.FrameSummary(name, frame.lineno, frame.name, line=frame.line)
+                )
         file = line = None
         if frames:
             file, line = frames[-1].filename, frames[-1].lineno
@@ -59,5 +60,10 @@ class Reporter:
         text += "".join(traceback.format_exception_only(type(exc), exc))
         if isinstance(exc, SyntaxError) and exc.filename:
             text = text.replace(exc.filename, where or exc.filename)
-        return {"type": type(exc).__name__, "message": message, "file": file, "line": line,
-                "traceback": text}
+        return {
+            "type": type(exc).__name__,
+            "message": message,
+            "file": file,
+            "line": line,
+            "traceback": text,
+        }

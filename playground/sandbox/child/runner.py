@@ -32,8 +32,14 @@ if TYPE_CHECKING:
 
 
 class Runner:
-    def __init__(self, report: Reporter, socket_fd: int, control_fd: int | None,
-                 spec: str | None, program: str | None):
+    def __init__(
+        self,
+        report: Reporter,
+        socket_fd: int,
+        control_fd: int | None,
+        spec: str | None,
+        program: str | None,
+    ):
         self.report = report
         self.socket_fd = socket_fd
         self.control_fd = control_fd  # the host's commands (commands.py)
@@ -66,8 +72,14 @@ class Runner:
 
         runner = self
 
-        def run(app: flask.Flask, host: str | None = None, port: int | None = None,
-                debug: bool | None = None, load_dotenv: bool = True, **options: object) -> None:
+        def run(
+            app: flask.Flask,
+            host: str | None = None,
+            port: int | None = None,
+            debug: bool | None = None,
+            load_dotenv: bool = True,
+            **options: object,
+        ) -> None:
             if debug is not None:
                 app.debug = bool(debug)
             runner.warn_of_code_after_run(sys._getframe(1))
@@ -81,8 +93,12 @@ class Runner:
         if self.serving:
             raise RuntimeError("app.run() was called while the app is already serving")
         self.serving = True
-        tracer = Tracer(app, emit=self.report.emit, describe=self.report.describe,
-                        visitor_file=self.report.visitor_file)
+        tracer = Tracer(
+            app,
+            emit=self.report.emit,
+            describe=self.report.describe,
+            visitor_file=self.report.visitor_file,
+        )
         tracer.install()
         if app.debug:
             from werkzeug.debug import DebuggedApplication
@@ -92,48 +108,66 @@ class Runner:
             app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)  # type: ignore[method-assign]
         # Through the host's gateway the app lives under /apps/<token>: Werkzeug's own ProxyFix
         # sets SCRIPT_NAME from X-Forwarded-Prefix, so url_for() leads back through it.
-        proxied = ProxyFix(self.traced(app.wsgi_app), x_for=0, x_proto=0, x_host=0, x_port=0,
-                           x_prefix=1)
+        proxied = ProxyFix(
+            self.traced(app.wsgi_app), x_for=0, x_proto=0, x_host=0, x_port=0, x_prefix=1
+        )
         app.wsgi_app = proxied  # type: ignore[method-assign]  # as Flask's docs add middleware
         server = handed_server(app, self.socket_fd, ssl_context)
         if self.control_fd is not None and self.program:
             commands.listen(self.control_fd, self.report, self.program, self.spec)
-        self.report.emit("ready", scheme="https" if ssl_context else "http",
-                         routes=tracer.routes(), runtime=runtime())
+        self.report.emit(
+            "ready",
+            scheme="https" if ssl_context else "http",
+            routes=tracer.routes(),
+            runtime=runtime(),
+        )
         server.serve_forever()
 
     def traced(self, wsgi_app: "WSGIApplication") -> "WSGIApplication":
         """Wrap the app's WSGI callable to report each request; the bytes are untouched."""
+
         def app(environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
             trace = Trace()
             token = TRACE.set(trace)
             status: list[int] = []
 
             def recording_start_response(
-                    code: str, headers: list[tuple[str, str]],
-                    exc_info: "OptExcInfo | None" = None) -> Callable[[bytes], object]:
+                code: str, headers: list[tuple[str, str]], exc_info: "OptExcInfo | None" = None
+            ) -> Callable[[bytes], object]:
                 status.append(int(code.split(" ", 1)[0]))
                 return start_response(code, headers, exc_info)
 
             try:
-                return Streamed(wsgi_app(environ, recording_start_response),
-                                lambda exc: self.broken_stream(environ, exc))
+                return Streamed(
+                    wsgi_app(environ, recording_start_response),
+                    lambda exc: self.broken_stream(environ, exc),
+                )
             finally:
                 TRACE.reset(token)
                 self.report.emit(
-                    "request", method=environ.get("REQUEST_METHOD"),
-                    path=environ.get("PATH_INFO"), query=environ.get("QUERY_STRING", ""),
-                    status=status[-1] if status else 500, duration_ms=trace.now(),
-                    remote_port=environ.get("REMOTE_PORT"), route=trace.route,
-                    trace=trace.as_json())
+                    "request",
+                    method=environ.get("REQUEST_METHOD"),
+                    path=environ.get("PATH_INFO"),
+                    query=environ.get("QUERY_STRING", ""),
+                    status=status[-1] if status else 500,
+                    duration_ms=trace.now(),
+                    remote_port=environ.get("REMOTE_PORT"),
+                    route=trace.route,
+                    trace=trace.as_json(),
+                )
+
         return app
 
     def broken_stream(self, environ: "WSGIEnvironment", exc: BaseException) -> None:
         """A response failed after its headers went out (a generator without
         stream_with_context, say): Flask's handlers are long done, so say it here."""
-        self.report.emit("exception", method=environ.get("REQUEST_METHOD"),
-                         path=environ.get("PATH_INFO"), remote_port=environ.get("REMOTE_PORT"),
-                         error=self.report.describe(exc))
+        self.report.emit(
+            "exception",
+            method=environ.get("REQUEST_METHOD"),
+            path=environ.get("PATH_INFO"),
+            remote_port=environ.get("REMOTE_PORT"),
+            error=self.report.describe(exc),
+        )
 
     def warn_of_code_after_run(self, caller: types.FrameType) -> None:
         """app.run() serves until the sandbox stops, as in the talk: what app.py declares after
@@ -143,15 +177,22 @@ class Runner:
             return
         statements = ast.parse(self.source).body
         for i, statement in enumerate(statements):
-            if statement.lineno <= caller.f_lineno <= (statement.end_lineno or 0) \
-                    and statements[i + 1:]:
+            if (
+                statement.lineno <= caller.f_lineno <= (statement.end_lineno or 0)
+                and statements[i + 1 :]
+            ):
                 after = statements[i + 1]
-                first = min([after.lineno] + [d.lineno for d in getattr(after, "decorator_list",
-                                                                        [])])
+                first = min(
+                    [after.lineno] + [d.lineno for d in getattr(after, "decorator_list", [])]
+                )
                 last = statements[-1].end_lineno
-                print(f"playground: app.run() on line {caller.f_lineno} serves until the app is "
-                      f"stopped, so lines {first}-{last} of app.py never run (a route declared "
-                      "there is a 404): move them above app.run().", file=sys.stderr, flush=True)
+                print(
+                    f"playground: app.run() on line {caller.f_lineno} serves until the app is "
+                    f"stopped, so lines {first}-{last} of app.py never run (a route declared "
+                    "there is a 404): move them above app.run().",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return
 
 
@@ -173,8 +214,9 @@ def handed_server(app: "WSGIApplication", fd: int, ssl_context: object) -> "Thre
             pass  # Werkzeug's guess from the host name: the listener knows its own
 
     # Whatever the app passed to app.run(): Werkzeug checks it as `flask run` would.
-    return HandedServer("127.0.0.1", 0, app, ssl_context=cast("_TSSLContextArg", ssl_context),
-                        fd=fd)
+    return HandedServer(
+        "127.0.0.1", 0, app, ssl_context=cast("_TSSLContextArg", ssl_context), fd=fd
+    )
 
 
 class Streamed:
@@ -203,5 +245,8 @@ def runtime() -> dict:
     """The versions the app runs with, for the page to show (a warm child's zygote asked)."""
     from importlib.metadata import version
 
-    return {"python": platform.python_version(), "flask": version("flask"),
-            "werkzeug": version("werkzeug")}
+    return {
+        "python": platform.python_version(),
+        "flask": version("flask"),
+        "werkzeug": version("werkzeug"),
+    }

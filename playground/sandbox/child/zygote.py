@@ -117,9 +117,17 @@ def child(request: dict, fds: dict, groups: list[int], seccomp: bytes) -> None:
             os.close(fd)
         os.environ.clear()
         os.environ.update(request["env"])
-        args = bootstrap.options([*request["args"], "--socket-fd", str(fds["socket"]),
-                                  "--events-fd", str(fds["events"]),
-                                  "--control-fd", str(fds["control"])])
+        args = bootstrap.options(
+            [
+                *request["args"],
+                "--socket-fd",
+                str(fds["socket"]),
+                "--events-fd",
+                str(fds["events"]),
+                "--control-fd",
+                str(fds["control"]),
+            ]
+        )
     except BaseException as exc:  # noqa: BLE001 - no app without its cgroup
         os.write(2, f"playground: could not start the app: {exc}\n".encode())
         os._exit(1)
