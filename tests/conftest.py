@@ -10,14 +10,19 @@ import pytest
 
 from playground import create_app
 from playground.services import services_of
-from tests.servers import (sandbox_processes, start_server, stop_server, wait_until,
-                           worker_processes)
+from tests.servers import sandbox_processes, start_server, stop_server, wait_until, worker_processes
 
 
 @pytest.fixture(scope="session")
 def app():
-    app = create_app({"TESTING": True, "START_TIMEOUT": 8.0, "REQUEST_TIMEOUT": 3.0,
-                      "MAX_SANDBOXES_PER_VISITOR": 5})
+    app = create_app(
+        {
+            "TESTING": True,
+            "START_TIMEOUT": 8.0,
+            "REQUEST_TIMEOUT": 3.0,
+            "MAX_SANDBOXES_PER_VISITOR": 5,
+        }
+    )
     yield app
     services_of(app).sandboxes.shutdown()
     workers = services_of(app).text_workers
@@ -75,10 +80,14 @@ class Visitor:
 
     def send(self, sandbox: dict, method="GET", path="/", headers=None, body=None, **extra):
         # Serialised here, not by the client: Flask's JSON would sort the headers by name.
-        payload = json.dumps({"method": method, "path": path, "headers": headers or {},
-                              "body": body, **extra})
-        return self.client.post(f"/api/sandboxes/{sandbox['id']}/requests", data=payload,
-                                content_type="application/json")
+        payload = json.dumps(
+            {"method": method, "path": path, "headers": headers or {}, "body": body, **extra}
+        )
+        return self.client.post(
+            f"/api/sandboxes/{sandbox['id']}/requests",
+            data=payload,
+            content_type="application/json",
+        )
 
     def exchange(self, sandbox: dict, method="GET", path="/", **kwargs) -> dict:
         response = self.send(sandbox, method, path, **kwargs)

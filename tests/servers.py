@@ -18,8 +18,12 @@ T = TypeVar("T")
 START_SECONDS = 30  # for a playground server to say where it serves
 
 
-def wait_until(predicate: Callable[[], T], timeout: float, what: str | Callable[[], str],
-               interval: float = 0.05) -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str | Callable[[], str],
+    interval: float = 0.05,
+) -> T:
     """Ask `predicate()` every `interval` seconds until it gives something true, and return
     that; past `timeout` seconds, fail saying `what` was awaited (a function giving the text is
     called then, so it may tell what was found instead)."""
@@ -62,9 +66,13 @@ def worker_processes(host_pid: int) -> list:
 
 def start_server(*args, env=None):
     """`python -m playground --port 0 ...`; returns (process, base URL) once it serves."""
-    proc = subprocess.Popen([sys.executable, "-m", "playground", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     urls: queue.Queue = queue.Queue()
 
     def read() -> None:
@@ -84,8 +92,9 @@ def start_server(*args, env=None):
         url = None
     if url is None:
         stop_server(proc)
-        raise RuntimeError(f"the playground did not serve within {START_SECONDS} s "
-                           f"(exit status {proc.returncode})")
+        raise RuntimeError(
+            f"the playground did not serve within {START_SECONDS} s (exit status {proc.returncode})"
+        )
     return proc, url
 
 

@@ -30,31 +30,40 @@ def test_visitor_cookie_is_signed_and_not_named_session(client):
 
 
 def test_cross_origin_calls_are_refused(client):
-    response = client.post("/api/sandboxes", json={"files": {"app.py": HELLO}},
-                           headers={"Origin": "http://evil.example"})
+    response = client.post(
+        "/api/sandboxes",
+        json={"files": {"app.py": HELLO}},
+        headers={"Origin": "http://evil.example"},
+    )
     assert response.status_code == 403 and response.json["error"]["code"] == "cross_origin"
-    same = client.post("/api/sandboxes", json={"files": {"app.py": HELLO}},
-                       headers={"Origin": "http://localhost"})
+    same = client.post(
+        "/api/sandboxes", json={"files": {"app.py": HELLO}}, headers={"Origin": "http://localhost"}
+    )
     assert same.status_code == 201
 
 
 def test_json_is_required(client):
-    response = client.post("/api/sandboxes", data="files=x",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/api/sandboxes", data="files=x", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     response = client.post("/api/sandboxes", data="{not json", content_type="application/json")
     assert response.status_code == 400 and response.json["error"]["code"] == "bad_json"
 
 
-@pytest.mark.parametrize("files, code", [
-    ({}, "bad_files"), ([], "bad_files"),
-    ({"app.py": HELLO, "../escape.py": "x"}, "bad_path"),
-    ({"app.py": HELLO, "/etc/passwd": "x"}, "bad_path"),
-    ({"app.py": HELLO, "a/./b.py": "x"}, "bad_path"),
-    ({"app.py": 3}, "bad_files"),
-    ({"app.py": "x" * 300_000}, "file_too_large"),
-    ({"app.py": HELLO, **{f"f{i}.txt": "" for i in range(60)}}, "too_many_files"),
-])
+@pytest.mark.parametrize(
+    "files, code",
+    [
+        ({}, "bad_files"),
+        ([], "bad_files"),
+        ({"app.py": HELLO, "../escape.py": "x"}, "bad_path"),
+        ({"app.py": HELLO, "/etc/passwd": "x"}, "bad_path"),
+        ({"app.py": HELLO, "a/./b.py": "x"}, "bad_path"),
+        ({"app.py": 3}, "bad_files"),
+        ({"app.py": "x" * 300_000}, "file_too_large"),
+        ({"app.py": HELLO, **{f"f{i}.txt": "" for i in range(60)}}, "too_many_files"),
+    ],
+)
 def test_bad_files_get_a_clear_4xx(client, files, code):
     response = client.post("/api/sandboxes", json={"files": files})
     assert 400 <= response.status_code < 500 and response.json["error"]["code"] == code
@@ -76,8 +85,9 @@ def test_unknown_things_are_json_404s(client):
 
 
 def test_events_are_readable_after_the_fact(visitor):
-    sandbox = visitor.start(HELLO.replace(
-        'return "hi"', 'print("\\x1b[1mprinted!\\x1b[0m")\n    return "hi"'))  # colours go
+    sandbox = visitor.start(
+        HELLO.replace('return "hi"', 'print("\\x1b[1mprinted!\\x1b[0m")\n    return "hi"')
+    )  # colours go
     visitor.exchange(sandbox)
 
     def printed() -> list | None:

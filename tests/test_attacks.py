@@ -18,26 +18,34 @@ from pathlib import Path
 import pytest
 
 from playground import create_app
-from playground.services import services_of
 from playground.sandbox.isolation import PACKAGE_DIR
 from playground.sandbox.kill import describe_status
+from playground.services import services_of
 from tests.conftest import Visitor
 from tests.servers import sandbox_processes, wait_until
 from tests.test_sandbox import NETWORK_PROBE
 
 MB = 1024 * 1024
 LIMITS = {
-    "LIMIT_MEMORY_BYTES": 384 * MB, "LIMIT_CPU_SECONDS": 1, "LIMIT_CPU_SHARE": 0.5,
-    "LIMIT_PROCESSES": 32, "LIMIT_OPEN_FILES": 64, "LIMIT_FILE_BYTES": 4 * MB,
-    "LIMIT_DISK_BYTES": 8 * MB, "LIMIT_OUTPUT_BYTES": 256 * 1024, "MAX_BODY_BYTES": 256 * 1024,
+    "LIMIT_MEMORY_BYTES": 384 * MB,
+    "LIMIT_CPU_SECONDS": 1,
+    "LIMIT_CPU_SHARE": 0.5,
+    "LIMIT_PROCESSES": 32,
+    "LIMIT_OPEN_FILES": 64,
+    "LIMIT_FILE_BYTES": 4 * MB,
+    "LIMIT_DISK_BYTES": 8 * MB,
+    "LIMIT_OUTPUT_BYTES": 256 * 1024,
+    "MAX_BODY_BYTES": 256 * 1024,
 }
 # Generous for a 2-core machine shared with other work; an idle request takes a few ms.
 NORMAL_LATENCY = 1.0
 # Longer than any attack may last: a start that keeps using CPU is failed by START_TIMEOUT_MAX.
 ATTACK_SECONDS = 90
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
-HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
-         '    return "hi"\n')
+HELLO = (
+    'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
+    '    return "hi"\n'
+)
 
 
 def route(body: str, name: str = "attack") -> str:
@@ -49,19 +57,31 @@ def route(body: str, name: str = "attack") -> str:
 @pytest.fixture(scope="module")
 def app():
     """A host with small limits, so attacks hit them quickly."""
-    app = create_app({"TESTING": True, "START_TIMEOUT": 6.0, "REQUEST_TIMEOUT": 2.0,
-                      "MAX_SANDBOXES_PER_VISITOR": 50, "RATE_RUN_BURST": 1000,
-                      "RATE_REQUEST_BURST": 1000, **LIMITS})
+    app = create_app(
+        {
+            "TESTING": True,
+            "START_TIMEOUT": 6.0,
+            "REQUEST_TIMEOUT": 2.0,
+            "MAX_SANDBOXES_PER_VISITOR": 50,
+            "RATE_RUN_BURST": 1000,
+            "RATE_REQUEST_BURST": 1000,
+            **LIMITS,
+        }
+    )
     yield app
     services_of(app).sandboxes.shutdown()
 
 
-PROBE = HELLO + '''
+PROBE = (
+    HELLO
+    + """
 import os, socket
 @app.route("/probe")
 def probe():
     found = {"uid": os.getuid(), "pid": os.getpid()}
-''' + NETWORK_PROBE + '''
+"""
+    + NETWORK_PROBE
+    + """
     found["host_file"] = os.path.exists(HOST_FILE)
     found["shadow"] = os.path.exists("/etc/shadow")
     found["processes"] = {}
@@ -73,7 +93,9 @@ def probe():
             found["processes"][pid] = type(e).__name__
     found["seccomp"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("Seccomp:")]
     return found
-''' + SERVE
+"""
+    + SERVE
+)
 
 
 @pytest.fixture(scope="module")
@@ -188,24 +210,42 @@ def start_failing(attacker, bystander, code: str, limit: str) -> dict:
 # Snippets that never get to serve, and the limit each must fail on.
 FAILING_STARTS = [
     pytest.param("import os\nwhile True:\n    os.fork()\n", "LIMIT_PROCESSES", id="fork_bomb"),
-    pytest.param("import threading, time\nfor _ in range(5000):\n"
-                 "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n",
-                 "LIMIT_PROCESSES", id="thousands_of_threads"),
-    pytest.param("files = [open('/dev/null') for _ in range(5000)]\n", "LIMIT_OPEN_FILES",
-                 id="thousands_of_open_files"),
-    pytest.param("hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n",
-                 "LIMIT_MEMORY_BYTES", id="memory_bomb"),
+    pytest.param(
+        "import threading, time\nfor _ in range(5000):\n"
+        "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n",
+        "LIMIT_PROCESSES",
+        id="thousands_of_threads",
+    ),
+    pytest.param(
+        "files = [open('/dev/null') for _ in range(5000)]\n",
+        "LIMIT_OPEN_FILES",
+        id="thousands_of_open_files",
+    ),
+    pytest.param(
+        "hoard = []\nwhile True:\n    hoard.append(b'x' * (16 * 1024 * 1024))\n",
+        "LIMIT_MEMORY_BYTES",
+        id="memory_bomb",
+    ),
     # Each process stays under its address-space limit; together they pass the group's.
-    pytest.param("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n"
-                 "        held = b'x' * (100 * 1024 * 1024)\n        time.sleep(60)\n"
-                 "time.sleep(0.5)\nmine = b'x' * (250 * 1024 * 1024)\ntime.sleep(60)\n",
-                 "LIMIT_MEMORY_BYTES", id="memory_bomb_across_processes_meets_the_cgroup"),
+    pytest.param(
+        "import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n"
+        "        held = b'x' * (100 * 1024 * 1024)\n        time.sleep(60)\n"
+        "time.sleep(0.5)\nmine = b'x' * (250 * 1024 * 1024)\ntime.sleep(60)\n",
+        "LIMIT_MEMORY_BYTES",
+        id="memory_bomb_across_processes_meets_the_cgroup",
+    ),
     pytest.param("while True:\n    pass\n", "LIMIT_CPU_SECONDS", id="cpu_spin_at_import"),
-    pytest.param("for i in range(100):\n    with open(f'junk{i}', 'wb') as f:\n"
-                 "        f.write(b'x' * (1024 * 1024))\n", "LIMIT_DISK_BYTES",
-                 id="filling_the_disk"),
-    pytest.param("with open('/tmp/huge', 'wb') as f:\n    f.write(b'x' * (6 * 1024 * 1024))\n",
-                 "LIMIT_FILE_BYTES", id="one_huge_file"),
+    pytest.param(
+        "for i in range(100):\n    with open(f'junk{i}', 'wb') as f:\n"
+        "        f.write(b'x' * (1024 * 1024))\n",
+        "LIMIT_DISK_BYTES",
+        id="filling_the_disk",
+    ),
+    pytest.param(
+        "with open('/tmp/huge', 'wb') as f:\n    f.write(b'x' * (6 * 1024 * 1024))\n",
+        "LIMIT_FILE_BYTES",
+        id="one_huge_file",
+    ),
 ]
 
 
@@ -257,8 +297,10 @@ def test_printing_gigabytes(attacker, bystander):
 
 
 def test_endless_response_is_cut_at_the_body_limit(attacker, bystander):
-    code = route("def forever():\n    while True:\n        yield 'x' * 65536\n"
-                 "return app.response_class(forever())")
+    code = route(
+        "def forever():\n    while True:\n        yield 'x' * 65536\n"
+        "return app.response_class(forever())"
+    )
     sandbox = attacker.start(code)
     reply = attacker.exchange(sandbox, "GET", "/attack")
     assert reply["truncated"] and reply["size"] == LIMITS["MAX_BODY_BYTES"]
@@ -273,8 +315,10 @@ def test_gigantic_response_is_cut_at_the_body_limit(attacker, bystander):
 
 
 def test_trickling_response_is_cut_at_the_request_timeout(attacker, bystander):
-    code = route("import time\ndef drip():\n    while True:\n        yield 'x'\n"
-                 "        time.sleep(0.2)\nreturn app.response_class(drip())")
+    code = route(
+        "import time\ndef drip():\n    while True:\n        yield 'x'\n"
+        "        time.sleep(0.2)\nreturn app.response_class(drip())"
+    )
     sandbox = attacker.start(code)
     started = time.monotonic()
     reply = while_attacking(bystander, lambda: attacker.exchange(sandbox, "GET", "/attack"))
@@ -291,14 +335,25 @@ def test_segfault_in_a_route(attacker, bystander):
 
 # -- escaping -------------------------------------------------------------------------------------
 
+
 def test_reading_the_hosts_files(attacker, bystander, app):
     other = services_of(app).sandboxes.basedir / bystander[1]["id"] / "app.py"
-    targets = ["/etc/shadow", str(PACKAGE_DIR / "config.py"), str(PACKAGE_DIR / "__init__.py"),
-               "/proc/1/environ", str(other), str(other.parent.parent), "/root", "/home"]
-    code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
-                 "        with open(name, 'rb') as f:\n            found[name] = 'read'\n"
-                 "    except OSError as e:\n        found[name] = type(e).__name__\n"
-                 "return json.dumps(found)")
+    targets = [
+        "/etc/shadow",
+        str(PACKAGE_DIR / "config.py"),
+        str(PACKAGE_DIR / "__init__.py"),
+        "/proc/1/environ",
+        str(other),
+        str(other.parent.parent),
+        "/root",
+        "/home",
+    ]
+    code = route(
+        f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
+        "        with open(name, 'rb') as f:\n            found[name] = 'read'\n"
+        "    except OSError as e:\n        found[name] = type(e).__name__\n"
+        "return json.dumps(found)"
+    )
     found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
     assert "read" not in found.values(), found
 
@@ -313,14 +368,21 @@ def test_host_secrets_are_not_in_the_environment(attacker, app, monkeypatch):
 
 def test_writing_outside_its_own_directory(attacker):
     escape = f"/tmp/escaped-{os.getpid()}"
-    targets = ["/usr/evil", "/etc/evil", "/opt/snippet/evil",
-               "/opt/playground/bootstrap.py", str(PACKAGE_DIR / "evil.py"),
-               "/proc/sys/kernel/hostname"]
-    code = route(f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
-                 "        with open(name, 'w') as f:\n            f.write('x')\n"
-                 "        found[name] = 'wrote'\n"
-                 "    except OSError as e:\n        found[name] = type(e).__name__\n"
-                 f"open({escape!r}, 'w').write('x')\nreturn json.dumps(found)")
+    targets = [
+        "/usr/evil",
+        "/etc/evil",
+        "/opt/snippet/evil",
+        "/opt/playground/bootstrap.py",
+        str(PACKAGE_DIR / "evil.py"),
+        "/proc/sys/kernel/hostname",
+    ]
+    code = route(
+        f"import json\nfound = {{}}\nfor name in {targets!r}:\n    try:\n"
+        "        with open(name, 'w') as f:\n            f.write('x')\n"
+        "        found[name] = 'wrote'\n"
+        "    except OSError as e:\n        found[name] = type(e).__name__\n"
+        f"open({escape!r}, 'w').write('x')\nreturn json.dumps(found)"
+    )
     found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
     assert "wrote" not in found.values(), found
     assert not os.path.exists(escape)  # its /tmp is its own
@@ -331,13 +393,19 @@ def test_connecting_out(attacker, bystander):
     with socket.socket() as host_port:
         host_port.bind(("127.0.0.1", 0))
         host_port.listen()
-        targets = [("192.0.2.1", 80), ("1.1.1.1", 53), ("127.0.0.1", host_port.getsockname()[1]),
-                   ("127.0.0.1", bystander[1]["port"])]
-        code = route(f"import socket, json\nfound = []\nfor address in {targets!r}:\n    try:\n"
-                     "        socket.create_connection(tuple(address), timeout=2)\n"
-                     "        found.append('connected')\n"
-                     "    except OSError as e:\n        found.append(e.errno)\n"
-                     "return json.dumps(found)")
+        targets = [
+            ("192.0.2.1", 80),
+            ("1.1.1.1", 53),
+            ("127.0.0.1", host_port.getsockname()[1]),
+            ("127.0.0.1", bystander[1]["port"]),
+        ]
+        code = route(
+            f"import socket, json\nfound = []\nfor address in {targets!r}:\n    try:\n"
+            "        socket.create_connection(tuple(address), timeout=2)\n"
+            "        found.append('connected')\n"
+            "    except OSError as e:\n        found.append(e.errno)\n"
+            "return json.dumps(found)"
+        )
         found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
     assert found == [errno.EPERM] * 4  # seccomp refuses connect() itself
 
@@ -372,16 +440,20 @@ return json.dumps(found)""")
         host_port.setblocking(False)
         with pytest.raises(BlockingIOError):
             host_port.accept()  # nothing reached the host
-    assert found == dict.fromkeys(["disconnect", "connect", "bind", "listen", "fastopen"], errno.EPERM)
+    assert found == dict.fromkeys(
+        ["disconnect", "connect", "bind", "listen", "fastopen"], errno.EPERM
+    )
 
 
 def test_signalling_other_processes(attacker, bystander):
-    code = route(f"import os, signal, json\nfound = {{}}\n"
-                 f"for pid in (1, {os.getpid()}, {os.getppid()}):\n    try:\n"
-                 "        os.kill(pid, signal.SIGKILL)\n        found[pid] = 'sent'\n"
-                 "    except OSError as e:\n        found[pid] = type(e).__name__\n"
-                 "try:\n    os.kill(-1, signal.SIGKILL)  # all it may signal: its own processes\n"
-                 "except ProcessLookupError:\n    pass\nreturn json.dumps(found)")
+    code = route(
+        f"import os, signal, json\nfound = {{}}\n"
+        f"for pid in (1, {os.getpid()}, {os.getppid()}):\n    try:\n"
+        "        os.kill(pid, signal.SIGKILL)\n        found[pid] = 'sent'\n"
+        "    except OSError as e:\n        found[pid] = type(e).__name__\n"
+        "try:\n    os.kill(-1, signal.SIGKILL)  # all it may signal: its own processes\n"
+        "except ProcessLookupError:\n    pass\nreturn json.dumps(found)"
+    )
     sandbox = attacker.start(code)
     found = json.loads(attacker.exchange(sandbox, "GET", "/attack")["body"])
     assert "sent" not in found.values(), found
@@ -389,8 +461,10 @@ def test_signalling_other_processes(attacker, bystander):
 
 
 def test_double_fork_and_setsid_do_not_survive_stop(attacker, app):
-    code = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-            "        while True:\n            time.sleep(1)\n    os._exit(0)\n" + HELLO + SERVE)
+    code = (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        while True:\n            time.sleep(1)\n    os._exit(0)\n" + HELLO + SERVE
+    )
     sandbox = attacker.start(code)
     assert sandbox["state"] == "running", sandbox["error"]
     manager = services_of(app).sandboxes
@@ -403,13 +477,15 @@ def test_double_fork_and_setsid_do_not_survive_stop(attacker, app):
 
 
 def test_ptrace_namespaces_and_mounts_are_denied(attacker):
-    code = route("import ctypes, json\nlibc = ctypes.CDLL(None, use_errno=True)\nfound = {}\n"
-                 "def call(name, *args):\n    result = getattr(libc, name)(*args)\n"
-                 "    found[name + str(args[:1])] = (result, ctypes.get_errno())\n"
-                 "call('ptrace', 0, 0, 0, 0)\ncall('ptrace', 16, 1, 0, 0)\n"
-                 "call('unshare', 0x10000000)\ncall('unshare', 0x20000)\n"
-                 "call('mount', b'none', b'/tmp', b'tmpfs', 0, None)\n"
-                 "return json.dumps(found)")
+    code = route(
+        "import ctypes, json\nlibc = ctypes.CDLL(None, use_errno=True)\nfound = {}\n"
+        "def call(name, *args):\n    result = getattr(libc, name)(*args)\n"
+        "    found[name + str(args[:1])] = (result, ctypes.get_errno())\n"
+        "call('ptrace', 0, 0, 0, 0)\ncall('ptrace', 16, 1, 0, 0)\n"
+        "call('unshare', 0x10000000)\ncall('unshare', 0x20000)\n"
+        "call('mount', b'none', b'/tmp', b'tmpfs', 0, None)\n"
+        "return json.dumps(found)"
+    )
     found = json.loads(attacker.exchange(attacker.start(code), "GET", "/attack")["body"])
     assert all(result == [-1, 1] for result in found.values()), found  # EPERM
 
@@ -425,12 +501,15 @@ def test_another_visitors_sandbox_cannot_be_reached_through_the_api(attacker, by
 
 # -- kernel memory outside the cgroup, the host's network, other ABIs ---------------------------
 
+
 def attack(attacker, code: str) -> dict:
     """Start `code`, GET its /attack and return the JSON it answers."""
     sandbox = attacker.start(code)
     assert sandbox["state"] == "running", sandbox["error"]
     reply = attacker.exchange(sandbox, "GET", "/attack")
-    assert reply["status"] == 200, [e["error"]["traceback"] for e in reply["events"] if "error" in e]
+    assert reply["status"] == 200, [
+        e["error"]["traceback"] for e in reply["events"] if "error" in e
+    ]
     return json.loads(reply["body"])
 
 
@@ -440,7 +519,7 @@ def _sockstat(protocol: str) -> dict:
         name, _, fields = line.partition(":")
         if name == protocol:
             values = fields.split()
-            return {k: int(v) for k, v in zip(values[::2], values[1::2])}
+            return {k: int(v) for k, v in zip(values[::2], values[1::2], strict=True)}
     return {}
 
 
@@ -526,7 +605,8 @@ return json.dumps(found)""")
         counted = _memory_used(group) - before
         assert counted >= 0.9 * found["queued"], (
             f"the memory cgroup counted {counted} bytes of {found['queued']} held in Unix "
-            "sockets: this kernel leaves them outside it (see docs/security.md for the bound)")
+            "sockets: this kernel leaves them outside it (see docs/security.md for the bound)"
+        )
 
 
 def _memory_used(group: Path) -> int:
@@ -575,12 +655,13 @@ return json.dumps(found)""")
 # Machine code for x86_64 that makes getpid through another ABI, then returns.
 FOREIGN_ABI_CALLS = {
     "i386 int 0x80": "b814000000cd80c3",  # mov eax, 20; int 0x80; ret
-    "x32": "b827000040" "0f05c3",  # mov eax, 0x40000000 | 39; syscall; ret
+    "x32": "b8270000400f05c3",  # mov eax, 0x40000000 | 39; syscall; ret
 }
 
 
-@pytest.mark.skipif(platform.machine() != "x86_64",
-                    reason="the machine code of this test is x86_64's")
+@pytest.mark.skipif(
+    platform.machine() != "x86_64", reason="the machine code of this test is x86_64's"
+)
 @pytest.mark.parametrize("abi", FOREIGN_ABI_CALLS)
 def test_a_system_call_of_another_abi_stops_the_whole_app(attacker, bystander, abi):
     """seccomp's rules are per architecture: a call of another one is killed. Only the calling

@@ -18,9 +18,13 @@ from playground.services import services_of
 from playground.snippets import Catalog
 
 # A real 1x1 icon, 70 bytes: NULs and bytes that are not UTF-8, as any .ico has.
-FAVICON = (struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 1, 1, 0, 0, 1, 32, 48, 22)
-           + struct.pack("<IiiHHIIiiII", 40, 1, 2, 1, 32, 0, 8, 0, 0, 0, 0)
-           + b"\x10\x80\xff\xff" + b"\x00" * 4)
+FAVICON = (
+    struct.pack("<HHH", 0, 1, 1)
+    + struct.pack("<BBBBHHII", 1, 1, 0, 0, 1, 32, 48, 22)
+    + struct.pack("<IiiHHIIiiII", 40, 1, 2, 1, 32, 0, 8, 0, 0, 0, 0)
+    + b"\x10\x80\xff\xff"
+    + b"\x00" * 4
+)
 # The first 15 bytes of a PNG: CR LF, NUL, 0x1a and 0x89 are what text handling mangles.
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHD"
 assert len(FAVICON) == 70 and len(PNG) == 15
@@ -37,7 +41,7 @@ def bytes_of(exchange: dict) -> bytes:
     return exchange["body"].encode("utf-8")
 
 
-UPLOADS = '''import hashlib, os
+UPLOADS = """import hashlib, os
 from flask import Flask, request, send_from_directory
 
 app = Flask(__name__)
@@ -58,31 +62,41 @@ def raw():
 @app.get("/uploads/<name>")
 def uploaded(name):
     return send_from_directory("uploads", name)
-'''
+"""
 
 
 def multipart(boundary: str, fields: dict, files: dict) -> bytes:
     """A multipart/form-data body, as a browser builds one for a form with a file input."""
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-             f"{value}\r\n".encode() for name, value in fields.items()]
-    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-              f'filename="{filename}"\r\nContent-Type: {kind}\r\n\r\n'.encode() + data + b"\r\n"
-              for name, (filename, kind, data) in files.items()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts += [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+        f'filename="{filename}"\r\nContent-Type: {kind}\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+        for name, (filename, kind, data) in files.items()
+    ]
     return b"".join(parts) + f"--{boundary}--\r\n".encode()
 
 
 # -- a run's files -------------------------------------------------------------------------------
 
-STATIC = ('from flask import Flask\napp = Flask(__name__)\n'
-          '@app.get("/")\ndef home():\n    return "hi"\n')
+STATIC = (
+    'from flask import Flask\napp = Flask(__name__)\n@app.get("/")\ndef home():\n    return "hi"\n'
+)
 
 
-@pytest.mark.parametrize("name, data", [
-    ("favicon.ico", FAVICON),
-    ("pixel.png", PNG),
-    ("all-bytes.bin", bytes(range(256))),
-    ("empty.bin", b""),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("favicon.ico", FAVICON),
+        ("pixel.png", PNG),
+        ("all-bytes.bin", bytes(range(256))),
+        ("empty.bin", b""),
+    ],
+)
 def test_a_binary_static_file_is_served_byte_for_byte(visitor, name, data):
     sandbox = visitor.start(STATIC, {f"static/{name}": b64(data)})
     assert sandbox["state"] == "running", sandbox["error"]
@@ -97,42 +111,66 @@ def test_a_file_picked_from_disk_is_uploaded_byte_for_byte(visitor):
     boundary = "----playground-test-boundary"
     form = multipart(boundary, {"caption": "a pixel"}, {"picture": ("pixel.png", "image/png", PNG)})
     exchange = visitor.exchange(
-        sandbox, "POST", "/upload", body_base64=base64.b64encode(form).decode(),
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        sandbox,
+        "POST",
+        "/upload",
+        body_base64=base64.b64encode(form).decode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     saved = json.loads(exchange["body"])
-    assert saved == {"name": "pixel.png", "size": 15, "sha256": hashlib.sha256(PNG).hexdigest(),
-                     "caption": "a pixel"}
+    assert saved == {
+        "name": "pixel.png",
+        "size": 15,
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+        "caption": "a pixel",
+    }
     # The request is echoed as sent: its bytes in body_base64, since they are not text.
     assert base64.b64decode(exchange["request"]["body_base64"]) == form
     assert exchange["trace"]["request"]["files"] == [["picture", "pixel.png"]]
     assert bytes_of(visitor.exchange(sandbox, "GET", "/uploads/pixel.png")) == PNG
 
 
-@pytest.mark.parametrize("payload, body_base64", [
-    ({"body_base64": base64.b64encode(FAVICON).decode()}, base64.b64encode(FAVICON).decode()),
-    ({"body": "plain text, é"}, None),  # a text body is echoed as text, as before
-    ({"body_base64": base64.b64encode("ünïcode".encode()).decode()}, None),
-])
+@pytest.mark.parametrize(
+    "payload, body_base64",
+    [
+        ({"body_base64": base64.b64encode(FAVICON).decode()}, base64.b64encode(FAVICON).decode()),
+        ({"body": "plain text, é"}, None),  # a text body is echoed as text, as before
+        ({"body_base64": base64.b64encode("ünïcode".encode()).decode()}, None),
+    ],
+)
 def test_a_raw_body_reaches_the_app_as_sent(visitor, payload, body_base64):
     sandbox = visitor.start(UPLOADS)
-    sent = (base64.b64decode(payload["body_base64"]) if "body_base64" in payload
-            else payload["body"].encode())
-    exchange = visitor.exchange(sandbox, "POST", "/raw", **payload,
-                                headers={"Content-Type": "application/octet-stream"})
-    assert json.loads(exchange["body"]) == {"size": len(sent),
-                                            "sha256": hashlib.sha256(sent).hexdigest()}
+    sent = (
+        base64.b64decode(payload["body_base64"])
+        if "body_base64" in payload
+        else payload["body"].encode()
+    )
+    exchange = visitor.exchange(
+        sandbox, "POST", "/raw", **payload, headers={"Content-Type": "application/octet-stream"}
+    )
+    assert json.loads(exchange["body"]) == {
+        "size": len(sent),
+        "sha256": hashlib.sha256(sent).hexdigest(),
+    }
     assert exchange["request"]["body_base64"] == body_base64
     assert exchange["request"]["body"] == sent.decode("utf-8", "replace")
 
 
-@pytest.mark.parametrize("payload, status, code", [
-    ({"body": "x", "body_base64": "eA=="}, 400, "bad_body"),
-    ({"body_base64": "not base64!"}, 400, "bad_base64"),
-    ({"body_base64": "eA"}, 400, "bad_base64"),  # unpadded
-    ({"body_base64": 12}, 400, "bad_body"),
-    ({"body_base64": "A" * (4 * 1024 * 1024)}, 413, "body_too_large"),  # refused undecoded
-    ({"body_base64": base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()}, 413, "body_too_large"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ({"body": "x", "body_base64": "eA=="}, 400, "bad_body"),
+        ({"body_base64": "not base64!"}, 400, "bad_base64"),
+        ({"body_base64": "eA"}, 400, "bad_base64"),  # unpadded
+        ({"body_base64": 12}, 400, "bad_body"),
+        ({"body_base64": "A" * (4 * 1024 * 1024)}, 413, "body_too_large"),  # refused undecoded
+        (
+            {"body_base64": base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()},
+            413,
+            "body_too_large",
+        ),
+    ],
+)
 def test_bad_binary_bodies_are_refused_clearly(visitor, payload, status, code):
     sandbox = visitor.start(STATIC)
     response = visitor.send(sandbox, "POST", "/", **payload)
@@ -143,19 +181,22 @@ def test_bad_binary_bodies_are_refused_clearly(visitor, payload, status, code):
 MAX_FILE = 256 * 1024  # MAX_FILE_BYTES's default
 
 
-@pytest.mark.parametrize("value, status, code", [
-    ({"base64": "////"}, None, None),  # bytes that are not UTF-8: fine as base64
-    ({"base64": base64.b64encode(b"x" * MAX_FILE).decode()}, None, None),  # exactly the most
-    ({"base64": base64.b64encode(b"x" * (MAX_FILE + 1)).decode()}, 413, "file_too_large"),
-    ({"base64": "A" * (2 * MAX_FILE)}, 413, "file_too_large"),  # counted before decoding
-    ({"base64": "not base64"}, 400, "bad_base64"),
-    ({"base64": "QUJD\nREVG"}, 400, "bad_base64"),  # no line breaks
-    ({"base64": 5}, 400, "bad_files"),
-    ({"base64": "QQ==", "name": "x"}, 400, "bad_files"),
-    ({"text": "hi"}, 400, "bad_files"),
-    (["hi"], 400, "bad_files"),
-    (None, 400, "bad_files"),
-])
+@pytest.mark.parametrize(
+    "value, status, code",
+    [
+        ({"base64": "////"}, None, None),  # bytes that are not UTF-8: fine as base64
+        ({"base64": base64.b64encode(b"x" * MAX_FILE).decode()}, None, None),  # exactly the most
+        ({"base64": base64.b64encode(b"x" * (MAX_FILE + 1)).decode()}, 413, "file_too_large"),
+        ({"base64": "A" * (2 * MAX_FILE)}, 413, "file_too_large"),  # counted before decoding
+        ({"base64": "not base64"}, 400, "bad_base64"),
+        ({"base64": "QUJD\nREVG"}, 400, "bad_base64"),  # no line breaks
+        ({"base64": 5}, 400, "bad_files"),
+        ({"base64": "QQ==", "name": "x"}, 400, "bad_files"),
+        ({"text": "hi"}, 400, "bad_files"),
+        (["hi"], 400, "bad_files"),
+        (None, 400, "bad_files"),
+    ],
+)
 def test_binary_file_values_are_checked(client, value, status, code):
     files = {"app.py": STATIC, "static/file.bin": value}
     response = client.post("/api/download", json={"files": files})  # checked as for a run
@@ -181,6 +222,7 @@ def test_snippet_size_counts_decoded_bytes(app, client):
 
 # -- where else files travel ---------------------------------------------------------------------
 
+
 def test_a_share_keeps_binary_files(client):
     files = {"app.py": STATIC, "static/favicon.ico": b64(FAVICON)}
     key = client.post("/api/shares", json={"files": files}).json["key"]
@@ -190,7 +232,9 @@ def test_a_share_keeps_binary_files(client):
     again = client.post("/api/shares", json={"files": {**files, "a.bin": {"base64": "QR=="}}})
     same = client.post("/api/shares", json={"files": {**files, "a.bin": {"base64": "QQ=="}}})
     assert again.json["key"] == same.json["key"] != key
-    assert client.get(f"/api/shares/{same.json['key']}").json["files"]["a.bin"] == {"base64": "QQ=="}
+    assert client.get(f"/api/shares/{same.json['key']}").json["files"]["a.bin"] == {
+        "base64": "QQ=="
+    }
 
 
 def test_a_download_holds_the_bytes(client):
@@ -208,12 +252,17 @@ def test_the_catalog_gives_binary_files_as_base64(tmp_path):
     (folder / "app.py").write_text(STATIC)
     (folder / "static/favicon.ico").write_bytes(FAVICON)
     (folder / "static/style.css").write_text("body { color: red }\n")
-    (folder / "snippet.toml").write_text('title = "T"\nsection = "S"\nnotes = "N"\n[[requests]]\n'
-                                         'label = "L"\nmethod = "GET"\npath = "/"\n'
-                                         'expect = { status = 200 }\n')
+    (folder / "snippet.toml").write_text(
+        'title = "T"\nsection = "S"\nnotes = "N"\n[[requests]]\n'
+        'label = "L"\nmethod = "GET"\npath = "/"\n'
+        "expect = { status = 200 }\n"
+    )
     files = Catalog.load(tmp_path).get("icon")["files"]
-    assert files == {"app.py": STATIC, "static/favicon.ico": b64(FAVICON),
-                     "static/style.css": "body { color: red }\n"}
+    assert files == {
+        "app.py": STATIC,
+        "static/favicon.ico": b64(FAVICON),
+        "static/style.css": "body { color: red }\n",
+    }
 
 
 def test_the_catalogs_binary_file_is_served_as_it_is_on_disk(client, visitor):
@@ -230,8 +279,9 @@ def test_the_presenters_open_message_carries_binary_files(app):
     with app.app_context():
         room.claim("presenter", app.config["PRESENTER_TOKEN"])
         try:
-            room.receive("presenter", {"type": "open", "slug": None, "files": files,
-                                       "path": "app.py"})
+            room.receive(
+                "presenter", {"type": "open", "slug": None, "files": files, "path": "app.py"}
+            )
             assert room.snapshot()["files"] == files
         finally:
             room.release("presenter")
@@ -244,8 +294,7 @@ KINDS = ["notes.md", "font.woff2", "page.html", "data.json", "picture.webp"]
 
 
 def test_static_files_get_the_mime_types_flask_run_gives(visitor):
-    expected = {name: mimetypes.guess_type(name)[0] or "application/octet-stream"
-                for name in KINDS}
+    expected = {name: mimetypes.guess_type(name)[0] or "application/octet-stream" for name in KINDS}
     # The test means something only when the host's table knows .md and .woff2 (on Debian,
     # the media-types package: .ci/run installs it).
     assert os.path.exists("/etc/mime.types"), "install media-types: /etc/mime.types is missing"

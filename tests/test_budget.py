@@ -13,12 +13,12 @@ import pytest
 from simple_websocket import ConnectionClosed
 
 from playground import cookies
-from playground.serving import BoundedServer
 from playground.services import services_of
+from playground.serving import BoundedServer
 from tests.servers import start_server, stop_server
-from tests.test_sandbox import EVENTS_FD
 from tests.test_attacks import app, attacker, isolated, route  # noqa: F401 - fixtures
 from tests.test_cookies import compressed
+from tests.test_sandbox import EVENTS_FD
 from tests.wsclient import Client
 
 
@@ -31,27 +31,29 @@ def session_bomb(inflated: int) -> str:
 def test_session_cookie_bombs_cost_a_bounded_amount(attacker, app):
     bomb = session_bomb(1 << 20)  # 1 MB of nesting in about a kilobyte
     assert len(bomb) < cookies.MAX_COOKIE_BYTES
-    sandbox = attacker.start(route(
-        "from flask import make_response\nresponse = make_response('set')\n"
-        f"for i in range(20):\n    response.set_cookie(f'bomb{{i}}', {bomb!r})\n"
-        "return response"))
+    sandbox = attacker.start(
+        route(
+            "from flask import make_response\nresponse = make_response('set')\n"
+            f"for i in range(20):\n    response.set_cookie(f'bomb{{i}}', {bomb!r})\n"
+            "return response"
+        )
+    )
     started = time.monotonic()
     reply = attacker.exchange(sandbox, "GET", "/attack")
     jar = attacker.client.get(f"/api/sandboxes/{sandbox['id']}/cookies")
     assert time.monotonic() - started < 10  # not a timing: 20 decoded bombs took minutes
-    assert len(reply["cookies"]) == 20 and all(c["flask_session"] is None
-                                                for c in reply["cookies"])
+    assert len(reply["cookies"]) == 20 and all(c["flask_session"] is None for c in reply["cookies"])
     assert len(jar.data) < 64 * 1024  # the values, not megabytes of decoded JSON
 
 
-NESTED_EVENTS = EVENTS_FD + route('''
+NESTED_EVENTS = EVENTS_FD + route("""
 import json, os
 fd = events_fd()
 line = b'{"type": "request", "trace": ' + b"[" * 60_000 + b"]" * 60_000 + b"}\\n"
 for _ in range(COUNT):
     os.write(fd, line)
 return "written"
-''')
+""")
 
 
 def test_events_are_kept_as_text_and_counted_as_such(attacker, app):
@@ -73,9 +75,14 @@ def test_a_child_flooding_its_events_pipe_is_stopped_with_the_limit_named(attack
 @pytest.fixture
 def small_server():
     """A real server whose sockets may take 4 of its 16 threads."""
-    proc, url = start_server(env={"PLAYGROUND_MAX_SOCKETS": "4", "PLAYGROUND_HOST_THREADS": "16",
-                                  "PLAYGROUND_MAX_SOCKETS_PER_VISITOR": "2",
-                                  "PLAYGROUND_BODY_TIMEOUT": "1"})
+    proc, url = start_server(
+        env={
+            "PLAYGROUND_MAX_SOCKETS": "4",
+            "PLAYGROUND_HOST_THREADS": "16",
+            "PLAYGROUND_MAX_SOCKETS_PER_VISITOR": "2",
+            "PLAYGROUND_BODY_TIMEOUT": "1",
+        }
+    )
     try:
         yield url
     finally:
@@ -117,8 +124,10 @@ def test_sockets_take_only_their_share_of_the_host_threads(small_server):
 def test_a_trickled_body_gets_a_clear_408(small_server):
     port = int(small_server.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(b"POST /api/sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        conn.sendall(
+            b"POST /api/sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+        )
         answer = conn.recv(65536)
     assert answer.startswith(b"HTTP/1.1 408")
 
@@ -167,8 +176,9 @@ def test_a_route_spinning_after_its_504_is_stopped_with_the_route_named(attacker
     assert visitor.send(sandbox, "GET", "/attack").status_code == 504
     state = visitor.wait_for_state(sandbox, "failed", timeout=20)
     assert state["error"]["limit"] == "REQUEST_TIMEOUT"
-    assert state["error"]["message"] == ("GET /attack spun the CPU for 1.5 s without answering: "
-                                         "stopped (REQUEST_TIMEOUT).")
+    assert state["error"]["message"] == (
+        "GET /attack spun the CPU for 1.5 s without answering: stopped (REQUEST_TIMEOUT)."
+    )
 
 
 def test_a_route_that_sleeps_past_its_504_is_left_alone(attacker, patient_app):

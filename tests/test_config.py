@@ -22,8 +22,9 @@ def test_every_setting_has_a_help_text_and_appears_in_the_docs():
         assert f"`{name}`" in docs, name
 
 
-@pytest.mark.parametrize("value, expected", [("7", 7), ("0.5", 0.5), ("false", False),
-                                             ("word", "word")])
+@pytest.mark.parametrize(
+    "value, expected", [("7", 7), ("0.5", 0.5), ("false", False), ("word", "word")]
+)
 def test_the_environment_sets_a_setting(monkeypatch, value, expected):
     monkeypatch.setenv("PLAYGROUND_RATE_RUN_BURST", value)
     app = create_app({"TESTING": True, "WARM_START": False})

@@ -66,24 +66,31 @@ def jar_after(*set_cookies: str, url: str = APP + "/") -> Jar:
 
 # -- taking a session apart ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("session, shown", [
-    ({"visits": 3}, {"visits": 3}),
-    ({"user": {"id": 7, "roles": ["admin"]}}, {"user": {"id": 7, "roles": ["admin"]}}),
-    # Flask's tagged values, shown as JSON can show them.
-    ({"raw": b"\x00\xff"}, {"raw": "b'\\x00\\xff'"}),
-    ({"pair": (1, 2)}, {"pair": [1, 2]}),
-    ({"at": datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.timezone.utc)},
-     {"at": "2024-05-01 12:00:00+00:00"}),
-    ({"id": uuid.UUID(int=1)}, {"id": "00000000-0000-0000-0000-000000000001"}),
-    ({"_flashes": [("message", "hi")]}, {"_flashes": [["message", "hi"]]}),
-], ids=["int", "nested", "bytes", "tuple", "datetime", "uuid", "flashes"])
+
+@pytest.mark.parametrize(
+    "session, shown",
+    [
+        ({"visits": 3}, {"visits": 3}),
+        ({"user": {"id": 7, "roles": ["admin"]}}, {"user": {"id": 7, "roles": ["admin"]}}),
+        # Flask's tagged values, shown as JSON can show them.
+        ({"raw": b"\x00\xff"}, {"raw": "b'\\x00\\xff'"}),
+        ({"pair": (1, 2)}, {"pair": [1, 2]}),
+        (
+            {"at": datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.UTC)},
+            {"at": "2024-05-01 12:00:00+00:00"},
+        ),
+        ({"id": uuid.UUID(int=1)}, {"id": "00000000-0000-0000-0000-000000000001"}),
+        ({"_flashes": [("message", "hi")]}, {"_flashes": [["message", "hi"]]}),
+    ],
+    ids=["int", "nested", "bytes", "tuple", "datetime", "uuid", "flashes"],
+)
 def test_a_flask_session_is_read_without_its_secret(session, shown):
     value = signed(session)
     decoded = cookies.decode_flask_session(value)
     assert decoded["payload"] == shown
     assert decoded["compressed"] is value.startswith(".")
     assert decoded["signature"] == value.rsplit(".", 1)[1]
-    signed_at = datetime.datetime.fromtimestamp(decoded["timestamp"], datetime.timezone.utc)
+    signed_at = datetime.datetime.fromtimestamp(decoded["timestamp"], datetime.UTC)
     assert decoded["signed_at"] == signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     json.dumps(decoded)  # the API sends it as it is
 
@@ -95,25 +102,49 @@ def test_a_compressed_session_is_read_and_says_so():
     assert decoded["compressed"] is True and decoded["payload"] == {"big": "x" * 500}
 
 
-@pytest.mark.parametrize("value", [
-    "", "plain", "a.b", "a.b.c.d", "..", "!!!.AAAA.sig",
-    base64.urlsafe_b64encode(b"not json").decode().rstrip("=") + ".AAAA.sig",
-    base64.urlsafe_b64encode(b"[1, 2]").decode().rstrip("=") + ".AAAA.sig",  # JSON, no dict
-    base64.urlsafe_b64encode(b"\xff\xfe").decode().rstrip("=") + ".AAAA.sig",  # no UTF-8
-    ".bm90IHpsaWI.AAAA.sig",  # compressed, says the dot; it is not
-    compressed(b"[" * (8 << 20)),  # a zip bomb, and no JSON either
-    *NOT_SESSIONS.values(),
-], ids=["empty", "plain", "two-parts", "four-parts", "dots", "not-base64", "not-json", "a-list",
-        "not-utf8", "not-zlib", "zip-bomb", *NOT_SESSIONS])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "plain",
+        "a.b",
+        "a.b.c.d",
+        "..",
+        "!!!.AAAA.sig",
+        base64.urlsafe_b64encode(b"not json").decode().rstrip("=") + ".AAAA.sig",
+        base64.urlsafe_b64encode(b"[1, 2]").decode().rstrip("=") + ".AAAA.sig",  # JSON, no dict
+        base64.urlsafe_b64encode(b"\xff\xfe").decode().rstrip("=") + ".AAAA.sig",  # no UTF-8
+        ".bm90IHpsaWI.AAAA.sig",  # compressed, says the dot; it is not
+        compressed(b"[" * (8 << 20)),  # a zip bomb, and no JSON either
+        *NOT_SESSIONS.values(),
+    ],
+    ids=[
+        "empty",
+        "plain",
+        "two-parts",
+        "four-parts",
+        "dots",
+        "not-base64",
+        "not-json",
+        "a-list",
+        "not-utf8",
+        "not-zlib",
+        "zip-bomb",
+        *NOT_SESSIONS,
+    ],
+)
 def test_anything_else_is_no_session(value):
     assert cookies.decode_flask_session(value) is None
 
 
-@pytest.mark.parametrize("inflated, decoded", [
-    (cookies.MAX_SESSION_BYTES, True),
-    (cookies.MAX_SESSION_BYTES + 1, False),
-    (8 << 20, False),  # never inflated whole in the host
-])
+@pytest.mark.parametrize(
+    "inflated, decoded",
+    [
+        (cookies.MAX_SESSION_BYTES, True),
+        (cookies.MAX_SESSION_BYTES + 1, False),
+        (8 << 20, False),  # never inflated whole in the host
+    ],
+)
 def test_a_compressed_session_is_inflated_up_to_its_cap(inflated, decoded):
     payload = json.dumps({"a": "x" * (inflated - 9)}).encode()
     assert len(payload) == inflated
@@ -145,18 +176,32 @@ def test_only_a_session_can_be_tampered_with(value):
 
 # -- the jar, as a browser keeps it ---------------------------------------------------------------
 
-@pytest.mark.parametrize("set_cookies, url, header", [
-    (["flavour=chocolate; Path=/"], APP + "/", "flavour=chocolate"),
-    (["a=1", "b=2"], APP + "/x", "a=1; b=2"),
-    (["admin=1; Path=/admin"], APP + "/", None),
-    (["admin=1; Path=/admin"], APP + "/admin/users", "admin=1"),
-    (["secure=1; Secure"], APP + "/", None),
-    (["secure=1; Secure"], APP.replace("http", "https") + "/", "secure=1"),
-    (["gone=1; Max-Age=0"], APP + "/", None),
-    (["old=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"], APP + "/", None),
-    (["session=.eJy.AAAA.sig; HttpOnly; SameSite=Lax"], APP + "/", "session=.eJy.AAAA.sig"),
-], ids=["plain", "two", "other-path", "its-path", "secure-over-http", "secure-over-https",
-        "max-age-0", "expired", "attributes"])
+
+@pytest.mark.parametrize(
+    "set_cookies, url, header",
+    [
+        (["flavour=chocolate; Path=/"], APP + "/", "flavour=chocolate"),
+        (["a=1", "b=2"], APP + "/x", "a=1; b=2"),
+        (["admin=1; Path=/admin"], APP + "/", None),
+        (["admin=1; Path=/admin"], APP + "/admin/users", "admin=1"),
+        (["secure=1; Secure"], APP + "/", None),
+        (["secure=1; Secure"], APP.replace("http", "https") + "/", "secure=1"),
+        (["gone=1; Max-Age=0"], APP + "/", None),
+        (["old=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"], APP + "/", None),
+        (["session=.eJy.AAAA.sig; HttpOnly; SameSite=Lax"], APP + "/", "session=.eJy.AAAA.sig"),
+    ],
+    ids=[
+        "plain",
+        "two",
+        "other-path",
+        "its-path",
+        "secure-over-http",
+        "secure-over-https",
+        "max-age-0",
+        "expired",
+        "attributes",
+    ],
+)
 def test_the_cookie_header_is_what_a_browser_would_send(set_cookies, url, header):
     assert jar_after(*set_cookies).header_for(url) == header
 
@@ -170,13 +215,22 @@ def test_a_cookie_the_appdeletes_leaves_the_jar():
 
 def test_the_jar_lists_each_cookie_as_the_api_shows_it():
     session = signed({"visits": 1})
-    jar = jar_after(f"session={session}; HttpOnly; Path=/; SameSite=Lax",
-                    "theme=dark; Max-Age=3600; Secure; samesite=strict; httponly")
+    jar = jar_after(
+        f"session={session}; HttpOnly; Path=/; SameSite=Lax",
+        "theme=dark; Max-Age=3600; Secure; samesite=strict; httponly",
+    )
     listed = {c["name"]: c for c in jar.list()}
     assert listed["session"] == {
-        "name": "session", "value": session, "domain": "127.0.0.1", "path": "/",
-        "expires": None, "secure": False, "httponly": True, "samesite": "Lax",
-        "flask_session": cookies.decode_flask_session(session)}
+        "name": "session",
+        "value": session,
+        "domain": "127.0.0.1",
+        "path": "/",
+        "expires": None,
+        "secure": False,
+        "httponly": True,
+        "samesite": "Lax",
+        "flask_session": cookies.decode_flask_session(session),
+    }
     theme = listed["theme"]
     assert (theme["secure"], theme["httponly"], theme["samesite"]) == (True, True, "strict")
     assert theme["expires"] > 0 and theme["flask_session"] is None
@@ -197,13 +251,18 @@ def test_a_visitor_edits_the_jar_by_hand():
 
 # -- what a child's cookies may cost the host -----------------------------------------------------
 
-@pytest.mark.parametrize("sizes, kept", [
-    ([100] * (cookies.MAX_COOKIES + 20), cookies.MAX_COOKIES),  # a browser's count
-    ([cookies.MAX_COOKIE_BYTES], 1),
-    ([cookies.MAX_COOKIE_BYTES + 1], 0),  # one too large is dropped
-    ([4000] * 20, cookies.MAX_JAR_BYTES // 4000),  # the jar's total
-    ([4000] * 16 + [1600, 10], 17),  # the one past the total goes, not a smaller one after
-], ids=["count", "largest", "too-large", "total", "past-the-total"])
+
+@pytest.mark.parametrize(
+    "sizes, kept",
+    [
+        ([100] * (cookies.MAX_COOKIES + 20), cookies.MAX_COOKIES),  # a browser's count
+        ([cookies.MAX_COOKIE_BYTES], 1),
+        ([cookies.MAX_COOKIE_BYTES + 1], 0),  # one too large is dropped
+        ([4000] * 20, cookies.MAX_JAR_BYTES // 4000),  # the jar's total
+        ([4000] * 16 + [1600, 10], 17),  # the one past the total goes, not a smaller one after
+    ],
+    ids=["count", "largest", "too-large", "total", "past-the-total"],
+)
 def test_a_jar_drops_what_passes_a_browsers_limits(sizes, kept):
     """`sizes`: the length of each cookie's name and value together, set in this order."""
     jar = Jar()
@@ -227,6 +286,7 @@ def test_decoded_sessions_shown_together_have_a_cap():
 
 
 # -- jars per app and person ---------------------------------------------------------------------
+
 
 class App:
     """Something a jar goes with (a sandbox, in the host): any object that can be weakly held."""

@@ -39,8 +39,13 @@ def test_an_event_is_kept_as_the_json_it_is_sent_as():
     assert event == frame.event()
     assert event.pop("time") >= before
     # The key is what listeners filter on; it is not sent.
-    assert event == {"seq": 1, "type": "request", "path": "/", "status": 200,
-                     "trace": {"a": [1, 2]}}
+    assert event == {
+        "seq": 1,
+        "type": "request",
+        "path": "/",
+        "status": 200,
+        "trace": {"a": [1, 2]},
+    }
     assert log.after(0) == [frame] and log.last_seq == 1 and log.size == cost([frame])
 
 
@@ -48,13 +53,17 @@ def test_an_event_is_kept_as_the_json_it_is_sent_as():
 ONE = cost(filled(1).after(0))
 
 
-@pytest.mark.parametrize("count, maxlen, max_bytes, kept", [
-    (5, 10, 1 << 20, [1, 2, 3, 4, 5]),
-    (5, 3, 1 << 20, [3, 4, 5]),  # too many: the oldest go
-    (5, 10, int(2.5 * ONE), [4, 5]),  # too many bytes: the oldest go
-    (5, 10, ONE // 2, []),  # an event larger than the whole log is not kept either
-    (0, 10, 1 << 20, []),
-], ids=["under-both", "by-count", "by-bytes", "larger-than-the-log", "empty"])
+@pytest.mark.parametrize(
+    "count, maxlen, max_bytes, kept",
+    [
+        (5, 10, 1 << 20, [1, 2, 3, 4, 5]),
+        (5, 3, 1 << 20, [3, 4, 5]),  # too many: the oldest go
+        (5, 10, int(2.5 * ONE), [4, 5]),  # too many bytes: the oldest go
+        (5, 10, ONE // 2, []),  # an event larger than the whole log is not kept either
+        (0, 10, 1 << 20, []),
+    ],
+    ids=["under-both", "by-count", "by-bytes", "larger-than-the-log", "empty"],
+)
 def test_the_log_keeps_the_newest_within_its_count_and_bytes(count, maxlen, max_bytes, kept):
     log = filled(count, maxlen, max_bytes)
     frames = log.after(0)
@@ -103,11 +112,15 @@ def test_a_listener_behind_the_byte_cap_is_told_too():
     assert [frame.seq for frame in log.wait_after(3, 0)] == [4, 5]
 
 
-@pytest.mark.parametrize("after, wanted, found", [
-    (0, 3, 3),  # already there
-    (3, 3, None),  # only frames after `after` count
-    (0, "missing", None),
-], ids=["kept", "before-after", "no-match"])
+@pytest.mark.parametrize(
+    "after, wanted, found",
+    [
+        (0, 3, 3),  # already there
+        (3, 3, None),  # only frames after `after` count
+        (0, "missing", None),
+    ],
+    ids=["kept", "before-after", "no-match"],
+)
 def test_wait_for_finds_the_first_matching_frame_kept_after_a_number(after, wanted, found):
     log = filled(5)
     frame = log.wait_for(lambda f: f.key == wanted, after, 0.05)

@@ -6,7 +6,7 @@ from playground import create_app
 from playground.services import services_of
 
 MESSY = "import os\ndef home( name = 'x' ):\n  return {'a':1,\n 'b':[1,2]}\n"
-FORMATTED = ('import os\n\n\ndef home(name="x"):\n    return {"a": 1, "b": [1, 2]}\n')
+FORMATTED = 'import os\n\n\ndef home(name="x"):\n    return {"a": 1, "b": [1, 2]}\n'
 
 
 def test_format_round_trips(client):
@@ -18,8 +18,9 @@ def test_format_round_trips(client):
 
 
 def test_code_that_does_not_parse_is_refused_with_its_line(client):
-    response = client.post("/api/format", json={"code": "x = 1\ndef broken(:\n    pass\n",
-                                                "language": "python"})
+    response = client.post(
+        "/api/format", json={"code": "x = 1\ndef broken(:\n    pass\n", "language": "python"}
+    )
     assert response.status_code == 400
     error = response.json["error"]
     assert error["code"] == "cannot_format" and error["line"] == 2
@@ -40,11 +41,14 @@ def test_a_huge_input_is_refused(app, client):
     assert response.json["error"]["code"] == "too_large"
 
 
-@pytest.mark.parametrize("payload, status, code", [
-    ({"code": "x = 1\n", "language": "javascript"}, 400, "unsupported_language"),
-    ({"code": "x = '\udcff'\n"}, 400, "not_utf8"),
-    ({"text": "x = 1\n"}, 400, "bad_request"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ({"code": "x = 1\n", "language": "javascript"}, 400, "unsupported_language"),
+        ({"code": "x = '\udcff'\n"}, 400, "not_utf8"),
+        ({"text": "x = 1\n"}, 400, "bad_request"),
+    ],
+)
 def test_bad_requests_get_a_clear_error(client, payload, status, code):
     response = client.post("/api/format", json=payload)
     assert response.status_code == status
@@ -52,15 +56,18 @@ def test_bad_requests_get_a_clear_error(client, payload, status, code):
 
 
 def test_calls_from_another_site_are_refused(client):
-    response = client.post("/api/format", json={"code": MESSY},
-                           headers={"Origin": "https://evil.example"})
+    response = client.post(
+        "/api/format", json={"code": MESSY}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status_code == 403
 
 
 def test_formatting_is_rate_limited_per_visitor(make_client, app):
     visitor = make_client()
-    answers = [visitor.post("/api/format", json={"code": "x = 1\n"}).status_code
-               for _ in range(app.config["RATE_FORMAT_BURST"] + 1)]
+    answers = [
+        visitor.post("/api/format", json={"code": "x = 1\n"}).status_code
+        for _ in range(app.config["RATE_FORMAT_BURST"] + 1)
+    ]
     assert answers[:-1] == [200] * app.config["RATE_FORMAT_BURST"]
     assert answers[-1] == 429
     assert make_client().post("/api/format", json={"code": "x = 1\n"}).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_live import Api
 
-APP = '''from flask import Flask, make_response, redirect, request, url_for
+APP = """from flask import Flask, make_response, redirect, request, url_for
 app = Flask(__name__)
 
 @app.route("/echo/<path:rest>", methods=["GET", "POST"])
@@ -36,7 +36,7 @@ def away():
 @app.route("/here")
 def here():
     return redirect(url_for("echo", rest="there"))
-'''
+"""
 
 
 @pytest.fixture
@@ -51,15 +51,23 @@ def app_url(live_server):
 def ask(url: str, method="GET", body=None, headers=None):
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
-                 headers=headers or {})
+    conn.request(
+        method,
+        parts.path + (f"?{parts.query}" if parts.query else ""),
+        body=body,
+        headers=headers or {},
+    )
     response = conn.getresponse()
     return response, response.read()
 
 
 def test_curl_reaches_the_app_through_the_host(app_url):
-    done = subprocess.run(["curl", "-s", "-X", "POST", "--data-binary", "hello",
-                           app_url + "echo/a%2Fb?q=1"], capture_output=True, text=True, timeout=20)
+    done = subprocess.run(
+        ["curl", "-s", "-X", "POST", "--data-binary", "hello", app_url + "echo/a%2Fb?q=1"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     echoed = json.loads(done.stdout)
     assert echoed["raw"] == "/echo/a%2Fb?q=1"  # percent-encoding as sent, byte for byte
     assert echoed["method"] == "POST" and echoed["body"] == "hello"

@@ -22,30 +22,36 @@ def app_context(app):
         yield
 
 
-@pytest.mark.parametrize("language, lexer", [
-    ("python", "Python"),
-    ("pytb", "Python Traceback"),
-    ("html+jinja", "HTML+Django/Jinja"),
-    ("jinja", "HTML+Django/Jinja"),
-    ("css", "CSS"),
-    ("js", "JavaScript"),
-    ("json", "JSON"),
-    ("text/html; charset=utf-8", "HTML"),
-    ("application/json", "JSON"),
-    ("application/x-made-up", "Text only"),
-    ("cobol", "Text only"),  # not on the list: plain text, never an arbitrary lexer
-    ("", "Text only"),
-])
+@pytest.mark.parametrize(
+    "language, lexer",
+    [
+        ("python", "Python"),
+        ("pytb", "Python Traceback"),
+        ("html+jinja", "HTML+Django/Jinja"),
+        ("jinja", "HTML+Django/Jinja"),
+        ("css", "CSS"),
+        ("js", "JavaScript"),
+        ("json", "JSON"),
+        ("text/html; charset=utf-8", "HTML"),
+        ("application/json", "JSON"),
+        ("application/x-made-up", "Text only"),
+        ("cobol", "Text only"),  # not on the list: plain text, never an arbitrary lexer
+        ("", "Text only"),
+    ],
+)
 def test_lexer_choice(language, lexer):
     assert highlight.get_lexer(language).name == lexer
 
 
-@pytest.mark.parametrize("code", [
-    'def f():\n    """a\n    docstring"""\n    return 1\n',
-    "x = 1",
-    "\n\n",
-    "s = '''one\ntwo\nthree'''\n",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        'def f():\n    """a\n    docstring"""\n    return 1\n',
+        "x = 1",
+        "\n\n",
+        "s = '''one\ntwo\nthree'''\n",
+    ],
+)
 def test_one_balanced_line_of_html_per_line_of_text(code):
     lines = highlight.highlight(code, "python").split("\n")
     assert len(lines) == len(code.split("\n"))
@@ -63,7 +69,7 @@ def test_stylesheet_has_both_themes():
     assert "html[data-theme=dark] .hl .k" in css
 
 
-TRACEBACK = '''Traceback (most recent call last):
+TRACEBACK = """Traceback (most recent call last):
   File "/usr/lib/python3/site-packages/flask/app.py", line 1511, in wsgi_app
     response = self.full_dispatch_request()
                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
@@ -71,7 +77,7 @@ TRACEBACK = '''Traceback (most recent call last):
     g["number_of_calls"] += 1
     ~^^^^^^^^^^^^^^^^^^
 TypeError: '_AppCtxGlobals' object is not subscriptable
-'''
+"""
 
 
 class Endless(Exception):
@@ -81,8 +87,10 @@ class Endless(Exception):
 @pytest.fixture
 def deadline():
     """Fail, instead of hanging the suite, if highlighting one text takes seconds (a loop)."""
+
     def expire(signum, frame):
         raise Endless("highlighting did not finish")
+
     previous = signal.signal(signal.SIGALRM, expire)
     yield lambda: signal.alarm(5)
     signal.alarm(0)
@@ -101,6 +109,7 @@ def test_every_prefix_of_a_traceback_finishes(deadline, language):
 
 
 # -- the budget ----------------------------------------------------------------------------------
+
 
 def test_the_quadratic_http_input_answers_at_once_as_escaped_text(app, client):
     """1 MB without a colon took Pygments' HTTP lexer minutes, holding the host's GIL."""
@@ -141,7 +150,9 @@ def test_past_the_deadline_the_worker_is_replaced_and_the_text_is_plain(quick_ap
             if result.fallback != "busy":
                 break
         assert result == (
-            '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>', None)
+            '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>',
+            None,
+        )
         assert pool.pids() != [first]
 
 
@@ -152,15 +163,18 @@ def test_plain_text_has_the_shape_of_highlighted_text(code):
     assert "<" not in highlight.plain(code) and '"' not in highlight.plain(code)
 
 
-@pytest.mark.parametrize("language, text", [
-    ("html", "&" * 200_000),  # each & looked for its ; to the end: 2.4 s for 20 KB
-    ("html", "<!--" * 50_000),
-    ("html", '<a x="' * 40_000),
-    ("html", "<script>\n" * 25_000),
-    ("jinja", "{#" * 100_000),
-    ("jinja", "{% raw %}" * 25_000),
-    ("text/html", "&" * 200_000),  # by MIME type too
-])
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("html", "&" * 200_000),  # each & looked for its ; to the end: 2.4 s for 20 KB
+        ("html", "<!--" * 50_000),
+        ("html", '<a x="' * 40_000),
+        ("html", "<script>\n" * 25_000),
+        ("jinja", "{#" * 100_000),
+        ("jinja", "{% raw %}" * 25_000),
+        ("text/html", "&" * 200_000),  # by MIME type too
+    ],
+)
 def test_repaired_lexers_take_linear_time(deadline, language, text):
     """Highlighted in this process: the repair, not the deadline, must make these quick."""
     deadline()
@@ -186,9 +200,11 @@ def test_hostile_highlights_in_parallel_leave_the_host_answering(live_server):
 
     def post(code, language):
         request = urllib.request.Request(
-            live_server + "/api/highlight", method="POST",
+            live_server + "/api/highlight",
+            method="POST",
             data=json.dumps({"code": code, "language": language}).encode(),
-            headers={"Content-Type": "application/json"})
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 
@@ -207,4 +223,5 @@ def test_hostile_highlights_in_parallel_leave_the_host_answering(live_server):
                 assert reply["html"].count("\n") == code.count("\n")
     assert post("x = 1", "python") == {
         "html": '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>',
-        "fallback": None}
+        "fallback": None,
+    }

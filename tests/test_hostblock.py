@@ -12,8 +12,10 @@ from playground.sandbox.hostblock import UIDS_PER_HOST, HostBlock
 
 UID_BASE = 100_000
 # Another host: a process holding a block until its stdin closes.
-HOLDER = ("import sys\nfrom playground.sandbox.hostblock import HostBlock\n"
-          "block = HostBlock(0)\nprint(block.number, flush=True)\nsys.stdin.read()\n")
+HOLDER = (
+    "import sys\nfrom playground.sandbox.hostblock import HostBlock\n"
+    "block = HostBlock(0)\nprint(block.number, flush=True)\nsys.stdin.read()\n"
+)
 
 
 @pytest.fixture
@@ -33,8 +35,9 @@ def blocks():
 @pytest.fixture
 def other_host():
     """(pid, block number) of another process holding a block, and a way to end it."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     assert ready, "the other host did not take a block within 20 s"
     number = int(proc.stdout.readline())
@@ -53,8 +56,9 @@ def test_hosts_in_one_process_never_share_a_block(blocks):
     first, second = blocks(), blocks()
     assert first.number != second.number
     for block in (first, second):
-        assert block.uids == range(UID_BASE + block.number * UIDS_PER_HOST,
-                                   UID_BASE + (block.number + 1) * UIDS_PER_HOST)
+        assert block.uids == range(
+            UID_BASE + block.number * UIDS_PER_HOST, UID_BASE + (block.number + 1) * UIDS_PER_HOST
+        )
         assert block.name == f"playground-{os.getpid()}-{block.number}"
     assert not set(first.uids) & set(second.uids)
 
@@ -73,8 +77,9 @@ def test_a_released_block_is_free_again(blocks):
     assert blocks().number == number
 
 
-@pytest.mark.parametrize("name", ["", "flask-abc", "playground-x-1", "playground--1",
-                                  "cgroup-playground"])
+@pytest.mark.parametrize(
+    "name", ["", "flask-abc", "playground-x-1", "playground--1", "cgroup-playground"]
+)
 def test_names_that_are_no_hosts_are_never_stale(blocks, name):
     assert blocks().is_stale(name) is False
 

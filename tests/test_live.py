@@ -13,8 +13,10 @@ from simple_websocket import ConnectionClosed
 from tests.servers import start_server, stop_server, wait_until
 from tests.wsclient import Client
 
-HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
-         '    print("hello from the view")\n    return "hi"\n')
+HELLO = (
+    'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
+    '    print("hello from the view")\n    return "hi"\n'
+)
 
 
 class Api:
@@ -25,9 +27,12 @@ class Api:
         self.cookie = None
 
     def call(self, method, path, payload=None):
-        request = urllib.request.Request(self.base + path, method=method,
-                                         data=json.dumps(payload).encode() if payload else None,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.base + path,
+            method=method,
+            data=json.dumps(payload).encode() if payload else None,
+            headers={"Content-Type": "application/json"},
+        )
         if self.cookie:
             request.add_header("Cookie", self.cookie)
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -70,7 +75,9 @@ def test_websocket_streams_state_logs_and_requests(live_server):
         history = receive_until(ws, lambda e: e["type"] == "state" and e["state"] == "running")
         assert history[0]["type"] == "state" and history[0]["state"] == "starting"
         api.call("POST", f"/api/sandboxes/{sandbox['id']}/requests", {"method": "GET", "path": "/"})
-        live = receive_until(ws, lambda e: e["type"] == "log" and '"GET / HTTP/1.1" 200' in e["line"])
+        live = receive_until(
+            ws, lambda e: e["type"] == "log" and '"GET / HTTP/1.1" 200' in e["line"]
+        )
         assert any(e["type"] == "request" and e["path"] == "/" and e["status"] == 200 for e in live)
         assert any(e["type"] == "log" and e["line"] == "hello from the view" for e in live)
         seqs = [e["seq"] for e in history + live]
@@ -109,9 +116,15 @@ def test_one_visitor_cannot_hold_every_host_thread_with_websockets():
         event = json.loads(third.receive(timeout=10))
         assert event["type"] == "error" and event["code"] == "too_many_sockets"
         held.pop().close()  # one closed: a place is free again
-        wait_until(lambda: json.loads(visitor.websocket("/ws/follow?presence=1")
-                                      .receive(timeout=10))["type"] == "live",
-                   10, "a closed socket to give its place back", interval=0.1)
+        wait_until(
+            lambda: (
+                json.loads(visitor.websocket("/ws/follow?presence=1").receive(timeout=10))["type"]
+                == "live"
+            ),
+            10,
+            "a closed socket to give its place back",
+            interval=0.1,
+        )
     finally:
         stop_server(proc)
 
@@ -122,9 +135,13 @@ def raw_websocket(api, path):
     host, port = api.base.removeprefix("http://").split(":")
     conn = socket.create_connection((host, int(port)), timeout=10)
     key = base64.b64encode(os.urandom(16)).decode()
-    conn.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                  f"Cookie: {api.cookie}\r\n\r\n").encode())
+    conn.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Cookie: {api.cookie}\r\n\r\n"
+        ).encode()
+    )
     head = b""
     while b"\r\n\r\n" not in head:
         byte = conn.recv(1)
@@ -149,8 +166,8 @@ def frames(data: bytes) -> list:
         if length == 126:
             length, start = struct.unpack("!H", data[2:4])[0], 4
         assert data[1] & 0x80 == 0 and length != 127 and len(data) >= start + length, data[:80]
-        found.append((data[0] & 0x0F, data[start:start + length]))
-        data = data[start + length:]
+        found.append((data[0] & 0x0F, data[start : start + length]))
+        data = data[start + length :]
     return found
 
 
@@ -164,8 +181,11 @@ def test_a_socket_ends_with_its_close_frame_and_nothing_after(live_server, close
     conn = raw_websocket(api, f"/ws/sandboxes/{sandbox['id']}")
     if closer == "client":
         mask, code = os.urandom(4), struct.pack("!H", 1000)
-        conn.sendall(bytes([0x88, 0x80 | len(code)]) + mask
-                     + bytes(b ^ mask[i % 4] for i, b in enumerate(code)))
+        conn.sendall(
+            bytes([0x88, 0x80 | len(code)])
+            + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(code))
+        )
     else:
         api.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
     sent = frames(read_to_eof(conn))

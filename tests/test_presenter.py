@@ -22,9 +22,13 @@ BURST = 4
 
 @pytest.fixture(scope="module")
 def server():
-    proc, url = start_server(env={"PLAYGROUND_PRESENTER_TOKEN": TOKEN,
-                                  "PLAYGROUND_FOLLOWER_REQUEST_BURST": str(BURST),
-                                  "PLAYGROUND_FOLLOWER_REQUESTS_PER_MINUTE": "1"})
+    proc, url = start_server(
+        env={
+            "PLAYGROUND_PRESENTER_TOKEN": TOKEN,
+            "PLAYGROUND_FOLLOWER_REQUEST_BURST": str(BURST),
+            "PLAYGROUND_FOLLOWER_REQUESTS_PER_MINUTE": "1",
+        }
+    )
     try:
         yield url
     finally:
@@ -59,19 +63,29 @@ def test_only_the_token_makes_a_presenter(server):
 
 
 def test_guessing_the_token_is_rate_limited_per_visitor_and_for_everyone():
-    app = create_app({"TESTING": True, "PRESENTER_TOKEN": TOKEN, "RATE_PRESENTER_TRY_BURST": 3,
-                      "RATE_ALL_PRESENTER_TRY_BURST": 5})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PRESENTER_TOKEN": TOKEN,
+            "RATE_PRESENTER_TRY_BURST": 3,
+            "RATE_ALL_PRESENTER_TRY_BURST": 5,
+        }
+    )
     try:
         guesser = app.test_client()
-        codes = [guesser.post("/api/presenter", json={"token": f"guess {n}"}).status_code
-                 for n in range(3)]
+        codes = [
+            guesser.post("/api/presenter", json={"token": f"guess {n}"}).status_code
+            for n in range(3)
+        ]
         refused = guesser.post("/api/presenter", json={"token": TOKEN})  # even the right one
         assert codes == [403] * 3 and refused.status_code == 429
         error = refused.json["error"]
         assert "tries of the presenter token" in error["message"] and error["retry_after"] >= 1
         # A script that drops its cookie is a new visitor each time; all of them share a limit.
-        codes = [app.test_client().post("/api/presenter", json={"token": "guess"}).status_code
-                 for _ in range(3)]
+        codes = [
+            app.test_client().post("/api/presenter", json={"token": "guess"}).status_code
+            for _ in range(3)
+        ]
         assert codes == [403, 403, 429]
         error = app.test_client().post("/api/presenter", json={"token": TOKEN}).json["error"]
         assert error["code"] == "rate_limited" and "all visitors together" in error["message"]
@@ -98,23 +112,42 @@ def test_followers_see_typing_runs_and_exchanges(presenter, server):
         first = json.loads(ws.receive(timeout=10))
         assert first["type"] == "snapshot" and first["live"] is True
         assert json.loads(badge.receive(timeout=10))["live"] is True
-        up.send(json.dumps({"type": "open", "slug": "sessions", "title": "Sessions",
-                            "files": {"app.py": SESSIONS}, "path": "app.py"}))
+        up.send(
+            json.dumps(
+                {
+                    "type": "open",
+                    "slug": "sessions",
+                    "title": "Sessions",
+                    "files": {"app.py": SESSIONS},
+                    "path": "app.py",
+                }
+            )
+        )
         for n in range(1, 4):
-            up.send(json.dumps({"type": "edit", "path": "app.py", "text": SESSIONS + "#" * n,
-                                "cursor": [len(SESSIONS) + n] * 2, "scroll": {"top": n}}))
+            up.send(
+                json.dumps(
+                    {
+                        "type": "edit",
+                        "path": "app.py",
+                        "text": SESSIONS + "#" * n,
+                        "cursor": [len(SESSIONS) + n] * 2,
+                        "scroll": {"top": n},
+                    }
+                )
+            )
         edits = receive_until(ws, lambda e: e["type"] == "edit" and e["text"].endswith("###"))
         assert edits[0]["type"] == "open" and edits[0]["title"] == "Sessions"
         # In order; keystrokes a follower is behind on may be skipped for a later one.
-        typed = [e["text"][len(SESSIONS):] for e in edits[1:]]
+        typed = [e["text"][len(SESSIONS) :] for e in edits[1:]]
         assert typed == sorted(typed) and set(typed) <= {"#", "##", "###"}
         assert edits[-1]["cursor"] == [len(SESSIONS) + 3] * 2 and edits[-1]["scroll"]["top"] == 3
 
         sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
         run = receive_until(ws, lambda e: e["type"] == "run")[-1]
         assert run["state"] == "running" and "id" not in run
-        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                       {"method": "GET", "path": "/"})
+        presenter.call(
+            "POST", f"/api/sandboxes/{sandbox['id']}/requests", {"method": "GET", "path": "/"}
+        )
         exchange = receive_until(ws, lambda e: e["type"] == "exchange")[-1]
         assert exchange["request"]["path"] == "/" and exchange["response"]["body"] == "1"
 
@@ -168,8 +201,9 @@ def test_each_follower_has_their_own_cookie_jar_and_a_rate_limit(presenter, serv
     assert bob.call("POST", "/api/presenter/requests", ask)["body"] == "2"
 
     # Followers reach the app, never the code: the sandbox itself is the presenter's alone.
-    status, _ = status_of(bob, "PUT", f"/api/sandboxes/{sandbox['id']}",
-                          {"files": {"app.py": "import os"}})
+    status, _ = status_of(
+        bob, "PUT", f"/api/sandboxes/{sandbox['id']}", {"files": {"app.py": "import os"}}
+    )
     assert status == 404
     presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
     status, answer = status_of(bob, "POST", "/api/presenter/requests", ask)
@@ -187,14 +221,17 @@ def test_presenting_again_shows_the_app_that_is_running(presenter, server):
     presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
 
 
-@pytest.mark.parametrize("frames, kept", [
-    ([(1, "edit", "a", ""), (2, "edit", "a", ""), (3, "edit", "a", "")], [3]),
-    ([(1, "edit", "a", ""), (2, "edit", "b", ""), (3, "edit", "a", "")], [2, 3]),
-    ([(1, "view", "a", ""), (2, "view", "a", ""), (3, "run", None, "")], [2, 3]),
-    ([(1, "view", "a", ""), (2, "edit", "b", ""), (3, "exchange", None, "")], [2, 3]),
-    ([(1, "edit", "a", ""), (2, "open", None, ""), (3, "edit", "a", "")], [2, 3]),
-    ([(1, "edit", "a", ""), (2, "view", "a", "")], [1, 2]),
-])
+@pytest.mark.parametrize(
+    "frames, kept",
+    [
+        ([(1, "edit", "a", ""), (2, "edit", "a", ""), (3, "edit", "a", "")], [3]),
+        ([(1, "edit", "a", ""), (2, "edit", "b", ""), (3, "edit", "a", "")], [2, 3]),
+        ([(1, "view", "a", ""), (2, "view", "a", ""), (3, "run", None, "")], [2, 3]),
+        ([(1, "view", "a", ""), (2, "edit", "b", ""), (3, "exchange", None, "")], [2, 3]),
+        ([(1, "edit", "a", ""), (2, "open", None, ""), (3, "edit", "a", "")], [2, 3]),
+        ([(1, "edit", "a", ""), (2, "view", "a", "")], [1, 2]),
+    ],
+)
 def test_a_follower_behind_gets_only_the_latest_keystrokes(frames, kept):
     assert [frame.seq for frame in latest([Frame(*f) for f in frames])] == kept
 
@@ -205,10 +242,12 @@ def test_followers_read_the_presenters_live_log(presenter, server):
     sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
     log = follower.websocket("/ws/follow/log")
     try:
-        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                       {"method": "GET", "path": "/"})
-        seen = receive_until(log, lambda e: e["type"] == "log"
-                             and '"GET / HTTP/1.1" 200' in e["line"])
+        presenter.call(
+            "POST", f"/api/sandboxes/{sandbox['id']}/requests", {"method": "GET", "path": "/"}
+        )
+        seen = receive_until(
+            log, lambda e: e["type"] == "log" and '"GET / HTTP/1.1" 200' in e["line"]
+        )
         assert seen[0]["type"] == "state"  # from the start of the app's log
         presenter.call("DELETE", f"/api/sandboxes/{sandbox['id']}")
         wait_until(lambda: closed_by_server(log), 10, "the app's stop to close its log")
@@ -227,8 +266,11 @@ def test_followers_see_the_presenters_exchanges_not_the_previews_assets(presente
         run = receive_until(ws, lambda e: e["type"] == "run")[-1]
         assert "url" not in run and sandbox["url"] not in json.dumps(run)  # the app's key
         ask = {"method": "GET", "headers": {}, "body": None}
-        presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests",
-                       {**ask, "path": "/static/style.css", "preview": True})
+        presenter.call(
+            "POST",
+            f"/api/sandboxes/{sandbox['id']}/requests",
+            {**ask, "path": "/static/style.css", "preview": True},
+        )
         presenter.call("POST", f"/api/sandboxes/{sandbox['id']}/requests", {**ask, "path": "/"})
         shown = receive_until(ws, lambda e: e["type"] == "exchange")
         assert [e["request"]["path"] for e in shown if e["type"] == "exchange"] == ["/"]

@@ -4,7 +4,6 @@ quickstart's own file names. The package flow is compared, answer by answer, wit
 under Flask's test client in this process."""
 
 import importlib
-import json
 import re
 import sys
 from pathlib import Path
@@ -13,13 +12,18 @@ from urllib.parse import urlencode
 import pytest
 
 PROJECT = Path(__file__).parent / "projects" / "jotter"
-HELLO = 'from flask import Flask\napp = Flask(__name__)\n\n@app.route("/")\ndef hello():\n' \
-        '    return "Hello, World!"\n'
+HELLO = (
+    'from flask import Flask\napp = Flask(__name__)\n\n@app.route("/")\ndef hello():\n'
+    '    return "Hello, World!"\n'
+)
 
 
 def project_files() -> dict:
-    return {p.relative_to(PROJECT).as_posix(): p.read_text() for p in PROJECT.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(PROJECT).as_posix(): p.read_text()
+        for p in PROJECT.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -47,13 +51,21 @@ FLOW = [
 
 def answer_of_test_client(client, method, path, form) -> tuple:
     with client.open(path, method=method, data=form) as response:
-        return (response.status_code, response.headers.get("Location"),
-                response.get_data(as_text=True))
+        return (
+            response.status_code,
+            response.headers.get("Location"),
+            response.get_data(as_text=True),
+        )
 
 
 def answer_of_sandbox(visitor, sandbox, method, path, form) -> tuple:
-    reply = visitor.exchange(sandbox, method, path, headers=FORM if form is not None else None,
-                             body=urlencode(form) if form is not None else None)
+    reply = visitor.exchange(
+        sandbox,
+        method,
+        path,
+        headers=FORM if form is not None else None,
+        body=urlencode(form) if form is not None else None,
+    )
     location = next((v for k, v in reply["headers"] if k.lower() == "location"), None)
     return reply["status"], location, reply["body"]
 
@@ -92,8 +104,9 @@ def test_a_tutorial_shaped_package_runs_as_under_flask(visitor, client, in_proce
     assert "First, edited" in answer_of_sandbox(visitor, sandbox, "GET", "/", None)[2]
 
     # Reset data: a fresh notebook with no table (init-db was never run there).
-    reset = client.put(f"/api/sandboxes/{sandbox['id']}",
-                       json={"files": project_files(), "reset_data": True})
+    reset = client.put(
+        f"/api/sandboxes/{sandbox['id']}", json={"files": project_files(), "reset_data": True}
+    )
     assert reset.json["state"] == "running"
     assert answer_of_sandbox(visitor, sandbox, *login)[0] == 500
 
@@ -102,10 +115,14 @@ def test_the_flask_command_lists_and_runs_the_apps_commands(visitor, client):
     sandbox = visitor.start(None, project_files())
     url = f"/api/sandboxes/{sandbox['id']}/commands"
     helped = client.post(url, json={"args": ["--help"]}).json
-    assert helped["exit_code"] == 0 and "init-db" in helped["output"] and "routes" in helped["output"]
+    assert (
+        helped["exit_code"] == 0 and "init-db" in helped["output"] and "routes" in helped["output"]
+    )
     routes = client.post(url, json={"args": ["routes"]}).json["output"]
     assert re.search(r"notes\.edit\s+GET, POST\s+/<int:id>/edit", routes)
-    shell = client.post(url, json={"args": ["shell", "-c", "print(app.name, len(app.url_map._rules))"]})
+    shell = client.post(
+        url, json={"args": ["shell", "-c", "print(app.name, len(app.url_map._rules))"]}
+    )
     assert shell.json == {**shell.json, "exit_code": 0, "output": "jotter 9\n"}
     typed = client.post(url, json={"args": ["shell"], "input": "print(6 * 7)\n"}).json
     assert "42" in typed["output"]
@@ -123,10 +140,13 @@ def test_a_command_past_its_timeout_is_stopped(make_client):
     app = create_app({"TESTING": True, "COMMAND_TIMEOUT": 1.0})
     try:
         visitor = Visitor(app.test_client())
-        sandbox = visitor.start(HELLO + "import click, time\n\n@app.cli.command('wait')\n"
-                                "def wait():\n    time.sleep(60)\n")
-        done = visitor.client.post(f"/api/sandboxes/{sandbox['id']}/commands",
-                                   json={"args": ["wait"]}).json
+        sandbox = visitor.start(
+            HELLO + "import click, time\n\n@app.cli.command('wait')\n"
+            "def wait():\n    time.sleep(60)\n"
+        )
+        done = visitor.client.post(
+            f"/api/sandboxes/{sandbox['id']}/commands", json={"args": ["wait"]}
+        ).json
         assert done["exit_code"] != 0 and "did not end within 1 s" in done["output"]
     finally:
         services_of(app).sandboxes.shutdown()
@@ -140,20 +160,36 @@ def test_commands_need_a_running_app(visitor, client):
     assert bad.status_code == 400 and bad.json["error"]["code"] == "bad_args"
 
 
-@pytest.mark.parametrize("files, spec", [
-    ({"hello.py": HELLO}, None),  # the quickstart's own name: the only module with an app
-    ({"wsgi.py": HELLO.replace("app", "application")}, None),
-    ({"hello.py": HELLO, "notes.md": "not code"}, None),
-    ({"shop/__init__.py": HELLO.replace("app =", "def create_app():\n    app =")
-      .replace("\n@app", "\n    @app").replace("\ndef hello", "\n    def hello")
-      .replace('\n    return "Hello', '\n        return "Hello') + "    return app\n"}, None),
-    ({"factory.py": "from flask import Flask\n\ndef create_app(name):\n    app = Flask(name)\n"
-      "    app.add_url_rule('/', 'hello', lambda: 'Hello, World!')\n    return app\n"},
-     "factory:create_app('hello')"),
-    ({"app.py": HELLO + "other = 1\n", "hello.py": "x = 1\n"}, "app:app"),
-])
+@pytest.mark.parametrize(
+    "files, spec",
+    [
+        ({"hello.py": HELLO}, None),  # the quickstart's own name: the only module with an app
+        ({"wsgi.py": HELLO.replace("app", "application")}, None),
+        ({"hello.py": HELLO, "notes.md": "not code"}, None),
+        (
+            {
+                "shop/__init__.py": HELLO.replace("app =", "def create_app():\n    app =")
+                .replace("\n@app", "\n    @app")
+                .replace("\ndef hello", "\n    def hello")
+                .replace('\n    return "Hello', '\n        return "Hello')
+                + "    return app\n"
+            },
+            None,
+        ),
+        (
+            {
+                "factory.py": "from flask import Flask\n\ndef create_app(name):\n    app = Flask(name)\n"
+                "    app.add_url_rule('/', 'hello', lambda: 'Hello, World!')\n    return app\n"
+            },
+            "factory:create_app('hello')",
+        ),
+        ({"app.py": HELLO + "other = 1\n", "hello.py": "x = 1\n"}, "app:app"),
+    ],
+)
 def test_apps_are_found_as_flask_finds_them(visitor, client, files, spec):
-    response = client.post("/api/sandboxes", json={"files": files, **({"app": spec} if spec else {})})
+    response = client.post(
+        "/api/sandboxes", json={"files": files, **({"app": spec} if spec else {})}
+    )
     sandbox = response.json
     assert sandbox["state"] == "running", sandbox["error"]
     assert visitor.exchange(sandbox)["body"] == "Hello, World!"
@@ -167,10 +203,13 @@ def test_a_factory_that_needs_arguments_says_how_to_call_it(visitor, client):
     assert "make:create_app(args)" in error["message"]
 
 
-@pytest.mark.parametrize("files, words", [
-    ({"README.md": "# nothing to run"}, "No Flask app found"),
-    ({"a.py": HELLO, "b.py": HELLO}, "More than one module could be the app (a.py, b.py)"),
-])
+@pytest.mark.parametrize(
+    "files, words",
+    [
+        ({"README.md": "# nothing to run"}, "No Flask app found"),
+        ({"a.py": HELLO, "b.py": HELLO}, "More than one module could be the app (a.py, b.py)"),
+    ],
+)
 def test_no_app_found_says_what_was_looked_for(client, files, words):
     sandbox = client.post("/api/sandboxes", json={"files": files}).json
     assert sandbox["state"] == "failed" and words in sandbox["error"]["message"]
@@ -183,9 +222,15 @@ def test_a_bad_app_spec_is_a_clear_400(client):
 
 
 def test_a_visitors_own_module_named_like_ours_is_theirs(visitor):
-    sandbox = visitor.start(None, {"app.py": HELLO.replace('"Hello, World!"', "report.WORDS")
-                                   .replace("from flask", "import report\nfrom flask"),
-                                   "report.py": 'WORDS = "my own report"\n'})
+    sandbox = visitor.start(
+        None,
+        {
+            "app.py": HELLO.replace('"Hello, World!"', "report.WORDS").replace(
+                "from flask", "import report\nfrom flask"
+            ),
+            "report.py": 'WORDS = "my own report"\n',
+        },
+    )
     assert visitor.exchange(sandbox)["body"] == "my own report"
 
 
@@ -196,26 +241,34 @@ def test_a_snippet_that_deletes_its_own_file_still_runs(visitor):
 
 
 def test_debug_mode_shows_werkzeugs_debugger_running_in_the_sandbox(visitor):
-    sandbox = visitor.start(HELLO + "@app.route('/boom')\ndef boom():\n    secret = 42\n"
-                            "    1 / 0\n\napp.run(debug=True)\n")
+    sandbox = visitor.start(
+        HELLO + "@app.route('/boom')\ndef boom():\n    secret = 42\n"
+        "    1 / 0\n\napp.run(debug=True)\n"
+    )
     page = visitor.exchange(sandbox, "GET", "/boom")
     assert page["status"] == 500 and "Werkzeug Debugger" in page["body"]
     secret = re.search(r'SECRET = "([^"]+)"', page["body"]).group(1)
     frame = re.findall(r'<div class="frame" id="frame-(\d+)">', page["body"])[-1]
-    ran = visitor.exchange(sandbox, "GET", f"/boom?__debugger__=yes&cmd=__import__(%22os%22)"
-                           f".getuid()&frm={frame}&s={secret}")
+    ran = visitor.exchange(
+        sandbox,
+        "GET",
+        f"/boom?__debugger__=yes&cmd=__import__(%22os%22).getuid()&frm={frame}&s={secret}",
+    )
     uid = int(re.search(r"(\d+)", ran["body"].split("&gt;&gt;&gt;")[-1]).group(1))
     assert ran["status"] == 200 and uid != 0  # the sandbox's own uid, never the host's root
-    local = visitor.exchange(sandbox, "GET", f"/boom?__debugger__=yes&cmd=secret&frm={frame}"
-                             f"&s={secret}")
+    local = visitor.exchange(
+        sandbox, "GET", f"/boom?__debugger__=yes&cmd=secret&frm={frame}&s={secret}"
+    )
     assert "42" in local["body"]  # the console sees the frame's own variables
 
 
 def test_a_stream_that_breaks_keeps_what_it_sent(visitor):
-    sandbox = visitor.start(HELLO + "import time\n\n@app.route('/stream')\ndef stream():\n"
-                            "    def lines():\n        yield 'first\\n'\n        time.sleep(0.2)\n"
-                            "        yield 'second\\n'\n        raise ValueError('the source ran dry')\n"
-                            "    return app.response_class(lines(), mimetype='text/plain')\n")
+    sandbox = visitor.start(
+        HELLO + "import time\n\n@app.route('/stream')\ndef stream():\n"
+        "    def lines():\n        yield 'first\\n'\n        time.sleep(0.2)\n"
+        "        yield 'second\\n'\n        raise ValueError('the source ran dry')\n"
+        "    return app.response_class(lines(), mimetype='text/plain')\n"
+    )
     reply = visitor.exchange(sandbox, "GET", "/stream")
     assert reply["status"] == 200 and reply["body"] == "first\nsecond\n"
     assert reply["error"]["code"] == "stream_broken"

@@ -13,7 +13,8 @@ from playground.errors import PlaygroundError
 from tests.test_sandbox import EVENTS_FD
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
-ECHO = '''from flask import Flask, request, Response
+ECHO = (
+    """from flask import Flask, request, Response
 import time
 app = Flask(__name__)
 
@@ -56,7 +57,9 @@ def unset():
     r = Response("unset")
     r.delete_cookie("flavour")
     return r
-''' + SERVE
+"""
+    + SERVE
+)
 
 
 @pytest.fixture
@@ -85,8 +88,9 @@ def test_host_is_added_when_not_given_and_nothing_else(visitor, echo):
 
 @pytest.mark.parametrize("method", ["PATCH", "BREW", "DELETE"])
 def test_any_method_token_with_a_body(visitor, echo, method):
-    got = seen(visitor, echo, method, "/", body='{"a": 1}',
-               headers={"Content-Type": "application/json"})
+    got = seen(
+        visitor, echo, method, "/", body='{"a": 1}', headers={"Content-Type": "application/json"}
+    )
     assert got["method"] == method and got["body"] == '{"a": 1}'
     assert ["Content-Length", "8"] in got["headers"]
 
@@ -103,17 +107,29 @@ def test_very_long_path(visitor, echo):
     assert reply["status"] == 200 and json.loads(reply["body"])["path"] == long
 
 
-@pytest.mark.parametrize("path, code", [("no-slash", "bad_path"), ("/a b", "bad_path"),
-                                        ("/é", "bad_path"), ("/x\r\nEvil: 1", "bad_path")])
+@pytest.mark.parametrize(
+    "path, code",
+    [
+        ("no-slash", "bad_path"),
+        ("/a b", "bad_path"),
+        ("/é", "bad_path"),
+        ("/x\r\nEvil: 1", "bad_path"),
+    ],
+)
 def test_paths_that_are_not_request_targets_are_refused(visitor, echo, path, code):
     response = visitor.send(echo, "GET", path)
     assert response.status_code == 400 and response.json["error"]["code"] == code
 
 
-@pytest.mark.parametrize("method, headers, code", [
-    ("GE T", {}, "bad_method"), ("", {}, "bad_method"),
-    ("GET", {"X-Evil": "a\r\nInjected: yes"}, "bad_header"), ("GET", {"Bad Name": "x"}, "bad_header"),
-])
+@pytest.mark.parametrize(
+    "method, headers, code",
+    [
+        ("GE T", {}, "bad_method"),
+        ("", {}, "bad_method"),
+        ("GET", {"X-Evil": "a\r\nInjected: yes"}, "bad_header"),
+        ("GET", {"Bad Name": "x"}, "bad_header"),
+    ],
+)
 def test_bad_methods_and_headers_are_refused(visitor, echo, method, headers, code):
     response = visitor.send(echo, method, "/", headers=headers)
     assert response.status_code == 400 and response.json["error"]["code"] == code
@@ -154,8 +170,10 @@ def test_cookie_jar_keeps_updates_and_deletes(visitor, echo, client):
     assert {c["name"] for c in reply["set_cookies"]} == {"flavour", "ephemeral"}
     assert {c["name"] for c in reply["cookies"]} == {"flavour", "ephemeral"}
     got = seen(visitor, echo, "GET", "/")
-    assert dict(got["headers"])["Cookie"] in ("flavour=chocolate; ephemeral=soon",
-                                              "ephemeral=soon; flavour=chocolate")
+    assert dict(got["headers"])["Cookie"] in (
+        "flavour=chocolate; ephemeral=soon",
+        "ephemeral=soon; flavour=chocolate",
+    )
     reply = visitor.exchange(echo, "GET", "/unset")
     assert reply["set_cookies"][0]["deleted"] is True
     assert "flavour" not in {c["name"] for c in reply["cookies"]}
@@ -183,8 +201,13 @@ def test_cookies_can_be_edited_and_cleared(visitor, echo, client):
 def test_request_summary_events_come_with_the_exchange(visitor, echo):
     reply = visitor.exchange(echo, "GET", "/hello?x=1")
     (event,) = reply["events"]
-    assert (event["type"], event["method"], event["path"], event["query"], event["status"]) == \
-        ("request", "GET", "/hello", "x=1", 200)
+    assert (event["type"], event["method"], event["path"], event["query"], event["status"]) == (
+        "request",
+        "GET",
+        "/hello",
+        "x=1",
+        200,
+    )
 
 
 def test_a_stopped_app_is_a_409(visitor, echo, client):
@@ -194,7 +217,7 @@ def test_a_stopped_app_is_a_409(visitor, echo, client):
 
 
 def test_a_head_trickled_byte_by_byte_still_ends_at_the_deadline(visitor, app):
-    sandbox = visitor.start('''from flask import Flask, request
+    sandbox = visitor.start("""from flask import Flask, request
 import time
 app = Flask(__name__)
 
@@ -205,7 +228,7 @@ def trickle():
     while True:
         sock.sendall(b"X-Drip: 1\\r\\n")
         time.sleep(0.4)
-''')
+""")
     started = time.monotonic()
     response = visitor.send(sandbox, "GET", "/")
     assert response.status_code == 504 and response.json["error"]["code"] == "child_timeout"
@@ -216,16 +239,24 @@ def test_no_port_means_no_request():
     """A child that has just died has no port; None must never become port 80."""
     gone = types.SimpleNamespace(scheme="http", port=None, state="running")
     with pytest.raises(PlaygroundError) as refused:
-        exchange.send_to(gone, Jar(), proxy.Request("GET", "/", [], None), False,
-                         {"REQUEST_TIMEOUT": 1, "MAX_BODY_BYTES": 10})
+        exchange.send_to(
+            gone,
+            Jar(),
+            proxy.Request("GET", "/", [], None),
+            False,
+            {"REQUEST_TIMEOUT": 1, "MAX_BODY_BYTES": 10},
+        )
     assert refused.value.status == 409
 
 
 def test_what_the_app_writes_on_the_events_pipe_cannot_break_the_host(visitor, client):
-    sandbox = visitor.start('''from flask import Flask
+    sandbox = visitor.start(
+        """from flask import Flask
 import os
 app = Flask(__name__)
-''' + EVENTS_FD + '''
+"""
+        + EVENTS_FD
+        + """
 @app.route("/forge")
 def forge():
     fd = events_fd()
@@ -238,7 +269,8 @@ def forge():
 @app.route("/")
 def home():
     return "still here"
-''')
+"""
+    )
     assert visitor.exchange(sandbox, "GET", "/forge")["body"] == "forged"
     assert visitor.exchange(sandbox, "GET", "/")["body"] == "still here"
     events = client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]

@@ -24,18 +24,33 @@ def test_a_burst_passes_then_the_next_call_is_a_429_that_says_when():
     error = refusal(limit, "alice")
     assert (error.status, error.code) == (429, "rate_limited")
     assert 59 <= error.details["retry_after"] <= 60
-    assert error.message.startswith("slow down: you may send 1 runs a minute (and 3 at once). "
-                                    "Try again in ")
+    assert error.message.startswith(
+        "slow down: you may send 1 runs a minute (and 3 at once). Try again in "
+    )
 
 
-@pytest.mark.parametrize("per, everyone, message", [
-    ("minute", False, "slow down: you may send 6 shares a minute (and 2 at once). "
-                      "Try again in 10.0 s."),
-    ("second", False, "slow down: you may send 0.1 shares a second (and 2 at once). "
-                      "Try again in 10.0 s."),
-    ("minute", True, "the playground takes 6 shares a minute from all visitors together (and 2 "
-                     "at once), and that many came. Try again in 10.0 s."),
-], ids=["per-visitor-a-minute", "per-visitor-a-second", "everyone"])
+@pytest.mark.parametrize(
+    "per, everyone, message",
+    [
+        (
+            "minute",
+            False,
+            "slow down: you may send 6 shares a minute (and 2 at once). Try again in 10.0 s.",
+        ),
+        (
+            "second",
+            False,
+            "slow down: you may send 0.1 shares a second (and 2 at once). Try again in 10.0 s.",
+        ),
+        (
+            "minute",
+            True,
+            "the playground takes 6 shares a minute from all visitors together (and 2 "
+            "at once), and that many came. Try again in 10.0 s.",
+        ),
+    ],
+    ids=["per-visitor-a-minute", "per-visitor-a-second", "everyone"],
+)
 def test_the_refusal_says_the_rate_in_the_limits_own_terms(per, everyone, message):
     limit = RateLimit("shares", rate=0.1, burst=2, per=per, everyone=everyone)
     limit.take(EVERYONE if everyone else "alice", 2)
@@ -107,10 +122,16 @@ def test_the_playgrounds_limits_count_what_their_settings_say():
         "text_bytes": ("TEXT_BYTES_PER_SECOND", "TEXT_BYTES_BURST", "second"),
         "formats": ("RATE_FORMATS_PER_MINUTE", "RATE_FORMAT_BURST", "minute"),
         "all_shares": ("RATE_ALL_SHARES_PER_MINUTE", "RATE_ALL_SHARE_BURST", "minute"),
-        "presenter_tries": ("RATE_PRESENTER_TRIES_PER_MINUTE", "RATE_PRESENTER_TRY_BURST",
-                            "minute"),
-        "all_presenter_tries": ("RATE_ALL_PRESENTER_TRIES_PER_MINUTE",
-                                "RATE_ALL_PRESENTER_TRY_BURST", "minute"),
+        "presenter_tries": (
+            "RATE_PRESENTER_TRIES_PER_MINUTE",
+            "RATE_PRESENTER_TRY_BURST",
+            "minute",
+        ),
+        "all_presenter_tries": (
+            "RATE_ALL_PRESENTER_TRIES_PER_MINUTE",
+            "RATE_ALL_PRESENTER_TRY_BURST",
+            "minute",
+        ),
     }
     assert set(limits) == set(expected)
     for name, (rate, burst, per) in expected.items():
@@ -120,5 +141,7 @@ def test_the_playgrounds_limits_count_what_their_settings_say():
         # Limits on all visitors together say so, as a visitor cannot wait them out alone.
         assert limit.everyone == (name.startswith("all_") or name == "text_bytes"), name
         limit.take(EVERYONE if limit.everyone else "alice", limit.burst)
-        assert refusal(limit, EVERYONE if limit.everyone else "alice", max(1, limit.rate)).code \
-            == "rate_limited", name
+        assert (
+            refusal(limit, EVERYONE if limit.everyone else "alice", max(1, limit.rate)).code
+            == "rate_limited"
+        ), name

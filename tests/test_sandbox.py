@@ -12,17 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import sandbox_processes, start_server, stop_server, wait_until
 from playground.config import SETTINGS
-from playground.services import services_of
 from playground.sandbox.hostblock import UID_BLOCKS, UIDS_PER_HOST
+from playground.services import services_of
+from tests.servers import sandbox_processes, start_server, stop_server, wait_until
 
 SERVE = '\napp.run(host="0.0.0.0", port=5000)\n'
 HELLO = 'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n    return "hi"\n'
 
 
 def test_syntax_error_names_the_line(visitor):
-    sandbox = visitor.start('from flask import Flask\napp = Flask(__name__)\n\ndef broken(:\n    pass\n')
+    sandbox = visitor.start(
+        "from flask import Flask\napp = Flask(__name__)\n\ndef broken(:\n    pass\n"
+    )
     assert sandbox["state"] == "failed"
     error = sandbox["error"]
     assert (error["type"], error["file"], error["line"]) == ("SyntaxError", "app.py", 4)
@@ -30,14 +32,18 @@ def test_syntax_error_names_the_line(visitor):
 
 
 def test_exception_at_import_is_trimmed_to_the_visitors_frames(visitor):
-    sandbox = visitor.start("import json\n\ndef load():\n    return json.loads('{oops')\n\nload()\n")
+    sandbox = visitor.start(
+        "import json\n\ndef load():\n    return json.loads('{oops')\n\nload()\n"
+    )
     error = sandbox["error"]
     assert error["type"] == "JSONDecodeError" and (error["file"], error["line"]) == ("app.py", 4)
     assert error["traceback"].count('File "') == 2  # <module> and load(), nothing of json's
 
 
 def test_exception_in_an_imported_module_of_the_snippet(visitor):
-    sandbox = visitor.start("import helpers\n", files={"helpers.py": "x = 1\nraise ValueError('no')\n"})
+    sandbox = visitor.start(
+        "import helpers\n", files={"helpers.py": "x = 1\nraise ValueError('no')\n"}
+    )
     error = sandbox["error"]
     assert (error["type"], error["file"], error["line"]) == ("ValueError", "helpers.py", 2)
 
@@ -49,13 +55,17 @@ def test_the_hosts_python_install_is_shown_as_python(visitor, client):
     error = visitor.start("from flask import Flask, no_such_name\n")["error"]
     assert error["type"] == "ImportError"
     assert "(<python>/lib/python" in error["message"] and "<python>" in error["traceback"]
-    sandbox = visitor.start(HELLO + '@app.route("/oops")\ndef oops():\n    import flask.nope\n'
-                            + SERVE)
+    sandbox = visitor.start(
+        HELLO + '@app.route("/oops")\ndef oops():\n    import flask.nope\n' + SERVE
+    )
     reply = visitor.exchange(sandbox, "GET", "/oops")
     [exception] = [e for e in reply["events"] if e["type"] == "exception"]
     time.sleep(0.2)  # Flask's log of it arrives on stderr, beside the events
-    log = [e["line"] for e in client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
-           if e["type"] == "log"]
+    log = [
+        e["line"]
+        for e in client.get(f"/api/sandboxes/{sandbox['id']}/events").json["events"]
+        if e["type"] == "log"
+    ]
     assert any('File "<python>/lib/python' in line for line in log), log
     shown = json.dumps([error, exception, log])
     assert not [root for root in roots if root in shown], shown
@@ -85,12 +95,16 @@ def test_segfault_at_import_reports_the_signal(visitor):
     sandbox = visitor.start("import ctypes\nctypes.string_at(0)\n")
     assert sandbox["state"] == "failed"
     assert "SIGSEGV" in sandbox["error"]["message"]
-    assert 'File "/sandbox/app.py", line 2' in sandbox["error"]["traceback"] or \
-        "app.py\", line 2" in sandbox["error"]["traceback"]
+    assert (
+        'File "/sandbox/app.py", line 2' in sandbox["error"]["traceback"]
+        or 'app.py", line 2' in sandbox["error"]["traceback"]
+    )
 
 
 def test_crash_mid_request_is_a_502_and_flips_to_failed(visitor):
-    sandbox = visitor.start(HELLO + '@app.route("/die")\ndef die():\n    import os\n    os._exit(9)\n' + SERVE)
+    sandbox = visitor.start(
+        HELLO + '@app.route("/die")\ndef die():\n    import os\n    os._exit(9)\n' + SERVE
+    )
     response = visitor.send(sandbox, "GET", "/die")
     assert response.status_code == 502
     assert response.json["error"]["code"] == "child_no_response"
@@ -100,8 +114,10 @@ def test_crash_mid_request_is_a_502_and_flips_to_failed(visitor):
 
 def test_without_app_run_the_app_is_found_like_flask_run(visitor):
     assert visitor.exchange(visitor.start(HELLO))["body"] == "hi"
-    factory = "from flask import Flask\ndef create_app():\n    app = Flask(__name__)\n" \
-              "    app.add_url_rule('/', 'home', lambda: 'made')\n    return app\n"
+    factory = (
+        "from flask import Flask\ndef create_app():\n    app = Flask(__name__)\n"
+        "    app.add_url_rule('/', 'home', lambda: 'made')\n    return app\n"
+    )
     assert visitor.exchange(visitor.start(factory))["body"] == "made"
     nothing = visitor.start("x = 1\n")
     assert nothing["error"]["type"] == "NoAppFound"
@@ -129,8 +145,10 @@ def test_code_after_app_run_is_pointed_out_as_never_running(visitor):
 
 def test_put_reruns_with_new_files_and_keeps_the_id(visitor, client):
     sandbox = visitor.start(HELLO)
-    rerun = client.put(f"/api/sandboxes/{sandbox['id']}",
-                       json={"files": {"app.py": HELLO.replace('"hi"', '"changed"')}}).json
+    rerun = client.put(
+        f"/api/sandboxes/{sandbox['id']}",
+        json={"files": {"app.py": HELLO.replace('"hi"', '"changed"')}},
+    ).json
     assert rerun["id"] == sandbox["id"] and rerun["state"] == "running"
     assert visitor.exchange(rerun)["body"] == "changed"
 
@@ -138,7 +156,8 @@ def test_put_reruns_with_new_files_and_keeps_the_id(visitor, client):
 def test_stop_leaves_no_process_and_no_directory(visitor, client, app):
     sandbox = visitor.start(
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-        "        time.sleep(600)\n    os._exit(0)\n" + HELLO + SERVE)
+        "        time.sleep(600)\n    os._exit(0)\n" + HELLO + SERVE
+    )
     assert sandbox["state"] == "running", sandbox["error"]
     hostdir = services_of(app).sandboxes.basedir / sandbox["id"]
     assert hostdir.exists()
@@ -157,17 +176,23 @@ def host_uids(pid: int) -> range:
 
 def test_no_child_survives_the_host():
     proc, url = start_server()
-    request = urllib.request.Request(f"{url}/api/sandboxes", method="POST",
-                                     data=json.dumps({"files": {"app.py": HELLO}}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/api/sandboxes",
+        method="POST",
+        data=json.dumps({"files": {"app.py": HELLO}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=20) as response:
         assert json.load(response)["state"] == "running"
     uids = host_uids(proc.pid)
     assert sandbox_processes(uids) or os.geteuid() != 0
     proc.kill()  # not even a chance to clean up: the children must die with it
     proc.wait()
-    wait_until(lambda: not sandbox_processes(uids), 5,
-               lambda: f"the killed host's children to die: {sandbox_processes(uids)} live on")
+    wait_until(
+        lambda: not sandbox_processes(uids),
+        5,
+        lambda: f"the killed host's children to die: {sandbox_processes(uids)} live on",
+    )
     stop_server(proc)
 
 
@@ -177,9 +202,26 @@ def certificate(tmp_path_factory):
     made = {}
     for bits in (2048, 1024):
         folder = tmp_path_factory.mktemp(f"rsa{bits}")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", f"rsa:{bits}", "-nodes", "-days", "2",
-                        "-subj", "/CN=localhost", "-keyout", folder / "ssl.key",
-                        "-out", folder / "ssl.cert"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                f"rsa:{bits}",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                folder / "ssl.key",
+                "-out",
+                folder / "ssl.cert",
+            ],
+            check=True,
+            capture_output=True,
+        )
         made[bits] = {name: (folder / name).read_text() for name in ("ssl.cert", "ssl.key")}
     return made
 
@@ -214,7 +256,7 @@ def test_ssl_context_as_a_tuple_of_paths(visitor, certificate, ssl_app):
 # Inside a probe route: does connect() fail (seccomp), and is the only interface a loopback
 # (a network namespace of its own)? Shared with test_attacks.py's isolation check.
 # How the visitor's code can find the host's events pipe: the only FIFO past stderr.
-EVENTS_FD = '''
+EVENTS_FD = """
 def events_fd():
     import os, stat
     for name in os.listdir("/proc/self/fd"):
@@ -223,17 +265,19 @@ def events_fd():
                 return int(name)
         except OSError:
             pass
-'''
+"""
 
-NETWORK_PROBE = '''    try:
+NETWORK_PROBE = """    try:
         socket.create_connection(("192.0.2.1", 80), timeout=2)
         found["net"] = "reached"
     except OSError as e:
         found["net"] = e.errno
     found["interfaces"] = [line.split(":")[0].strip() for line in open("/proc/net/dev")][2:]
-'''
+"""
 
-PROBE = HELLO + '''
+PROBE = (
+    HELLO
+    + """
 import os, socket
 @app.route("/probe")
 def probe():
@@ -243,7 +287,9 @@ def probe():
             found[name] = bool(open(name).read(1)) if os.path.isfile(name) else os.listdir(name)
         except OSError as e:
             found[name] = type(e).__name__
-''' + NETWORK_PROBE + '''
+"""
+    + NETWORK_PROBE
+    + """
     try:
         open("/usr/evil", "w")
         found["write"] = "wrote"
@@ -253,7 +299,9 @@ def probe():
     found["uid"] = os.getuid()
     found["cwd"] = os.getcwd()
     return found
-''' + SERVE
+"""
+    + SERVE
+)
 
 
 def test_bubblewrap_isolation(visitor, app):
@@ -274,20 +322,27 @@ def test_bubblewrap_isolation(visitor, app):
 
 
 def test_the_host_source_is_not_visible_in_the_sandbox(visitor):
-    code = HELLO + '@app.route("/look")\ndef look():\n    import os\n' \
-        f'    return str(os.path.exists({os.path.abspath("playground")!r}))\n' + SERVE
+    code = (
+        HELLO + '@app.route("/look")\ndef look():\n    import os\n'
+        f"    return str(os.path.exists({os.path.abspath('playground')!r}))\n" + SERVE
+    )
     assert visitor.exchange(visitor.start(code), "GET", "/look")["body"] == "False"
 
 
 def test_rlimits_apply(visitor):
-    code = HELLO + '@app.route("/limits")\ndef limits():\n    import resource\n' \
-        '    return str([resource.getrlimit(r)[1] for r in (resource.RLIMIT_NPROC, ' \
-        'resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE)])\n' + SERVE
-    assert visitor.exchange(visitor.start(code), "GET", "/limits")["body"] == \
-        str([64, 256, 16 * 1024 * 1024])
+    code = (
+        HELLO + '@app.route("/limits")\ndef limits():\n    import resource\n'
+        "    return str([resource.getrlimit(r)[1] for r in (resource.RLIMIT_NPROC, "
+        "resource.RLIMIT_NOFILE, resource.RLIMIT_FSIZE)])\n" + SERVE
+    )
+    assert visitor.exchange(visitor.start(code), "GET", "/limits")["body"] == str(
+        [64, 256, 16 * 1024 * 1024]
+    )
 
 
-EVERYDAY = HELLO + '''
+EVERYDAY = (
+    HELLO
+    + """
 import asyncio, json, multiprocessing, socket, sqlite3
 @app.route("/everyday")
 def everyday():
@@ -312,7 +367,9 @@ def everyday():
     except OSError as e:
         found["udp"] = e.errno
     return json.dumps(found)
-''' + SERVE
+"""
+    + SERVE
+)
 
 
 def test_a_flask_app_keeps_what_it_needs_of_sockets_and_names(visitor, app):
@@ -334,4 +391,3 @@ def test_a_flask_app_keeps_what_it_needs_of_sockets_and_names(visitor, app):
         # read the host's before its jail tries DNS, whose socket() seccomp refuses.
         assert found["example.com"] in (socket.EAI_NONAME, socket.EAI_AGAIN)
         assert found["udp"] == errno.EPERM
-

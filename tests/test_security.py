@@ -28,8 +28,8 @@ from playground.serving import BoundedServer
 from playground.visitors import COOKIE
 from tests.conftest import Visitor
 from tests.servers import sandbox_processes, start_server, stop_server, wait_until
-from tests.wsclient import Client
 from tests.test_sandbox import HELLO, host_uids
+from tests.wsclient import Client
 
 
 @pytest.fixture
@@ -50,8 +50,13 @@ def make_app():
 def test_host_pages_have_a_content_security_policy(client):
     page = client.get("/")
     policy = page.headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "object-src 'none'", "frame-ancestors 'none'",
-                      "base-uri 'none'", "connect-src 'self'"):
+    for directive in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "connect-src 'self'",
+    ):
         assert directive in policy
     assert page.headers["X-Frame-Options"] == "DENY"
     api = client.get("/api/snippets")
@@ -70,8 +75,10 @@ def test_the_werkzeug_debugger_is_not_on_the_host(client):
 
 
 def test_websocket_from_another_site_is_refused(live_server):
-    ws = Client.connect(live_server.replace("http", "ws", 1) + "/ws/sandboxes/anything",
-                        headers={"Origin": "http://evil.example"})
+    ws = Client.connect(
+        live_server.replace("http", "ws", 1) + "/ws/sandboxes/anything",
+        headers={"Origin": "http://evil.example"},
+    )
     with pytest.raises(ConnectionClosed):
         ws.receive(timeout=10)
     assert ws.close_reason == 1008
@@ -109,7 +116,11 @@ def assert_random(runs: list[list[bytes]], what: str) -> None:
     assert len(set(flat)) == len(flat), f"a {what} came twice"
     for run in runs:
         numbers = [int.from_bytes(secret, "big") for secret in run]
-        near = [(a, b) for a, b in zip(numbers, numbers[1:]) if abs(a - b) < 1 << (bits - 32)]
+        near = [
+            (a, b)
+            for a, b in zip(numbers, numbers[1:], strict=False)
+            if abs(a - b) < 1 << (bits - 32)
+        ]
         assert not near, f"{what}s made one after the other are close: {near}"
         fixed = [bit for bit in range(bits) if len({n >> bit & 1 for n in numbers}) == 1]
         assert not fixed, f"bits {fixed} are the same in all {what}s of one visitor"
@@ -117,7 +128,8 @@ def assert_random(runs: list[list[bytes]], what: str) -> None:
     for bit in range(bits):
         ones = sum(n >> bit & 1 for n in numbers)
         assert abs(ones - len(flat) / 2) <= 3 * math.sqrt(len(flat)), (  # six deviations
-            f"bit {bit} is set in {ones} of {len(flat)} {what}s")
+            f"bit {bit} is set in {ones} of {len(flat)} {what}s"
+        )
     counts = Counter(b"".join(flat))
     expected = len(flat) * len(flat[0]) / 256
     chi_square = sum((counts[value] - expected) ** 2 / expected for value in range(256))
@@ -189,8 +201,12 @@ def test_starts_take_turns_and_a_long_queue_is_refused(make_app):
     app = make_app(MAX_STARTING=1, START_QUEUE_TIMEOUT=0.5)
     slow = "import time\ntime.sleep(2)\n" + HELLO
     results = []
-    thread = threading.Thread(target=lambda: results.append(
-        app.test_client().post("/api/sandboxes", json={"files": {"app.py": slow}})), daemon=True)
+    thread = threading.Thread(
+        target=lambda: results.append(
+            app.test_client().post("/api/sandboxes", json={"files": {"app.py": slow}})
+        ),
+        daemon=True,
+    )
     thread.start()
     wait_until(services_of(app).sandboxes.all, 10, "the slow app's start to begin", interval=0.01)
     refused = app.test_client().post("/api/sandboxes", json={"files": {"app.py": HELLO}})
@@ -202,9 +218,12 @@ def test_starts_take_turns_and_a_long_queue_is_refused(make_app):
 
 
 def _start_sandbox(url: str) -> dict:
-    request = urllib.request.Request(f"{url}/api/sandboxes", method="POST",
-                                     data=json.dumps({"files": {"app.py": HELLO}}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/api/sandboxes",
+        method="POST",
+        data=json.dumps({"files": {"app.py": HELLO}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
@@ -240,8 +259,9 @@ def test_a_killed_host_leaves_nothing_once_restarted_and_a_stopped_one_nothing_a
 
 
 def test_api_errors_are_json_even_for_huge_bodies(client):
-    response = client.post("/api/sandboxes", data=b"x" * (9 * 1024 * 1024),
-                           content_type="application/json")
+    response = client.post(
+        "/api/sandboxes", data=b"x" * (9 * 1024 * 1024), content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.json["error"]["code"] == "request_too_large"
 
@@ -253,17 +273,25 @@ def test_unknown_origin_cannot_change_anything(client):
 
 def test_behind_a_trusted_proxy_the_public_origin_is_the_hosts(make_app):
     app = make_app(TRUSTED_PROXIES=1, ALLOWED_HOSTS=["play.example"])
-    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example",
-                 "Origin": "https://play.example"}
+    forwarded = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "play.example",
+        "Origin": "https://play.example",
+    }
     response = app.test_client().post("/api/sandboxes", json={"files": {}}, headers=forwarded)
     assert response.status_code == 400  # past the Origin check, refused for its empty files
     assert response.json["error"]["code"] == "bad_files"
     spoofed = {**forwarded, "Origin": "https://evil.example"}
-    assert app.test_client().post("/api/sandboxes", json={"files": {}},
-                                  headers=spoofed).status_code == 403
+    assert (
+        app.test_client().post("/api/sandboxes", json={"files": {}}, headers=spoofed).status_code
+        == 403
+    )
     # The forwarded name is the one checked: a rebound name passes the proxy as it came.
-    rebound = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example",
-               "Origin": "https://evil.example"}
+    rebound = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "evil.example",
+        "Origin": "https://evil.example",
+    }
     refused = app.test_client().post("/api/sandboxes", json={"files": {}}, headers=rebound)
     assert refused.status_code == 400 and refused.json["error"]["code"] == "unknown_host"
 
@@ -284,10 +312,12 @@ def _websocket_status(url: str, host: str) -> int:
     """The status a WebSocket handshake to /ws/follow gets, sent with Host (and Origin) `host`."""
     address = urllib.parse.urlsplit(url)
     with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
-        conn.sendall(f"GET /ws/follow?presence=1 HTTP/1.1\r\nHost: {host}\r\n"
-                     f"Origin: http://{host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        conn.sendall(
+            f"GET /ws/follow?presence=1 HTTP/1.1\r\nHost: {host}\r\n"
+            f"Origin: http://{host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
         return int(conn.recv(4096).split(b" ", 2)[1])
 
 
@@ -299,10 +329,16 @@ def test_a_name_the_host_does_not_serve_is_refused_dns_rebinding(live_server):
     assert _status(live_server, rebound) == 400
     assert _status(live_server, rebound, "/api/snippets") == 400
     assert _websocket_status(live_server, rebound) == 400
-    request = urllib.request.Request(f"{live_server}/api/presenter", method="POST",
-                                     data=b'{"token": "x"}', headers={
-                                         "Host": rebound, "Origin": f"http://{rebound}",
-                                         "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{live_server}/api/presenter",
+        method="POST",
+        data=b'{"token": "x"}',
+        headers={
+            "Host": rebound,
+            "Origin": f"http://{rebound}",
+            "Content-Type": "application/json",
+        },
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     with refused.value:
@@ -327,14 +363,29 @@ def test_allowed_hosts_by_setting_and_by_default(make_app):
     assert unset.get("/api/snippets", headers={"Host": "evil.example"}).status_code == 400
 
 
-@pytest.mark.parametrize("host, allowed, refused", [
-    # Without a port, a name is matched alone: simple-websocket's client never sends one.
-    ("127.0.0.1", ["127.0.0.1:5000", "localhost:5000", "[::1]:5000", "LocalHost.:5000", "localhost"],
-     ["192.168.1.10:5000", "evil.example:5000", "localhost:5001", "127.0.0.1:x", "evil.example"]),
-    ("0.0.0.0", ["192.168.1.10:5000", "localhost:5000", "[fe80::1]:5000"],
-     ["evil.example:5000", "192.168.1.10:5001", "10.0.0.1.evil.example:5000"]),
-    ("play.example", ["play.example:5000", "localhost:5000"], ["evil.example:5000"]),
-])
+@pytest.mark.parametrize(
+    "host, allowed, refused",
+    [
+        # Without a port, a name is matched alone: simple-websocket's client never sends one.
+        (
+            "127.0.0.1",
+            ["127.0.0.1:5000", "localhost:5000", "[::1]:5000", "LocalHost.:5000", "localhost"],
+            [
+                "192.168.1.10:5000",
+                "evil.example:5000",
+                "localhost:5001",
+                "127.0.0.1:x",
+                "evil.example",
+            ],
+        ),
+        (
+            "0.0.0.0",
+            ["192.168.1.10:5000", "localhost:5000", "[fe80::1]:5000"],
+            ["evil.example:5000", "192.168.1.10:5001", "10.0.0.1.evil.example:5000"],
+        ),
+        ("play.example", ["play.example:5000", "localhost:5000"], ["evil.example:5000"]),
+    ],
+)
 def test_python_m_playground_answers_to_what_it_serves(host, allowed, refused):
     entries = hosts.served(host, 5000)
     assert [h for h in allowed if not hosts.allowed(h, entries)] == []
@@ -359,8 +410,10 @@ def test_the_host_serves_at_most_host_threads_connections_at_once():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.port}/"
-        clients = [threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=10).read())
-                   for _ in range(6)]
+        clients = [
+            threading.Thread(target=lambda: urllib.request.urlopen(url, timeout=10).read())
+            for _ in range(6)
+        ]
         for client in clients:
             client.start()
         for client in clients:
@@ -385,8 +438,11 @@ def test_the_werkzeug_debugger_is_refused_even_with_debug_off(app):
 
 
 def test_highlight_refuses_other_sites(client):
-    response = client.post("/api/highlight", json={"code": "x = 1", "language": "python"},
-                           headers={"Origin": "http://evil.example"})
+    response = client.post(
+        "/api/highlight",
+        json={"code": "x = 1", "language": "python"},
+        headers={"Origin": "http://evil.example"},
+    )
     assert response.status_code == 403 and response.json["error"]["code"] == "cross_origin"
 
 

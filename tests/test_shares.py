@@ -24,14 +24,17 @@ from tests.servers import start_server, stop_server, wait_until
 from tests.test_live import Api
 
 # Ends without app.run(): the download adds a __main__ block.
-HELLO = ('from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
-         '    return "hi"\n')
+HELLO = (
+    'from flask import Flask\napp = Flask(__name__)\n@app.route("/")\ndef home():\n'
+    '    return "hi"\n'
+)
 
 
 @pytest.fixture
 def shares_app(tmp_path):
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "MAX_SHARE_BYTES": 1000})
+    app = create_app(
+        {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "MAX_SHARE_BYTES": 1000}
+    )
     yield app
     services_of(app).sandboxes.shutdown()
 
@@ -52,19 +55,23 @@ def test_same_files_give_the_same_link(shares_client):
 
 
 def test_a_share_opens_in_the_editor(shares_client):
-    key = shares_client.post("/api/shares", json={"files": {"app.py": HELLO},
-                                                  "slug": "hello"}).json["key"]
+    key = shares_client.post(
+        "/api/shares", json={"files": {"app.py": HELLO}, "slug": "hello"}
+    ).json["key"]
     share = shares_client.get(f"/api/shares/{key}").json
     assert share["files"] == {"app.py": HELLO} and share["slug"] == "hello"
     page = shares_client.get(f"/s/{key}")
     assert page.status_code == 302 and page.headers["Location"] == f"/?share={key}"
 
 
-@pytest.mark.parametrize("payload, status, code", [
-    ({"files": {"app.py": "x" * 1001}}, 413, "share_too_large"),
-    ({"files": {"app.py": HELLO, "../up.py": ""}}, 400, "bad_path"),
-    ({"files": "app.py"}, 400, "bad_files"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ({"files": {"app.py": "x" * 1001}}, 413, "share_too_large"),
+        ({"files": {"app.py": HELLO, "../up.py": ""}}, 400, "bad_path"),
+        ({"files": "app.py"}, 400, "bad_files"),
+    ],
+)
 def test_shares_are_checked_and_capped(shares_client, payload, status, code):
     response = shares_client.post("/api/shares", json=payload)
     assert response.status_code == status and response.json["error"]["code"] == code
@@ -73,8 +80,9 @@ def test_shares_are_checked_and_capped(shares_client, payload, status, code):
 def test_unknown_shares_and_other_sites(shares_client):
     assert shares_client.get("/api/shares/nosuchkey0").json["error"]["code"] == "no_such_share"
     assert shares_client.get("/s/nosuchkey0").status_code == 404
-    response = shares_client.post("/api/shares", json={"files": {"app.py": HELLO}},
-                                  headers={"Origin": "http://evil.example"})
+    response = shares_client.post(
+        "/api/shares", json={"files": {"app.py": HELLO}}, headers={"Origin": "http://evil.example"}
+    )
     assert response.status_code == 403
 
 
@@ -84,8 +92,14 @@ def make_shares_app(tmp_path):
     made = []
 
     def make(**config):
-        app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / f"i{len(made)}"),
-                          "MAX_SHARE_BYTES": 1000, **config})
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": str(tmp_path / f"i{len(made)}"),
+                "MAX_SHARE_BYTES": 1000,
+                **config,
+            }
+        )
         made.append(app)
         return app
 
@@ -102,17 +116,19 @@ def share_of(n: int) -> dict:
 def stored_bytes(app) -> tuple:
     """(the store's running total, the sum of what it holds)."""
     with closing(sqlite3.connect(Path(app.instance_path) / "shares.sqlite3")) as db:
-        return (db.execute("SELECT bytes FROM used").fetchone()[0],
-                db.execute("SELECT coalesce(sum(length(CAST(files AS BLOB))), 0) FROM shares")
-                .fetchone()[0])
+        return (
+            db.execute("SELECT bytes FROM used").fetchone()[0],
+            db.execute(
+                "SELECT coalesce(sum(length(CAST(files AS BLOB))), 0) FROM shares"
+            ).fetchone()[0],
+        )
 
 
 def test_a_script_dropping_its_cookie_cannot_fill_the_disk(make_shares_app):
     """The review's script stored 1,380 shares in 15 s (+356 MB): each new cookie a new
     visitor. Past SHARES_MAX_BYTES, and with every share opened lately, a share is refused."""
     app = make_shares_app(SHARES_MAX_BYTES=8000, RATE_ALL_SHARE_BURST=1000)
-    codes = [app.test_client().post("/api/shares", json=share_of(n)).status_code
-             for n in range(40)]
+    codes = [app.test_client().post("/api/shares", json=share_of(n)).status_code for n in range(40)]
     assert codes == [201] * 8 + [507] * 32
     refused = app.test_client().post("/api/shares", json=share_of(99)).json["error"]
     assert refused["code"] == "shares_full" and "Download" in refused["message"]
@@ -140,8 +156,7 @@ def test_old_unused_shares_make_room_and_recently_opened_ones_stay(make_shares_a
 
 def test_all_visitors_together_have_a_share_rate(make_shares_app):
     app = make_shares_app(RATE_ALL_SHARE_BURST=3, RATE_ALL_SHARES_PER_MINUTE=1)
-    codes = [app.test_client().post("/api/shares", json=share_of(n)).status_code
-             for n in range(3)]
+    codes = [app.test_client().post("/api/shares", json=share_of(n)).status_code for n in range(3)]
     refused = app.test_client().post("/api/shares", json=share_of(3))
     assert codes == [201] * 3 and refused.status_code == 429
     error = refused.json["error"]
@@ -155,10 +170,14 @@ def test_a_database_from_before_the_budget_keeps_its_shares(make_shares_app, tmp
     folder.mkdir()
     files = {"app.py": HELLO}
     with closing(sqlite3.connect(folder / "shares.sqlite3")) as db, db:
-        db.execute("CREATE TABLE shares (key TEXT PRIMARY KEY, files TEXT NOT NULL, slug TEXT, "
-                   "created REAL NOT NULL)")
-        db.execute("INSERT INTO shares VALUES (?, ?, NULL, ?)",
-                   (key_for(files), json.dumps(files), time.time()))
+        db.execute(
+            "CREATE TABLE shares (key TEXT PRIMARY KEY, files TEXT NOT NULL, slug TEXT, "
+            "created REAL NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO shares VALUES (?, ?, NULL, ?)",
+            (key_for(files), json.dumps(files), time.time()),
+        )
     app = make_shares_app(INSTANCE_PATH=str(folder))
     assert app.test_client().get(f"/api/shares/{key_for(files)}").json["files"] == files
     assert stored_bytes(app) == (len(json.dumps(files)),) * 2
@@ -181,6 +200,7 @@ def test_a_share_survives_a_restart(tmp_path):
 
 # -- take home -------------------------------------------------------------------------------
 
+
 def unzip(response, into) -> dict:
     assert response.status_code == 200 and response.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(response.data)) as zf:
@@ -192,8 +212,7 @@ def test_a_snippet_downloads_with_readme_and_requirements(shares_client, tmp_pat
     response = shares_client.get("/api/snippets/sessions/download")
     assert "sessions.zip" in response.headers["Content-Disposition"]
     files = unzip(response, tmp_path)
-    assert set(files) == {"sessions/app.py", "sessions/README.md",
-                          "sessions/requirements.txt"}
+    assert set(files) == {"sessions/app.py", "sessions/README.md", "sessions/requirements.txt"}
     assert files["sessions/requirements.txt"].lower().startswith("flask")
     readme = files["sessions/README.md"]
     assert "python app.py" in readme and "flask --app app run" in readme
@@ -201,9 +220,10 @@ def test_a_snippet_downloads_with_readme_and_requirements(shares_client, tmp_pat
 
 
 def test_edited_files_download_and_run_with_flask_run(shares_client, tmp_path):
-    response = shares_client.post("/api/download", json={"files": {"app.py": HELLO,
-                                                                   "templates/a.html": "<p>"},
-                                                         "name": "my app"})
+    response = shares_client.post(
+        "/api/download",
+        json={"files": {"app.py": HELLO, "templates/a.html": "<p>"}, "name": "my app"},
+    )
     files = unzip(response, tmp_path)
     assert files["my-app/templates/a.html"] == "<p>"
     assert 'if __name__ == "__main__":\n    app.run(debug=True)' in files["my-app/app.py"]
@@ -241,10 +261,18 @@ def what_pip_reads(path: Path) -> list:
     from pip._internal.req.req_file import RequirementsFileParser, get_line_parser
 
     parser = RequirementsFileParser(None, get_line_parser(None))  # a session only for URLs
-    return [(getattr(line, "requirement", None) if line.is_requirement else None,
-             sorted(name for name, value in vars(line.opts).items()
-                    if value and name != "format_control") + ["-e"] * line.is_editable)
-            for line in parser.parse(str(path), constraint=False)]
+    return [
+        (
+            getattr(line, "requirement", None) if line.is_requirement else None,
+            sorted(
+                name
+                for name, value in vars(line.opts).items()
+                if value and name != "format_control"
+            )
+            + ["-e"] * line.is_editable,
+        )
+        for line in parser.parse(str(path), constraint=False)
+    ]
 
 
 def test_a_shared_snippets_requirements_cannot_point_pip_elsewhere(shares_client, tmp_path):
@@ -255,9 +283,11 @@ def test_a_shared_snippets_requirements_cannot_point_pip_elsewhere(shares_client
     unzip(shares_client.post("/api/download", json={"files": files}), tmp_path)
     written = (tmp_path / "flask-app" / "requirements.txt").read_text()
     assert what_pip_reads(tmp_path / "flask-app" / "requirements.txt") == [
-        ("flask>=3.1", []), ("requests>=2.0", []),
+        ("flask>=3.1", []),
+        ("requests>=2.0", []),
         ('numpy [extra] ==1.26 ; python_version < "3.13"', []),
-        ("requests", [])]  # pip splits lines at a form feed too
+        ("requests", []),
+    ]  # pip splits lines at a form feed too
     for line in HOSTILE_REQUIREMENTS.splitlines():  # nothing lost
         assert line in written.splitlines() or f"# left out: {line}" in written.splitlines()
     assert "turned the lines marked 'left out' into comments" in written
@@ -266,20 +296,28 @@ def test_a_shared_snippets_requirements_cannot_point_pip_elsewhere(shares_client
     assert (tmp_path / "own/flask-app/requirements.txt").read_text() == theirs["requirements.txt"]
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
-                    reason="needs a network namespace of its own (root and unshare)")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("unshare"),
+    reason="needs a network namespace of its own (root and unshare)",
+)
 def test_the_download_runs_with_python_app_py(shares_client, tmp_path):
     """`python app.py` serves where app.py says (port 5000): in a network namespace of its own,
     so it cannot collide with anything on this machine."""
     unzip(shares_client.post("/api/download", json={"files": {"app.py": HELLO}}), tmp_path)
-    fetch = ("import time, urllib.request\nfor _ in range(100):\n    try:\n        print(urllib."
-             "request.urlopen('http://127.0.0.1:5000/').read().decode())\n        break\n"
-             "    except OSError:\n        time.sleep(0.1)")
+    fetch = (
+        "import time, urllib.request\nfor _ in range(100):\n    try:\n        print(urllib."
+        "request.urlopen('http://127.0.0.1:5000/').read().decode())\n        break\n"
+        "    except OSError:\n        time.sleep(0.1)"
+    )
     script = f'ip link set lo up; {sys.executable} app.py & {sys.executable} -c "{fetch}"'
     # A pid namespace too: when the shell ends, the app (and its reloader) end with it.
-    result = subprocess.run(["unshare", "--net", "--pid", "--fork", "--kill-child", "sh", "-c",
-                             script], cwd=tmp_path / "flask-app", capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        ["unshare", "--net", "--pid", "--fork", "--kill-child", "sh", "-c", script],
+        cwd=tmp_path / "flask-app",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.stdout.splitlines()[-1] == "hi", result.stderr
 
 

@@ -29,9 +29,21 @@ TALK_SECTIONS = [
 
 # Every example of the talk, in the order the talk shows it.
 TALK_EXAMPLES = [
-    "hello", "ssl", "routes", "precedence", "duplicate-names", "division", "duplicate-urls",
-    "top-down", "templates", "missing-endif", "missing-argument", "jsonify", "request",
-    "sessions", "g",
+    "hello",
+    "ssl",
+    "routes",
+    "precedence",
+    "duplicate-names",
+    "division",
+    "duplicate-urls",
+    "top-down",
+    "templates",
+    "missing-endif",
+    "missing-argument",
+    "jsonify",
+    "request",
+    "sessions",
+    "g",
 ]
 
 
@@ -54,13 +66,17 @@ def test_snippet_answers_every_suggested_request(client, slug):
             return
         assert sandbox["state"] == "running", sandbox["error"]
         for request in snippet["requests"]:
-            response = client.post(f"/api/sandboxes/{sandbox['id']}/requests", json={
-                key: request[key] for key in ("method", "path", "headers", "body")})
+            response = client.post(
+                f"/api/sandboxes/{sandbox['id']}/requests",
+                json={key: request[key] for key in ("method", "path", "headers", "body")},
+            )
             assert response.status_code == 200, (request["label"], response.json)
             exchange, expect = response.json, request["expect"]
             assert exchange["status"] == expect["status"], (request["label"], exchange["body"])
             assert expect.get("body_contains", "") in exchange["body"], (
-                request["label"], exchange["body"])
+                request["label"],
+                exchange["body"],
+            )
     finally:
         client.delete(f"/api/sandboxes/{sandbox['id']}")
 
@@ -101,16 +117,24 @@ def test_what_the_help_says_a_snippet_may_import_imports(visitor):
     help_text = resources.path("templates").joinpath("_help.html").read_text("utf-8")
     listed = re.search(r'id="help-imports">(.*?)</p>', help_text, re.S).group(1)
     modules = re.findall(r"<code>(\w+)</code>", listed)
-    assert {"flask_login", "flask_wtf", "flask_sqlalchemy", "flask_caching",
-            "flask_debugtoolbar"} <= set(modules)
-    code = ("import importlib\nfrom flask import Flask\napp = Flask(__name__)\n"
-            "@app.get('/<name>')\ndef load(name):\n"
-            "    return importlib.import_module(name).__name__\n")
+    assert {
+        "flask_login",
+        "flask_wtf",
+        "flask_sqlalchemy",
+        "flask_caching",
+        "flask_debugtoolbar",
+    } <= set(modules)
+    code = (
+        "import importlib\nfrom flask import Flask\napp = Flask(__name__)\n"
+        "@app.get('/<name>')\ndef load(name):\n"
+        "    return importlib.import_module(name).__name__\n"
+    )
     sandbox = visitor.start(code)
     for module in modules:
         answer = visitor.exchange(sandbox, "GET", f"/{module}")
         assert (answer["status"], answer["body"]) == (200, module), [
-            e["error"]["message"] for e in answer["events"] if e["type"] == "exception"]
+            e["error"]["message"] for e in answer["events"] if e["type"] == "exception"
+        ]
 
 
 def test_a_snippet_that_imports_an_extension_says_so_in_its_requirements(client):
@@ -120,12 +144,21 @@ def test_a_snippet_that_imports_an_extension_says_so_in_its_requirements(client)
     flask_own = {"flask", "werkzeug", "jinja2", "itsdangerous", "click", "blinker", "markupsafe"}
     for slug in SLUGS:
         files = fetch(client, slug)["files"]
-        imported = {name for path, text in files.items() if path.endswith(".py")
-                    for name in re.findall(r"^(?:from|import) (\w+)", text, re.M)}
-        needed = {distributions[name][0].lower() for name in imported
-                  if name in distributions and name not in flask_own}
-        listed = {re.split(r"[<>=~ ]", line)[0].lower()
-                  for line in files.get("requirements.txt", "").splitlines()}
+        imported = {
+            name
+            for path, text in files.items()
+            if path.endswith(".py")
+            for name in re.findall(r"^(?:from|import) (\w+)", text, re.M)
+        }
+        needed = {
+            distributions[name][0].lower()
+            for name in imported
+            if name in distributions and name not in flask_own
+        }
+        listed = {
+            re.split(r"[<>=~ ]", line)[0].lower()
+            for line in files.get("requirements.txt", "").splitlines()
+        }
         assert needed <= listed, (slug, needed - listed)
 
 
@@ -141,7 +174,7 @@ def test_unknown_snippet_is_404(client):
     assert response.json["error"]["code"] == "no_such_snippet"
 
 
-GOOD_TOML = '''title = "T"
+GOOD_TOML = """title = "T"
 section = "S"
 notes = "N"
 [[requests]]
@@ -149,7 +182,7 @@ label = "L"
 method = "GET"
 path = "/"
 expect = { status = 200 }
-'''
+"""
 
 
 MALFORMED = [  # (directory name, snippet.toml, what the error must say)

@@ -10,9 +10,11 @@ from playground.services import services_of
 @pytest.fixture
 def talk(visitor, client):
     """Start the catalog's snippet `slug` as a visitor would; returns the sandbox."""
+
     def start(slug: str) -> dict:
         files = client.get(f"/api/snippets/{slug}").json["files"]
         return visitor.start(files.pop("app.py"), files=files)
+
     return start
 
 
@@ -40,18 +42,24 @@ def test_ssl_snippet_serves_https(visitor, talk):
     assert visitor.exchange(sandbox)["body"] == "I'm a home page"
 
 
-@pytest.mark.parametrize("path, status, body", [
-    ("/hello", 200, "I'm a hello page"),
-    ("/hello/one_step_deeper", 200, "I'm a hello page"),
-    ("/hello/optional_slash/", 200, "I can have a slash"),
-    ("/hello/no_slash", 200, "No slash for you."),
-    ("/hello/no_slash/", 404, "Not Found"),
-    ("/anything/", 200, "echo anything"),
-    ("/test/5/", 200, "echo 5"),
-    ("/10/10", 200, "20"),
-    ("/I%20can%20type%20whatever%20I%20really%20want%20in%20here%20''%25%25&^(*!/", 200,
-     "echo I can type whatever I really want in here ''%%&^(*!"),  # a str is not escaped
-])
+@pytest.mark.parametrize(
+    "path, status, body",
+    [
+        ("/hello", 200, "I'm a hello page"),
+        ("/hello/one_step_deeper", 200, "I'm a hello page"),
+        ("/hello/optional_slash/", 200, "I can have a slash"),
+        ("/hello/no_slash", 200, "No slash for you."),
+        ("/hello/no_slash/", 404, "Not Found"),
+        ("/anything/", 200, "echo anything"),
+        ("/test/5/", 200, "echo 5"),
+        ("/10/10", 200, "20"),
+        (
+            "/I%20can%20type%20whatever%20I%20really%20want%20in%20here%20''%25%25&^(*!/",
+            200,
+            "echo I can type whatever I really want in here ''%%&^(*!",
+        ),  # a str is not escaped
+    ],
+)
 def test_routes(visitor, talk, path, status, body):
     reply = visitor.exchange(talk("routes"), "GET", path)
     assert reply["status"] == status
@@ -107,7 +115,7 @@ def test_duplicate_endpoint_fails_like_flask(talk):
     assert error["type"] == "AssertionError"
     assert "overwriting an existing endpoint function: hello_page" in error["message"]
     assert error["file"] == "app.py" and error["line"] > 1
-    assert error["traceback"].startswith("Traceback (most recent call last):\n  File \"app.py\"")
+    assert error["traceback"].startswith('Traceback (most recent call last):\n  File "app.py"')
     assert "site-packages" not in error["traceback"]  # trimmed to the visitor's frames
 
 

@@ -17,11 +17,13 @@ from werkzeug.serving import make_server
 @pytest.fixture
 def talk(visitor, client):
     """Start the catalog's snippet `slug` as a visitor would; returns the sandbox."""
+
     def start(slug: str) -> dict:
         files = client.get(f"/api/snippets/{slug}").json["files"]
         sandbox = visitor.start(files.pop("app.py"), files=files)
         assert sandbox["state"] == "running", sandbox["error"]
         return sandbox
+
     return start
 
 
@@ -35,8 +37,17 @@ def step(exchange: dict, name: str) -> dict:
 
 # -- the route map -------------------------------------------------------------------------------
 
-PRECEDENCE_PATHS = ["/route_name", "/42", "/-42", "/hello", "/a/b/c", "/route_name/edit",
-                    "/page/edit", "/4.2", "/static/app.css"]
+PRECEDENCE_PATHS = [
+    "/route_name",
+    "/42",
+    "/-42",
+    "/hello",
+    "/a/b/c",
+    "/route_name/edit",
+    "/page/edit",
+    "/4.2",
+    "/static/app.css",
+]
 
 
 def alone_matches(rule: str, path: str) -> bool:
@@ -53,8 +64,15 @@ def test_routes_are_listed_in_the_order_werkzeug_tries_them(visitor, talk):
     rules = [r["rule"] for r in sandbox["routes"]]
     # Static segments first, then int, then string, then path; the declaration order (the
     # reverse of this) never mattered.
-    assert rules == ["/static/<path:filename>", "/route_name/<action>", "/route_name",
-                     "/<int:arg_name>", "/<arg_name>/edit", "/<arg_name>", "/<path:anything>"]
+    assert rules == [
+        "/static/<path:filename>",
+        "/route_name/<action>",
+        "/route_name",
+        "/<int:arg_name>",
+        "/<arg_name>/edit",
+        "/<arg_name>",
+        "/<path:anything>",
+    ]
     for path in PRECEDENCE_PATHS:
         answered = visitor.exchange(sandbox, "GET", path)["route"]
         first = next(i for i, rule in enumerate(rules) if alone_matches(rule, path))
@@ -109,10 +127,18 @@ def test_404_says_no_rule_matched_and_which_one_nearly_did(visitor, talk):
 
 # -- the lifecycle trace ---------------------------------------------------------------------------
 
+
 def test_division_by_zero_is_reported_at_the_view_step(visitor, talk):
     exchange = visitor.exchange(talk("division"), "GET", "/div/1/0")
-    assert steps(exchange) == ["received", "match", "request_started", "view", "exception",
-                               "response", "teardown"]
+    assert steps(exchange) == [
+        "received",
+        "match",
+        "request_started",
+        "view",
+        "exception",
+        "response",
+        "teardown",
+    ]
     assert step(exchange, "view")["error"]["type"] == "ZeroDivisionError"
     error = step(exchange, "exception")["error"]
     assert (error["type"], error["file"], error["line"]) == ("ZeroDivisionError", "app.py", 7)
@@ -126,11 +152,15 @@ def test_the_templates_snippet_lists_the_template_and_its_context_names(visitor,
     assert template["context"] == ["word_list"]
     assert template["injected"] == ["g", "request"]
     view = step(exchange, "view")
-    assert view["at_ms"] <= template["at_ms"] <= template["at_ms"] + template["ms"] \
+    assert (
+        view["at_ms"]
+        <= template["at_ms"]
+        <= template["at_ms"] + template["ms"]
         <= view["at_ms"] + view["ms"]
+    )
 
 
-HOOKS = '''from flask import Flask, g, request
+HOOKS = """from flask import Flask, g, request
 app = Flask(__name__)
 
 @app.before_request
@@ -153,18 +183,32 @@ def form():
 @app.route("/unread", methods=["POST"])
 def unread():
     return "not read"
-'''
+"""
 
 
 def test_hooks_are_steps_in_the_order_flask_runs_them(visitor):
     sandbox = visitor.start(HOOKS)
-    exchange = visitor.exchange(sandbox, "POST", "/form?page=2", body="a=1&b=2",
-                                headers={"Content-Type": "application/x-www-form-urlencoded",
-                                         "Cookie": "theme=dark"})
-    assert steps(exchange) == ["received", "match", "request_started", "before_request", "view",
-                               "after_request", "response", "teardown_request", "teardown"]
-    assert [step(exchange, s)["name"] for s in ("before_request", "after_request",
-                                                 "teardown_request")] == ["who", "tag", "tidy"]
+    exchange = visitor.exchange(
+        sandbox,
+        "POST",
+        "/form?page=2",
+        body="a=1&b=2",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": "theme=dark"},
+    )
+    assert steps(exchange) == [
+        "received",
+        "match",
+        "request_started",
+        "before_request",
+        "view",
+        "after_request",
+        "response",
+        "teardown_request",
+        "teardown",
+    ]
+    assert [
+        step(exchange, s)["name"] for s in ("before_request", "after_request", "teardown_request")
+    ] == ["who", "tag", "tidy"]
     times = [s["at_ms"] for s in exchange["trace"]["steps"]]
     assert times == sorted(times) and exchange["trace"]["total_ms"] >= times[-1]
     seen = exchange["trace"]["request"]
@@ -176,14 +220,19 @@ def test_hooks_are_steps_in_the_order_flask_runs_them(visitor):
 
 def test_a_body_the_app_never_read_stays_unread(visitor):
     sandbox = visitor.start(HOOKS)
-    exchange = visitor.exchange(sandbox, "POST", "/unread", body="a=1",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    exchange = visitor.exchange(
+        sandbox,
+        "POST",
+        "/unread",
+        body="a=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     seen = exchange["trace"]["request"]
     assert exchange["body"] == "not read"
     assert seen["form"] is None and seen["body_read"] is False
 
 
-FRAGILE = '''from flask import Flask, Request, g, request
+FRAGILE = """from flask import Flask, Request, g, request
 app = Flask(__name__)
 
 class Fussy(Request):
@@ -202,13 +251,18 @@ def home():
     g.odd = Odd()
     request.get_data()
     return "fine"
-'''
+"""
 
 
 def test_what_the_trace_cannot_describe_leaves_the_answer_alone(visitor):
     sandbox = visitor.start(FRAGILE)
-    exchange = visitor.exchange(sandbox, "POST", "/", body="a=" + "x" * 100,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    exchange = visitor.exchange(
+        sandbox,
+        "POST",
+        "/",
+        body="a=" + "x" * 100,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert exchange["status"] == 200 and exchange["body"] == "fine"
     assert exchange["trace"]["g"] == {"odd": "<repr() raised RuntimeError>"}
     assert step(exchange, "trace_error")["error"]["type"] == "LookupError"
@@ -216,27 +270,40 @@ def test_what_the_trace_cannot_describe_leaves_the_answer_alone(visitor):
 
 # -- the wire ------------------------------------------------------------------------------------
 
+
 def test_raw_heads_are_the_bytes_on_the_wire_and_curl_repeats_them(visitor, talk, client):
     sandbox = talk("routes")
-    exchange = visitor.exchange(sandbox, "POST", "/", body="{}",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    exchange = visitor.exchange(
+        sandbox,
+        "POST",
+        "/",
+        body="{}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     raw, port = exchange["raw"], sandbox["port"]
-    assert raw["request"] == (f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                              "Content-Type: application/x-www-form-urlencoded\r\n"
-                              "Content-Length: 2\r\n\r\n")
+    assert raw["request"] == (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 2\r\n\r\n"
+    )
     assert raw["response"].startswith("HTTP/1.1 200 OK\r\n")
     assert raw["response"].endswith("Content-Length: 4\r\nConnection: close\r\n\r\n")
     # The page highlights the heads when it shows them (POST /api/highlight), not every exchange.
-    assert '<span class="nf">POST</span>' in client.post(
-        "/api/highlight", json={"code": raw["request"], "language": "http"}).json["html"]
+    assert (
+        '<span class="nf">POST</span>'
+        in client.post("/api/highlight", json={"code": raw["request"], "language": "http"}).json[
+            "html"
+        ]
+    )
     curl = subprocess.run(raw["curl"], shell=True, capture_output=True, timeout=10)
     assert curl.returncode == 0, curl.stderr
     assert curl.stdout.endswith(b"\r\n\r\nPOST")
-    assert re.sub(rb"Date: [^\r]*", b"", curl.stdout.split(b"\r\n\r\n")[0] + b"\r\n\r\n") == \
-        re.sub(rb"Date: [^\r]*", b"", raw["response"].encode("latin-1"))
+    assert re.sub(rb"Date: [^\r]*", b"", curl.stdout.split(b"\r\n\r\n")[0] + b"\r\n\r\n") == re.sub(
+        rb"Date: [^\r]*", b"", raw["response"].encode("latin-1")
+    )
 
 
-ECHO = '''from flask import Flask, g, render_template_string, request, session
+ECHO = """from flask import Flask, g, render_template_string, request, session
 app = Flask("the_flask_module")
 app.config["SECRET_KEY"] = "not a secret"
 
@@ -259,7 +326,7 @@ def echo():
 @app.route("/quiet")
 def quiet():
     return "no session here"
-'''
+"""
 
 
 def send_raw(port: int, data: bytes) -> bytes:
@@ -279,12 +346,16 @@ def test_tracing_adds_nothing_to_what_the_child_received_or_sent(visitor):
     cookie = SecureCookieSessionInterface().get_signing_serializer(plain_app).dumps({"visits": 3})
     body = b"a=1&b=2"
     requests = [
-        b"POST /echo?x=1 HTTP/1.1\r\nHost: example\r\nCookie: session=" + cookie.encode()
+        b"POST /echo?x=1 HTTP/1.1\r\nHost: example\r\nCookie: session="
+        + cookie.encode()
         + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
-        + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body,
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body,
         # A session cookie the view never looks at: the trace checks its signature all the
         # same, and must not mark the session accessed (that would add "Vary: Cookie").
-        b"GET /quiet HTTP/1.1\r\nHost: example\r\nCookie: session=" + cookie.encode()
+        b"GET /quiet HTTP/1.1\r\nHost: example\r\nCookie: session="
+        + cookie.encode()
         + b"\r\nConnection: close\r\n\r\n",
     ]
     sandbox = visitor.start(ECHO)
@@ -292,8 +363,10 @@ def test_tracing_adds_nothing_to_what_the_child_received_or_sent(visitor):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        answers = [(send_raw(sandbox["port"], data), send_raw(server.server_port, data))
-                   for data in requests]
+        answers = [
+            (send_raw(sandbox["port"], data), send_raw(server.server_port, data))
+            for data in requests
+        ]
     finally:
         server.shutdown()
         thread.join(5)
@@ -309,6 +382,7 @@ def test_tracing_adds_nothing_to_what_the_child_received_or_sent(visitor):
 
 # -- sessions ----------------------------------------------------------------------------------
 
+
 def test_the_session_inspector_decodes_the_counter_and_tamper_is_refused(visitor, talk):
     sandbox = talk("sessions")
     visitor.exchange(sandbox)
@@ -317,8 +391,10 @@ def test_the_session_inspector_decodes_the_counter_and_tamper_is_refused(visitor
     cookie = next(c for c in exchange["cookies"] if c["name"] == "session")
     assert cookie["flask_session"]["payload"] == {"number_of_calls": 2}
 
-    tampered = visitor.client.post(f"/api/sandboxes/{sandbox['id']}/cookies/session/tamper",
-                                   json={"payload": {"number_of_calls": 100}})
+    tampered = visitor.client.post(
+        f"/api/sandboxes/{sandbox['id']}/cookies/session/tamper",
+        json={"payload": {"number_of_calls": 100}},
+    )
     assert tampered.status_code == 200, tampered.json
     forged = next(c for c in tampered.json["cookies"] if c["name"] == "session")
     assert forged["flask_session"]["payload"] == {"number_of_calls": 100}
@@ -336,12 +412,14 @@ def test_tamper_needs_a_flask_session(visitor, talk):
     sandbox = talk("sessions")
     url = f"/api/sandboxes/{sandbox['id']}/cookies/session/tamper"
     assert visitor.client.post(url, json={"payload": {}}).status_code == 404
-    visitor.client.put(f"/api/sandboxes/{sandbox['id']}/cookies",
-                       json={"name": "session", "value": "plain"})
+    visitor.client.put(
+        f"/api/sandboxes/{sandbox['id']}/cookies", json={"name": "session", "value": "plain"}
+    )
     assert visitor.client.post(url, json={"payload": {}}).json["error"]["code"] == "not_a_session"
 
 
 # -- TLS ---------------------------------------------------------------------------------------
+
 
 def test_the_tls_panel_describes_the_ssl_snippets_certificate(visitor, talk):
     exchange = visitor.exchange(talk("ssl"))
@@ -356,9 +434,26 @@ def test_the_tls_panel_describes_the_ssl_snippets_certificate(visitor, talk):
 
 
 def test_the_talks_1024_bit_certificate_is_refused_and_explained(visitor, client, tmp_path):
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", tmp_path / "ssl.key",
-                    "-out", tmp_path / "ssl.cert"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:1024",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            tmp_path / "ssl.key",
+            "-out",
+            tmp_path / "ssl.cert",
+        ],
+        check=True,
+        capture_output=True,
+    )
     files = client.get("/api/snippets/ssl").json["files"]
     files.update({name: (tmp_path / name).read_text() for name in ("ssl.cert", "ssl.key")})
     sandbox = visitor.start(files.pop("app.py"), files=files)
@@ -375,8 +470,16 @@ def test_the_match_order_follows_werkzeug_on_an_app_of_our_own():
     from playground.sandbox.child.flask_trace import match_order
 
     app = Flask(__name__)
-    for rule in ["/<path:p>", "/<a>/<int:b>", "/<int:a>/<b>", "/x/", "/x", "/<float:f>",
-                 "/<a>/y", "/x/<b>"]:
+    for rule in [
+        "/<path:p>",
+        "/<a>/<int:b>",
+        "/<int:a>/<b>",
+        "/x/",
+        "/x",
+        "/<float:f>",
+        "/<a>/y",
+        "/x/<b>",
+    ]:
         app.add_url_rule(rule, rule, lambda **kw: "")
     order = [r.rule for r in match_order(app.url_map)]
     adapter = app.url_map.bind("localhost")

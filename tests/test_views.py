@@ -5,7 +5,9 @@ import re
 
 def test_page_links_only_hashed_files_of_the_host(client):
     page = client.get("/").get_data(as_text=True)
-    urls = re.findall(r'(?:src|href)="([^#"][^"]*)"', page)  # "#editor-host" (the skip link) loads nothing
+    urls = re.findall(
+        r'(?:src|href)="([^#"][^"]*)"', page
+    )  # "#editor-host" (the skip link) loads nothing
     assert urls
     for url in urls:
         assert url.startswith("/") and not url.startswith("//"), url
@@ -24,8 +26,9 @@ def test_import_map_points_every_module_at_its_hash(client):
 def test_highlight(client):
     response = client.post("/api/highlight", json={"code": "x = 1\n", "language": "python"})
     assert response.status_code == 200
-    assert response.json["html"] == ('<span class="n">x</span> <span class="o">=</span> '
-                                     '<span class="mi">1</span>\n')
+    assert response.json["html"] == (
+        '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>\n'
+    )
 
 
 def test_highlight_wants_json(client):

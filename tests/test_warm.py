@@ -17,7 +17,9 @@ from playground.services import services_of
 from tests.conftest import Visitor
 from tests.test_attacks import HELLO, SERVE, app, attacker, isolated, route  # noqa: F401
 
-PROPERTIES = HELLO + '''
+PROPERTIES = (
+    HELLO
+    + """
 import os, resource, json
 def tty():
     try:
@@ -47,7 +49,9 @@ def properties():
         "terminal": tty(),
         "environ": sorted(os.environ),
     }
-''' + SERVE
+"""
+    + SERVE
+)
 
 
 def properties(visitor: Visitor) -> dict:
@@ -71,9 +75,19 @@ def test_a_warm_child_has_every_isolation_property_of_a_cold_one(attacker, app, 
     warm, cold = properties(attacker), properties(Visitor(cold_app.test_client()))
     for caps in (warm["caps"], cold["caps"]):
         assert {k: caps[k] for k in ("CapPrm", "CapEff", "CapBnd", "CapAmb")} == dict.fromkeys(
-            ("CapPrm", "CapEff", "CapBnd", "CapAmb"), "0000000000000000")
-    for same in ("no_new_privs", "seccomp", "rlimits", "mounts", "disk", "writable", "terminal",
-                 "environ", "groups"):
+            ("CapPrm", "CapEff", "CapBnd", "CapAmb"), "0000000000000000"
+        )
+    for same in (
+        "no_new_privs",
+        "seccomp",
+        "rlimits",
+        "mounts",
+        "disk",
+        "writable",
+        "terminal",
+        "environ",
+        "groups",
+    ):
         assert warm[same] == cold[same], same
     assert warm["uid"][0] == warm["uid"][1] == warm["uid"][2] != 0
     assert warm["gid"] == [warm["uid"][0]] * 3
@@ -83,7 +97,9 @@ def test_a_warm_child_has_every_isolation_property_of_a_cold_one(attacker, app, 
     assert warm["cgroup"] == cold["cgroup"]  # its own group, seen from its cgroup namespace
 
 
-SIBLING = HELLO + '''
+SIBLING = (
+    HELLO
+    + """
 import os
 @app.route("/look/<other>")
 def look(other):
@@ -98,7 +114,9 @@ def look(other):
             pass
     return {"mounts_name_other": other in mine, "processes": seen,
             "files": sorted(os.listdir("/sandbox")) + sorted(os.listdir("/tmp"))}
-''' + SERVE
+"""
+    + SERVE
+)
 
 
 def test_warm_siblings_see_nothing_of_each_other(attacker, app):
@@ -108,14 +126,16 @@ def test_warm_siblings_see_nothing_of_each_other(attacker, app):
     for seen in (a, b):
         assert not seen["mounts_name_other"]
         assert seen["files"] == ["app.py", "secret.txt"]  # its own files, and /tmp empty
-        assert sum("bootstrap" in p or "zygote" in p or "app.py" in p
-                   for p in seen["processes"]) <= 1  # itself at most, never the sibling
+        assert (
+            sum("bootstrap" in p or "zygote" in p or "app.py" in p for p in seen["processes"]) <= 1
+        )  # itself at most, never the sibling
 
 
 def test_a_child_cannot_signal_trace_or_write_to_the_zygote(attacker, app):
     zygote = services_of(app).sandboxes.zygote
     before = zygote.pid
-    sandbox = attacker.start(route(f'''
+    sandbox = attacker.start(
+        route(f"""
 import ctypes, errno, os, signal, socket
 found = {{}}
 try:
@@ -137,7 +157,8 @@ try:
 except OSError as e:
     found["kill_all"] = e.errno
 return found
-'''))
+""")
+    )
     answer = attacker.send(sandbox, "GET", "/attack")
     if answer.status_code == 200:  # kill(-1) may take the app with it before it answers
         found = json.loads(answer.json["body"])

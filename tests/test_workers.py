@@ -69,8 +69,7 @@ def test_a_worker_still_starting_is_not_killed_the_caller_gets_busy(make_pool):
 def test_when_every_worker_is_busy_past_the_queue_the_answer_is_busy_at_once(make_pool):
     pool = make_pool(size=1, queue_size=0)
     pool.run("os:getpid", timeout=10)  # warm
-    spinner = threading.Thread(target=lambda: pytest.raises(Timeout, pool.run, *SPIN,
-                                                           timeout=3))
+    spinner = threading.Thread(target=lambda: pytest.raises(Timeout, pool.run, *SPIN, timeout=3))
     spinner.start()
     time.sleep(0.3)
     started = time.monotonic()
@@ -83,8 +82,7 @@ def test_when_every_worker_is_busy_past_the_queue_the_answer_is_busy_at_once(mak
 def test_a_queued_call_waits_at_most_its_timeout_for_a_worker(make_pool):
     pool = make_pool(size=1, queue_size=1)
     pool.run("os:getpid", timeout=10)
-    spinner = threading.Thread(target=lambda: pytest.raises(Timeout, pool.run, *SPIN,
-                                                           timeout=5))
+    spinner = threading.Thread(target=lambda: pytest.raises(Timeout, pool.run, *SPIN, timeout=5))
     spinner.start()
     time.sleep(0.3)
     started = time.monotonic()
@@ -116,8 +114,11 @@ def test_the_cpu_limit_ends_a_call_nobody_waits_for(make_pool):
     try:
         worker.wait_until_started(time.monotonic() + 30, 30)
         with pytest.raises(Failed, match="died"):
-            worker.call({"function": SPIN[0], "args": SPIN[1:], "cpu_seconds": 1},
-                        time.monotonic() + 30, 1 << 20)
+            worker.call(
+                {"function": SPIN[0], "args": SPIN[1:], "cpu_seconds": 1},
+                time.monotonic() + 30,
+                1 << 20,
+            )
         worker.proc.wait(5)
         assert worker.proc.returncode == -24  # SIGXCPU
     finally:
@@ -134,8 +135,9 @@ def test_a_worker_exits_when_the_host_closes_its_pipe(make_pool):
 
 def test_shutdown_kills_every_worker_and_refuses_later_calls(make_pool):
     pool = make_pool(size=2)
-    spinner = threading.Thread(target=lambda: pytest.raises(workers.Unavailable, pool.run,
-                                                           *SPIN, timeout=30))
+    spinner = threading.Thread(
+        target=lambda: pytest.raises(workers.Unavailable, pool.run, *SPIN, timeout=30)
+    )
     spinner.start()
     pool.run("os:getpid", timeout=10)
     time.sleep(0.3)

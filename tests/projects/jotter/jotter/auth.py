@@ -14,27 +14,34 @@ def login_required(view):
         if g.writer is None:
             return redirect(url_for("auth.login"))
         return view(**kwargs)
+
     return wrapped
 
 
 @bp.before_app_request
 def load_writer():
     writer_id = session.get("writer_id")
-    g.writer = None if writer_id is None else get_db().execute(
-        "SELECT * FROM writer WHERE id = ?", (writer_id,)).fetchone()
+    g.writer = (
+        None
+        if writer_id is None
+        else get_db().execute("SELECT * FROM writer WHERE id = ?", (writer_id,)).fetchone()
+    )
 
 
 @bp.route("/register", methods=("GET", "POST"))
 def register():
     if request.method == "POST":
         name, password = request.form["name"], request.form["password"]
-        error = "A name is needed." if not name else "A password is needed." if not password \
-            else None
+        error = (
+            "A name is needed." if not name else "A password is needed." if not password else None
+        )
         if error is None:
             try:
                 db = get_db()
-                db.execute("INSERT INTO writer (name, password) VALUES (?, ?)",
-                           (name, generate_password_hash(password)))
+                db.execute(
+                    "INSERT INTO writer (name, password) VALUES (?, ?)",
+                    (name, generate_password_hash(password)),
+                )
                 db.commit()
             except db.IntegrityError:
                 error = f"{name} has a notebook already."

@@ -8,9 +8,14 @@ bp = Blueprint("notes", __name__)
 
 @bp.route("/")
 def index():
-    notes = get_db().execute(
-        "SELECT note.id, title, text, writer_id, name FROM note"
-        " JOIN writer ON note.writer_id = writer.id ORDER BY note.id DESC").fetchall()
+    notes = (
+        get_db()
+        .execute(
+            "SELECT note.id, title, text, writer_id, name FROM note"
+            " JOIN writer ON note.writer_id = writer.id ORDER BY note.id DESC"
+        )
+        .fetchall()
+    )
     return render_template("notes/index.html", notes=notes)
 
 
@@ -31,8 +36,10 @@ def new():
             flash("A title is needed.")
         else:
             db = get_db()
-            db.execute("INSERT INTO note (title, text, writer_id) VALUES (?, ?, ?)",
-                       (request.form["title"], request.form["text"], g.writer["id"]))
+            db.execute(
+                "INSERT INTO note (title, text, writer_id) VALUES (?, ?, ?)",
+                (request.form["title"], request.form["text"], g.writer["id"]),
+            )
             db.commit()
             return redirect(url_for("notes.index"))
     return render_template("notes/edit.html", note=None)
@@ -44,8 +51,10 @@ def edit(id):
     note = note_of(id)
     if request.method == "POST":
         db = get_db()
-        db.execute("UPDATE note SET title = ?, text = ? WHERE id = ?",
-                   (request.form["title"], request.form["text"], id))
+        db.execute(
+            "UPDATE note SET title = ?, text = ? WHERE id = ?",
+            (request.form["title"], request.form["text"], id),
+        )
         db.commit()
         return redirect(url_for("notes.index"))
     return render_template("notes/edit.html", note=note)
