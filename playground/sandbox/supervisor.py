@@ -188,13 +188,21 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
         deadline = time.monotonic() + sandbox.settings["START_TIMEOUT"]
         if not jail_ready(run, pipes["info"][0], pipes["ready"][0], deadline):
             raise OSError("bubblewrap did not make the sandbox")  # its stderr says why
+        assert run.pid1 is not None
         request = {
-            "jail": run.pid1,
             "args": isolation.warm_args(bootstrap_args(sandbox)),
             "env": isolation.warm_env(),
             "cgroups": run.group.procs() if run.group else [],
         }
-        sandbox.zygote.spawn(request, passed, timeout=max(deadline - time.monotonic(), 0.1))
+        # The jail's pid 1, alive now (its shell said "ready" and sleeps): a pidfd names that
+        # process and no other, whatever happens to its pid later.
+        jail = os.pidfd_open(run.pid1)
+        try:
+            sandbox.zygote.spawn(
+                request, [jail, *passed], timeout=max(deadline - time.monotonic(), 0.1)
+            )
+        finally:
+            os.close(jail)
     except (OSError, ZygoteLost):
         sandbox.kill(run)  # the jail, and anything that may have entered it
         proc.wait()

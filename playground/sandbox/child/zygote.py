@@ -6,8 +6,8 @@ part of the child's program (standard library, Flask and the modules beside it, 
 host package) and never runs visitor code:
 
     zygote (root, the host's namespaces, one thread)
-      └─ starter: opens the namespaces and root of a jail that bubblewrap built for this run
-         (sandbox/isolation.py), enters them with setns()/chroot(), and forks
+      └─ starter: enters the namespaces of a jail that bubblewrap built for this run
+         (sandbox/isolation.py) with one setns() on its pid 1's pidfd, and forks
            └─ child: joins the run's cgroup, becomes a new session, and runs bootstrap.start():
               copy the files in, rlimits, empty capability bounding set, the sandbox's own uid,
               no_new_privs, the seccomp filter, then the app, exactly as a cold start does
@@ -33,10 +33,11 @@ import bootstrap  # noqa: E402 - the modules next to this one
 import runner  # noqa: E402
 
 MAX_REQUEST = 64 * 1024
-# Entered in this order: the pid namespace only for children forked afterwards, the mount
-# namespace last of those that change what paths mean.
-NAMESPACES = ("ipc", "uts", "net", "cgroup", "pid", "mnt")
-FDS = ("socket", "events", "control", "stdout", "stderr", "status")  # each request's, in order
+# CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID | CLONE_NEWNS: the
+# jail's own; the pid namespace applies to the children forked afterwards.
+JAIL_NAMESPACES = 0x08000000 | 0x04000000 | 0x40000000 | 0x02000000 | 0x20000000 | 0x00020000
+# Each request's descriptors, in order: the jail's pid 1 (a pidfd), then the run's own.
+FDS = ("jail", "socket", "events", "control", "stdout", "stderr", "status")
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -76,20 +77,17 @@ def starter(request: dict, fds: dict, seccomp: bytes) -> None:
     status = fds["status"]
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        jail = int(request["jail"])
         # Opened before entering anything: these paths are the host's.
-        entered = [(os.open(f"/proc/{jail}/ns/{name}", os.O_RDONLY), name) for name in NAMESPACES]
-        root = os.open(f"/proc/{jail}/root", os.O_RDONLY | os.O_DIRECTORY)
         groups = [os.open(path, os.O_WRONLY) for path in request["cgroups"]]
-        for fd, name in entered:
-            if libc.setns(fd, 0) != 0:
-                raise OSError(ctypes.get_errno(), f"setns({name})")
-            os.close(fd)
-        os.fchdir(root)
-        os.chroot(".")
-        os.close(root)
+        # The jail's pid 1 as a pidfd the host opened: all its namespaces at once, and never
+        # another process's, even if that pid were reused. Entering its mount namespace makes
+        # its root (where bubblewrap pivoted) this process's root and working directory.
+        if libc.setns(fds["jail"], JAIL_NAMESPACES) != 0:
+            raise OSError(ctypes.get_errno(), "setns(the jail's namespaces)")
+        os.close(fds.pop("jail"))
+        os.chdir("/")
         pid = os.fork()  # fails once the jail's pid 1 is gone: a stopped run starts nothing
-    except Exception as exc:  # noqa: BLE001 - told to the host, whatever it is
+    except Exception as exc:  # told to the host, whatever it is
         report(status, error=f"could not enter the sandbox: {type(exc).__name__}: {exc}")
         os._exit(1)
     if pid == 0:
