@@ -17,6 +17,8 @@ from typing import IO
 
 from flask import Flask, Response, abort, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SessionInterface, SessionMixin
+from flask.wrappers import Request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -178,6 +180,17 @@ def refuse_the_debugger() -> None:
         abort(500, "the playground refuses to run under Werkzeug's debugger")
 
 
+class NoSessions(SessionInterface):
+    """The host keeps no Flask session (visitors.py signs a cookie of its own): opening one for
+    every request would only build a signing serializer for nothing."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        pass
+
+
 class JSONProvider(DefaultJSONProvider):
     """Flask's JSON, with JSON nested deeper than Python's stack refused as bad JSON: the
     `get_json(silent=True)` callers expect a ValueError, not a RecursionError (a 500)."""
@@ -194,6 +207,7 @@ def init_app(app: Flask) -> None:
         # Werkzeug's debugger runs any Python a visitor types, on the host.
         raise RuntimeError("the playground must never run in debug mode (FLASK_DEBUG, --debug)")
     app.json = JSONProvider(app)
+    app.session_interface = NoSessions()
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         proxied = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

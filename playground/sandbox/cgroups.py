@@ -149,7 +149,8 @@ class Cgroups:
         """A fresh group for one run of a sandbox, with its limits set."""
         dirs = {c: parent / name for c, parent in self.parents.items()}
         group = Group(dirs)
-        group.remove()  # a previous run's, with its counters
+        if dirs["memory"].exists():
+            group.remove()  # a previous run's, with its counters
         for directory in set(dirs.values()):
             directory.mkdir()
         self._set_memory(dirs["memory"], settings["LIMIT_MEMORY_BYTES"])

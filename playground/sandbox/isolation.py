@@ -7,6 +7,7 @@ directory of its own and a seccomp filter (seccomp.py) on the system calls it ma
 """
 
 import errno
+import functools
 import logging
 import os
 import re
@@ -119,6 +120,7 @@ class Bubblewrap:
         self.seccomp = seccomp.compile_filter()
         self.warning = None if self.seccomp else seccomp.WARNING
 
+    @functools.cached_property
     def _python_binds(self) -> list[str]:
         """Read-only binds of the Python install (and venv) with their parents traversable."""
         roots = python_roots()
@@ -142,6 +144,7 @@ class Bubblewrap:
             args += ["--tmpfs", str(package)]
         return args
 
+    @functools.cached_property
     def _system_binds(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
         for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
@@ -221,7 +224,7 @@ class Bubblewrap:
             "--new-session",
             "--hostname",
             "sandbox",
-            *self._system_binds(),
+            *self._system_binds,
             "--dev",
             "/dev",
             "--proc",
@@ -240,7 +243,7 @@ class Bubblewrap:
             "--tmpfs",
             "/tmp",
             # After /tmp: a venv may live under it and must not be hidden by the tmpfs.
-            *self._python_binds(),
+            *self._python_binds,
             "--perms",
             "0755",
             "--size",
