@@ -4,6 +4,7 @@
 // what does not change the request (-s, -o out.txt, | jq) is left out and named. `toCurl` writes
 // a request as a command for the app's address through the host (the sandbox's `url`), which
 // works from any machine that reaches the playground.
+import { ShellError, shellWords } from "./shell.js";
 
 export const MAX_COMMAND_CHARS = 256 * 1024; // a pasted command longer than this is not read
 
@@ -48,100 +49,13 @@ const REFUSED = {
   "--next": "holds several requests (--next): paste one at a time",
 };
 
-/** The words of a POSIX shell command line, quotes and escapes undone, up to the first |, ;, &
- * or redirection (returned as `rest`, which the request does not need). */
-function shellWords(text) {
-  const words = [];
-  let word = null; // null between words; "" is an empty quoted word
-  let i = 0;
-  const add = (chars) => { word = (word ?? "") + chars; };
-  const end = () => {
-    if (word !== null) words.push(word);
-    word = null;
-  };
-  while (i < text.length) {
-    const c = text[i];
-    if (c === "\\") {
-      if (text[i + 1] === "\n") i += 2; // a line continued
-      else if (text[i + 1] === "\r" && text[i + 2] === "\n") i += 3;
-      else {
-        add(text[i + 1] ?? "");
-        i += 2;
-      }
-    } else if (c === "'") {
-      const close = text.indexOf("'", i + 1);
-      if (close < 0) throw new CurlError("a ' quote is not closed.");
-      add(text.slice(i + 1, close));
-      i = close + 1;
-    } else if (c === "$" && text[i + 1] === "'") {
-      i = ansiC(text, i + 2, add);
-    } else if (c === '"') {
-      i = doubleQuoted(text, i + 1, add);
-    } else if (c === "$" && /[A-Za-z_{(]/.test(text[i + 1] ?? "")) {
-      throw new CurlError(`it uses the shell's ${text.slice(i, i + 12).split(/\s/)[0]}: put the value itself in its place.`);
-    } else if (c === "`") {
-      throw new CurlError("it runs a command inside it (`...`): put the value itself in its place.");
-    } else if (/\s/.test(c)) {
-      end();
-      i++;
-    } else if ("|;&<>".includes(c)) {
-      end();
-      return { words, rest: text.slice(i).trim() };
-    } else {
-      add(c);
-      i++;
-    }
+/** shellWords, its complaints told as the curl command's. */
+function wordsOf(command) {
+  try {
+    return shellWords(command);
+  } catch (error) {
+    throw error instanceof ShellError ? new CurlError(error.message) : error;
   }
-  end();
-  return { words, rest: "" };
-}
-
-function doubleQuoted(text, i, add) {
-  while (i < text.length && text[i] !== '"') {
-    if (text[i] === "\\" && '"\\$`\n'.includes(text[i + 1])) {
-      if (text[i + 1] !== "\n") add(text[i + 1]);
-      i += 2;
-    } else if (text[i] === "$" && /[A-Za-z_{(]/.test(text[i + 1] ?? "")) {
-      throw new CurlError(`it uses the shell's ${text.slice(i, i + 12).split(/[\s"]/)[0]}: put the value itself in its place.`);
-    } else if (text[i] === "`") {
-      throw new CurlError("it runs a command inside it (`...`): put the value itself in its place.");
-    } else {
-      add(text[i]);
-      i++;
-    }
-  }
-  if (i >= text.length) throw new CurlError('a " quote is not closed.');
-  return i + 1;
-}
-
-const ANSI_ESCAPES = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", e: "\x1b", E: "\x1b", f: "\f", v: "\v", "\\": "\\", "'": "'", '"': '"', "?": "?" };
-
-/** $'...' as bash reads it (browsers' "Copy as cURL" writes bodies so). */
-function ansiC(text, i, add) {
-  while (i < text.length && text[i] !== "'") {
-    if (text[i] !== "\\") {
-      add(text[i]);
-      i++;
-      continue;
-    }
-    const next = text[i + 1];
-    const hex = { x: 2, u: 4, U: 8 }[next];
-    if (hex) {
-      const digits = text.slice(i + 2).match(new RegExp(`^[0-9a-fA-F]{1,${hex}}`))?.[0];
-      if (!digits) throw new CurlError(`\\${next} in $'...' needs hexadecimal digits.`);
-      add(next === "x" ? String.fromCharCode(parseInt(digits, 16)) : String.fromCodePoint(parseInt(digits, 16)));
-      i += 2 + digits.length;
-    } else if (/[0-7]/.test(next ?? "")) {
-      const digits = text.slice(i + 1).match(/^[0-7]{1,3}/)[0];
-      add(String.fromCharCode(parseInt(digits, 8)));
-      i += 1 + digits.length;
-    } else {
-      add(ANSI_ESCAPES[next] ?? `\\${next ?? ""}`);
-      i += 2;
-    }
-  }
-  if (i >= text.length) throw new CurlError("a $' quote is not closed.");
-  return i + 1;
 }
 
 function utf8Base64(text) {
@@ -192,7 +106,7 @@ export function readCurl(text, host = "") {
     throw new CurlError("it is written for Windows' cmd (lines end in ^): copy it as “cURL (bash)” instead.");
   }
   command = command.replace(/^curl\.exe\b/, "curl");
-  const { words, rest } = shellWords(command);
+  const { words, rest } = wordsOf(command);
   if (words[0] !== "curl") throw new CurlError("it does not start with curl.");
   const found = { method: null, headers: [], data: [], urls: [], user: null, cookies: [], follow: false, head: false, get: false, json: false };
   const left = [];
