@@ -10,8 +10,14 @@ opened in a tab of its own), only known response headers pass (no Clear-Site-Dat
 Strict-Transport-Security or Service-Worker-Allowed for the host's name), cookies are kept to
 the app's own path, and the host's visitor cookie never reaches the child. The app is told its
 prefix (X-Forwarded-Prefix), so the addresses Flask makes (url_for) lead back through here.
+
+A page the preview frames live (Werkzeug's debugger, Flask-DebugToolbar) runs in that opaque
+origin, where reading `document.cookie` throws and stops scripts such as the toolbar's; an HTML
+answer to a frame's navigation gets a small script first that gives the document a cookie jar
+of its own, in memory (`COOKIE_SHIM`).
 """
 
+import re
 from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, current_app, request
@@ -61,6 +67,22 @@ PASSED = {
     "access-control-max-age",
 }
 POLICY = "sandbox allow-scripts allow-forms allow-popups allow-modals; frame-ancestors 'self'"
+# document.cookie as a jar of this page's own: what a script sets it reads back, until the page
+# goes (an expiry in the past, or Max-Age 0, deletes). Nothing reaches the browser's real jar.
+COOKIE_SHIM = (
+    b"<script>(()=>{const jar=new Map();Object.defineProperty(document,'cookie',"
+    b"{configurable:true,get:()=>[...jar].map(([k,v])=>k+'='+v).join('; '),"
+    b"set:(text)=>{const[pair,...attributes]=String(text).split(';');"
+    b"const at=pair.indexOf('=');const name=(at<0?'':pair.slice(0,at)).trim();"
+    b"const gone=attributes.some((a)=>{const[k,v='']=a.split('=');const key=k.trim()"
+    b".toLowerCase();return key==='max-age'?Number(v)<=0:key==='expires'&&"
+    b"Date.parse(v)<Date.now();});if(gone)jar.delete(name);"
+    b"else jar.set(name,pair.slice(at+1).trim());}});})();</script>"
+)
+# Where the shim goes: after <head>, else after the doctype, else first. `[^<>]*` keeps the
+# search linear in the body: a "<head " that never closes stops at the next tag.
+HEAD = re.compile(rb"<head(?:\s[^<>]*)?>", re.IGNORECASE)
+DOCTYPE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<!doctype[^<>]*>", re.IGNORECASE)
 
 
 @bp.route("/apps/<token>/", defaults={"rest": ""}, methods=METHODS)
@@ -95,7 +117,9 @@ def forward(token: str, rest: str) -> Response:
         max_body=settings["MAX_BODY_BYTES"],
     )
     sandbox.touch()
-    response = Response(hop.body, status=f"{hop.status} {hop.reason}")
+    framed = request.headers.get("Sec-Fetch-Dest") == "iframe" and is_plain_html(hop.headers)
+    page = with_cookie_shim(hop.body) if framed else hop.body
+    response = Response(page, status=f"{hop.status} {hop.reason}")
     del response.headers["Content-Type"]  # the app's own, if it sent one, below
     for name, value in hop.headers:
         lower = name.lower()
@@ -114,6 +138,25 @@ def forward(token: str, rest: str) -> Response:
     if hop.truncated:
         response.headers["X-Playground-Truncated"] = f"cut at {settings['MAX_BODY_BYTES']} bytes"
     return response
+
+
+def is_plain_html(headers: list[tuple[str, str]]) -> bool:
+    """An HTML answer the shim can go into: not compressed, in an encoding ASCII is part of."""
+    named = {name.lower(): value.lower() for name, value in headers}
+    kind = named.get("content-type", "")
+    return (
+        kind.startswith("text/html")
+        and "content-encoding" not in named
+        and "utf-16" not in kind
+        and "utf-32" not in kind
+    )
+
+
+def with_cookie_shim(page: bytes) -> bytes:
+    """The page with COOKIE_SHIM before its own first script."""
+    place = HEAD.search(page) or DOCTYPE.match(page)
+    at = place.end() if place else 0
+    return page[:at] + COOKIE_SHIM + page[at:]
 
 
 def target(prefix: str) -> str:

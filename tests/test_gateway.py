@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from playground.gateway import COOKIE_SHIM, with_cookie_shim
 from tests.test_live import Api
 
 APP = """from flask import Flask, make_response, redirect, request, url_for
@@ -36,6 +37,13 @@ def away():
 @app.route("/here")
 def here():
     return redirect(url_for("echo", rest="there"))
+
+PAGES = {"head": "<!doctype html><html lang=en><HEAD data-x=1><title>t</title></HEAD><body>hi</body>",
+         "bare": "<!DOCTYPE html>\\n<p>no head</p>"}
+
+@app.route("/pages/<name>")
+def pages(name):
+    return PAGES[name]
 """
 
 
@@ -110,3 +118,45 @@ def test_an_unknown_address_is_a_clear_404(live_server):
 def test_the_apps_content_type_comes_once(app_url):
     response, _ = ask(app_url + "echo/x")
     assert response.headers.get_all("Content-Type") == ["application/json"]
+
+
+FRAMED = {"Sec-Fetch-Dest": "iframe"}
+
+
+@pytest.mark.parametrize(
+    "path, before, after",
+    [
+        (
+            "pages/head",
+            b"<!doctype html><html lang=en><HEAD data-x=1>",
+            b"<title>t</title></HEAD><body>hi</body>",
+        ),
+        ("pages/bare", b"<!DOCTYPE html>", b"\n<p>no head</p>"),
+    ],
+)
+def test_a_framed_page_gets_a_cookie_jar_of_its_own_first(app_url, path, before, after):
+    response, data = ask(app_url + path, headers=FRAMED)
+    assert data == before + COOKIE_SHIM + after
+    assert int(response.getheader("Content-Length")) == len(data)
+    _, untouched = ask(app_url + path)  # not a frame's navigation: as the app sent it
+    assert untouched == before + after
+
+
+def test_only_html_answers_to_a_frame_get_the_cookie_jar(app_url):
+    _, data = ask(app_url + "echo/x", headers=FRAMED)
+    assert json.loads(data)["path"] == "/echo/x?"
+
+
+@pytest.mark.parametrize(
+    "page, at",
+    [
+        (b"<p>no doctype, no head</p>", 0),
+        (
+            b"<head " * 10_000 + b"<head>",
+            60_000 + len(b"<head>"),
+        ),  # an unclosed <head stops at the next tag
+        (b"<header>a</header><head>", len(b"<header>a</header><head>")),
+    ],
+)
+def test_the_cookie_jar_goes_before_the_pages_own_scripts(page, at):
+    assert with_cookie_shim(page) == page[:at] + COOKIE_SHIM + page[at:]
