@@ -25,7 +25,7 @@ export function renderError(container, error, { heading, locate, onGoto }) {
       cert.not_after && `valid until ${cert.not_after}`].filter(Boolean).join(" · ")));
   }
 
-  if (error.traceback) {
+  if (error.traceback?.trim().includes("\n")) { // one line would only repeat the head
     const pre = el("pre", { className: "hl traceback", tabIndex: 0 });
     container.append(pre);
     paintHighlighted(pre, error.traceback.replace(/\n$/, ""), "pytb");

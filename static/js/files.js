@@ -51,25 +51,27 @@ export class FileActions {
     this.input.addEventListener("input", () => { this.error.textContent = ""; });
   }
 
-  /** app.py is what runs: it keeps its name. */
-  static fixed(path) {
-    return path === "app.py";
+  /** A snippet keeps one file at least. Any may be renamed or deleted, app.py too: the host
+   * finds the app as `flask run` does, or as the App field says. */
+  get lastFile() {
+    return this.editor.paths.length <= 1;
   }
 
   /** The active file changed: Rename and Delete say whether they apply to it. */
   update() {
     const path = this.editor.active?.path;
-    for (const button of Object.values(this.buttons)) {
-      button.disabled = !path || FileActions.fixed(path);
-      button.title = button.disabled ? "app.py is what runs: it keeps its name and cannot be deleted"
-        : `${button.dataset.verb} ${path}${button.dataset.verb === "Rename" ? " (F2, or a double click on its tab)" : " (Delete on its tab)"}`;
+    const { renameButton, deleteButton } = this.buttons;
+    renameButton.disabled = !path;
+    deleteButton.disabled = !path || this.lastFile;
+    for (const button of [renameButton, deleteButton]) {
+      button.title = !path ? "" : button.disabled ? "The only file of the snippet stays: add another first"
+        : `${button.dataset.verb} ${path}${button === renameButton ? " (F2, or a double click on its tab)" : " (Delete on its tab)"}`;
     }
   }
 
   /** Opens the form: a name for a new file (`path` null; with `adding`, one read from disk), or
    * a new name for `path`. */
   ask(path, adding = null) {
-    if (path && FileActions.fixed(path)) return;
     this.renaming = path;
     this.adding = adding?.value ?? null;
     this.label.textContent = path ? `Rename ${path} to` : adding ? "Add the file as" : "New file";
@@ -105,14 +107,14 @@ export class FileActions {
   }
 
   remove(path) {
-    if (!path || FileActions.fixed(path)) return;
+    if (!path || this.lastFile) return;
     if (!confirm(`Delete ${path}? Its text goes with it (Reset brings back the talk's own files).`)) return;
     this.editor.remove(path);
   }
 }
 
 /** Where a file from disk usually goes in a Flask app: images, fonts, stylesheets and scripts in
- * static/, pages in templates/, the rest (modules, data) beside app.py. */
+ * static/, pages in templates/, the rest (modules, data) at the top. */
 function suggestedPath(name) {
   const ext = name.split(".").pop().toLowerCase();
   if (/^(image|font)\//.test(typeOf(name)) || ["css", "js", "svg"].includes(ext)) return `static/${name}`;

@@ -17,7 +17,7 @@ import { RequestPanel } from "./request.js";
 import { ResponseView } from "./response.js";
 import { Sandbox } from "./sandbox.js";
 import { Sharing, sharedOnLoad } from "./share.js";
-import { load, loadEdits, save, saveEdits } from "./storage.js";
+import { hasEdits, load, loadAppSpec, loadEdits, save, saveAppSpec, saveEdits } from "./storage.js";
 import { Study } from "./study.js";
 import { DiffView, Watch } from "./watch.js";
 
@@ -27,6 +27,7 @@ const $ = (id) => document.getElementById(id);
 let snippet = null;
 let shownError = null; // the start error in the error panel, so replays do not repaint it
 let opening = null; // the slug asked for last, so a slower earlier answer is dropped
+let resetWanted = false; // Reset data was confirmed, and no run has started since (a refusal's retry does it)
 
 setupLayout();
 
@@ -83,14 +84,25 @@ new Sharing({
 window.addEventListener("pagehide", () => sandbox.release());
 
 function editorChanged(_path, kind) {
-  const edits = editor.edits;
-  saveEdits(snippet.key, edits);
-  picker.markModified(snippet.key, Object.keys(edits).length > 0);
-  $("reset-button").hidden = !Object.keys(edits).length;
+  saveEdits(snippet.key, editor.edits);
+  markChanged();
   codeFormat.edited();
   watch.typed();
   if (kind === "files") presenter.opened();
   else presenter.changed("edit");
+}
+
+/** The visitor's changes to the snippet (its files, its App field) are kept: say so. */
+function markChanged() {
+  const changed = hasEdits(snippet.key);
+  picker.markModified(snippet.key, changed);
+  $("reset-button").hidden = !changed;
+}
+
+function appSpecChanged() {
+  saveAppSpec(snippet.key, $("app-spec").value.trim());
+  $("app-spec").removeAttribute("aria-invalid");
+  markChanged();
 }
 
 function editorShown() {
@@ -163,6 +175,7 @@ async function openShare(share) {
 
 function show(data) {
   snippet = data;
+  resetWanted = false; // another snippet's app: a new sandbox, with no data
   picker.select(data.key);
   sandbox.discard();
   live.clear(); // the log was the previous snippet's app
@@ -175,7 +188,9 @@ function show(data) {
     else files[path] = text;
   }
   editor.open(files, data.files);
-  $("reset-button").hidden = !Object.keys(edits).length;
+  $("app-spec").value = loadAppSpec(data.key);
+  $("app-spec").removeAttribute("aria-invalid");
+  $("reset-button").hidden = !hasEdits(data.key);
   $("snippet-title").textContent = data.title;
   document.title = `${data.title} · Flask Playground`;
   $("notes-body").innerHTML = data.notes_html; // the host's own snippet catalog, not visitor input
@@ -203,7 +218,7 @@ async function fork(files, { slug, title }) {
     const replacing = Object.keys(mine).length && JSON.stringify(mine) !== JSON.stringify(edits);
     if (replacing && !confirm(`Replace your own changes to “${base.title}” with the presenter's code?`)) return false;
     saveEdits(slug, edits);
-    picker.markModified(slug, Object.keys(edits).length > 0);
+    picker.markModified(slug, hasEdits(slug));
     await open(slug, { force: true });
   }
   run(); // the follow view closes while it starts
@@ -214,9 +229,10 @@ function resetSnippet() {
   const original = snippet.key.startsWith("share:") ? "the shared version" : "the talk's version";
   if (!confirm(`Throw away your changes to “${snippet.title}” and restore ${original}?`)) return;
   saveEdits(snippet.key, {});
-  picker.markModified(snippet.key, false);
+  saveAppSpec(snippet.key, "");
+  $("app-spec").value = "";
+  markChanged();
   editor.open(snippet.files, snippet.files);
-  $("reset-button").hidden = true;
   presenter.opened();
 }
 
@@ -226,17 +242,27 @@ function hideStartError() {
   editor.clearMarks();
 }
 
-async function run() {
+/** Runs the editor's files as the App field says; `resetData`: with none of what earlier runs
+ * wrote. */
+async function run({ resetData = false } = {}) {
   if (!snippet) return;
   hideStartError();
   editor.touched = false;
   response.markStale();
+  resetWanted ||= resetData;
   try {
-    await sandbox.run(editor.files, snippet.title);
+    await sandbox.run(editor.files, snippet.title, { app: $("app-spec").value.trim(), resetData: resetWanted });
   } catch {
     return; // the sandbox shows what went wrong (or why the host said no) under the editor
   }
+  resetWanted = false;
   study.ran(); // the code ran, even if it failed: a refused run is no run
+}
+
+function resetData() {
+  if (!confirm("Run the app again with no data?\n\nWhat it wrote is deleted: its instance folder and the SQLite "
+    + "files it made (the users registered, the posts written…). Your code stays as it is.")) return;
+  run({ resetData: true });
 }
 
 /** The running app's address through the host, for curl on any machine; null when none runs. */
@@ -256,6 +282,9 @@ function sandboxChanged(info) {
   else live.disconnect();
   live.showRuntime(info.runtime);
   $("run-button").disabled = info.state === "starting";
+  // Data is kept per sandbox: before the first run, or while one starts, there is none to reset.
+  $("reset-data").disabled = !info.id || info.state === "starting";
+  if (info.error?.code === "bad_app") $("app-spec").setAttribute("aria-invalid", "true");
   inspector.setSandbox(info);
   if (info.state === "running" || info.state === "idle") requests.setRoutes(info.routes ?? []);
   if (info.state === "failed" && info.error) {
@@ -370,7 +399,15 @@ $("tour-again").addEventListener("click", () => {
   $("help").hidePopover();
   study.tour(0);
 });
-$("run-button").addEventListener("click", run);
+$("run-button").addEventListener("click", () => run());
+$("reset-data").addEventListener("click", resetData);
+$("app-spec").addEventListener("input", appSpecChanged);
+$("app-spec").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    run();
+  }
+});
 $("stop-button").addEventListener("click", () => sandbox.stop());
 $("reset-button").addEventListener("click", resetSnippet);
 

@@ -53,19 +53,23 @@ export class Sandbox {
     return this.info.state === "running";
   }
 
-  /** Runs `files`; `label` (the snippet's title) is how the host names the app back. */
-  run(files, label) {
-    this.running = this.start(files, label).finally(() => { this.running = null; });
+  /**
+   * Runs `files`; `label` (the snippet's title) is how the host names the app back, `app` which
+   * app to run as `flask --app` takes it ("" to look for it), and `resetData` throws away what
+   * earlier runs wrote (a new sandbox has none anyway).
+   */
+  run(files, label, { app = "", resetData = false } = {}) {
+    this.running = this.start({ files, label, app }, resetData).finally(() => { this.running = null; });
     return this.running;
   }
 
-  async start(files, label) {
+  async start(wanted, resetData) {
     this.cancelRetry();
     this.apply({ state: "starting", error: null });
     let info = null;
     if (this.id) {
       try {
-        info = await api("PUT", `/api/sandboxes/${this.id}`, { files, label });
+        info = await api("PUT", `/api/sandboxes/${this.id}`, { ...wanted, reset_data: resetData });
       } catch (error) {
         if (error.status !== 404) throw this.fail(error);
         this.info = { state: "starting" }; // gone (reaped, or the host restarted): start afresh
@@ -73,7 +77,7 @@ export class Sandbox {
     }
     if (!info) {
       try {
-        info = await api("POST", "/api/sandboxes", { files, label });
+        info = await api("POST", "/api/sandboxes", wanted);
       } catch (error) {
         throw this.fail(error);
       }
@@ -85,7 +89,7 @@ export class Sandbox {
   /** The state a failed call leaves: refused or waiting when the host said no, else failed. */
   fail(error) {
     if (error.status === 429 || error.status === 503) this.refuse(error);
-    else this.apply({ state: "failed", error: { type: "Could not start the app", message: error.message } });
+    else this.apply({ state: "failed", error: { type: "Could not start the app", message: error.message, code: error.code } });
     return error;
   }
 

@@ -1,5 +1,6 @@
 // Everything the page keeps in localStorage, under one prefix: edits per
-// snippet per file, theme, text size, pane sizes and the last snippet.
+// snippet per file and its App field, theme, text size, pane sizes, the last
+// snippet and the flask command line's history.
 const PREFIX = "playground:";
 
 export function load(key, fallback = null) {
@@ -30,6 +31,16 @@ export function saveEdits(slug, edits) {
   save(`edits:${slug}`, Object.keys(edits).length ? edits : null);
 }
 
+/** Which app the visitor runs for a snippet, as `flask --app` takes it; "" to look for it. */
+export function loadAppSpec(slug) {
+  return load(`app:${slug}`, "");
+}
+
+export function saveAppSpec(slug, spec) {
+  save(`app:${slug}`, spec || null);
+}
+
+/** Whether the visitor changed the snippet: its files or its App field. */
 export function hasEdits(slug) {
-  return Object.keys(loadEdits(slug)).length > 0;
+  return Object.keys(loadEdits(slug)).length > 0 || loadAppSpec(slug) !== "";
 }

@@ -107,7 +107,7 @@ def test_new_rename_and_delete_files_then_run(page):
     page.locator("[data-testid=file-tab][data-path='app.py']").click()
     type_after(page, editor, "from flask import Flask", "from flask import render_template\n")
     run(page)
-    expect(page.get_by_test_id("rename-file")).to_be_disabled()  # app.py: it keeps its name
+    expect(page.get_by_test_id("rename-file")).to_be_enabled()  # app.py too: the host finds the app
     tab = page.locator("[data-testid=file-tab][data-path='templates/draft.html']")
     tab.click()
     page.keyboard.press("F2")

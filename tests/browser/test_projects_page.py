@@ -1,0 +1,114 @@
+"""Real Flask projects from the page (issue 12), in a real browser, typed on the keyboard: the App
+field, the flask command line, Reset data, streamed answers, and debug mode in the preview
+(Werkzeug's debugger and its console, Flask-DebugToolbar's panel), live from the app's
+address."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.test_editor_page import RUNNING, open_snippet, run
+
+FACTORY = ('from flask import Flask\n\ndef create_app(greeting):\napp = Flask(__name__)\n'
+           'app.add_url_rule("/", "hi", lambda: greeting)\nreturn app')
+
+
+def new_file(page, name, text):
+    page.get_by_test_id("new-file").click()
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    page.keyboard.type(text)
+
+
+def tab(page, path):
+    return page.locator(f"[data-testid=file-tab][data-path='{path}']")
+
+
+def test_the_app_field_names_the_app_and_is_kept_with_the_edits(page):
+    open_snippet(page, "hello")
+    new_file(page, "shop.py", FACTORY)
+    expect(page.get_by_test_id("editor")).to_have_value(re.compile(r"    return app$"))
+    # app.py goes (a project as Flask's tutorial lays it out has none); the last file stays.
+    tab(page, "app.py").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Delete")
+    expect(tab(page, "app.py")).to_have_count(0)
+    expect(page.get_by_test_id("delete-file")).to_be_disabled()
+
+    # Found as flask run finds it: a factory it cannot call without arguments, and where it is.
+    field = page.get_by_test_id("app-spec")
+    expect(field).to_have_attribute("placeholder", re.compile("found as flask run finds it"))
+    run(page, "failed")
+    panel = page.get_by_test_id("error-panel")
+    expect(panel).to_contain_text("shop:create_app(args)")
+    expect(panel).to_contain_text("shop.py, line 3")
+
+    # The App field says how to call it; Enter runs, and every Run sends it.
+    field.click()
+    page.keyboard.type("shop:create_app('Hello from a factory')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
+    page.get_by_test_id("send-button").click()
+    expect(page.get_by_test_id("response-body")).to_contain_text("Hello from a factory")
+    expect(page.locator("[data-testid=snippet-item][data-slug=hello]")).to_have_class(re.compile("is-modified"))
+
+    # Kept in this browser with the snippet's edits.
+    page.reload()
+    expect(page.get_by_test_id("app-spec")).to_have_value("shop:create_app('Hello from a factory')")
+    run(page)
+
+    # No app at all: the host says what it looked for and the line that fixes it.
+    field.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+    tab(page, "shop.py").click()
+    page.keyboard.press("F2")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("shop.txt")
+    page.keyboard.press("Enter")
+    run(page, "failed")
+    expect(panel).to_contain_text("No Flask app found: looked for app.py, then wsgi.py")
+    expect(panel).to_contain_text("name it in the App field, like `hello:app`")
+
+    # A spec the host cannot read is marked where it was typed.
+    field.click()
+    page.keyboard.type("two words")
+    page.get_by_test_id("run-button").click()
+    expect(panel).to_contain_text('"app" names the app as flask --app does')
+    expect(field).to_have_attribute("aria-invalid", "true")
+
+    # Reset to the talk's version: its files, and no App field.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#reset-button").click()
+    expect(field).to_have_value("")
+    expect(tab(page, "app.py")).to_have_count(1)
+    run(page)
+
+
+def test_data_stays_between_runs_until_reset_data(page):
+    open_snippet(page, "blog")
+    expect(page.get_by_test_id("reset-data")).to_be_disabled()  # no app yet: nothing to reset
+    run(page)
+    chips = page.get_by_test_id("suggested-request")
+    chips.filter(has_text="Register").first.click()
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
+    page.get_by_test_id("editor").click()
+    page.keyboard.press("Control+Enter")  # run again: ada is still registered
+    expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
+    chips.filter(has_text=re.compile("^POST /auth/login · Log in$")).click()
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
+
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    page.get_by_test_id("reset-data").click()
+    expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
+    assert "instance folder" in asked[0] and "SQLite" in asked[0]
+    chips.filter(has_text=re.compile("^POST /auth/login · Log in$")).click()
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    expect(page.frame_locator("[data-testid=response-preview]").locator("body")).to_contain_text(
+        "Incorrect username or password.")
