@@ -2,6 +2,7 @@
 // present, follow, share and study. The parts are made first, in an order where each is
 // made before anything names it; what they call back is in the functions below them.
 import { api } from "./api.js";
+import { CommandLine } from "./commands.js";
 import { CookieJar } from "./cookies.js";
 import { Editor, editsBetween } from "./editor.js";
 import { renderError } from "./errors.js";
@@ -47,6 +48,7 @@ const live = new LiveLog("log", {
   onEvent: (event) => { if (event.type === "state") sandbox.apply(event); },
   onLost: () => sandbox.lost(),
 });
+const commandLine = new CommandLine({ form: $("command-form"), input: $("command-input"), output: $("command-output"), sandbox });
 const cookies = new CookieJar($("cookie-jar"), {
   sandboxId: () => sandbox.id,
   onCount: (n) => { $("cookies-count").textContent = n || ""; },
@@ -200,6 +202,7 @@ function show(data) {
   requests.clearHistory();
   requests.fill(data.requests?.[0] ?? { method: "GET", path: "/" });
   response.clear();
+  commandLine.clear();
   inspector.clear();
   diffView.clear();
   cookies.show([]);

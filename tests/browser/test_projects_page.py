@@ -5,12 +5,21 @@ address."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_editor_page import RUNNING, open_snippet, run
+from tests.servers import start_server, stop_server
 
 FACTORY = ('from flask import Flask\n\ndef create_app(greeting):\napp = Flask(__name__)\n'
            'app.add_url_rule("/", "hi", lambda: greeting)\nreturn app')
+
+
+def command(page, line):
+    """Types `line` into the flask command line and runs it with Enter."""
+    page.get_by_test_id("command-input").click()
+    page.keyboard.type(line)
+    page.keyboard.press("Enter")
 
 
 def new_file(page, name, text):
@@ -84,6 +93,11 @@ def test_the_app_field_names_the_app_and_is_kept_with_the_edits(page):
     expect(tab(page, "app.py")).to_have_count(1)
     run(page)
 
+    # The help says how the app is found, and that the field exists.
+    page.keyboard.press("Escape")
+    page.locator("body").press("?")
+    expect(page.locator("#help-app")).to_contain_text("flask --app")
+
 
 def test_data_stays_between_runs_until_reset_data(page):
     open_snippet(page, "blog")
@@ -112,3 +126,69 @@ def test_data_stays_between_runs_until_reset_data(page):
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     expect(page.frame_locator("[data-testid=response-preview]").locator("body")).to_contain_text(
         "Incorrect username or password.")
+
+
+def test_the_flask_command_line_runs_flask_for_the_running_app(page):
+    open_snippet(page, "hello")
+    command(page, "flask routes")
+    output = page.get_by_test_id("command-output")
+    expect(output).to_contain_text("the app is not running")
+    expect(page.get_by_test_id("command-input")).to_have_value("flask routes")  # not lost
+    run(page)
+    page.get_by_test_id("command-input").press("Enter")  # the same line again, now it runs
+    expect(output).to_contain_text(re.compile(r"home_page\s+GET\s+/"))
+    expect(output).to_contain_text(re.compile(r"exit code 0 · \d+ ms"))
+    expect(page.get_by_test_id("command-input")).to_have_value("")
+
+    command(page, "flask --help")
+    for listed in ("routes", "shell", "Show the routes for the app."):
+        expect(output).to_contain_text(listed)
+    # Without `flask`, quoted as a shell quotes.
+    command(page, """shell -c "print('two words', 6 * 7)" """)
+    expect(output).to_contain_text("$ flask shell -c")
+    expect(output.locator("pre")).to_have_text("two words 42\n")
+    command(page, "no-such-command")
+    expect(output).to_contain_text("No such command 'no-such-command'")
+    expect(output).to_contain_text("exit code 2")
+    command(page, "routes | grep home")
+    expect(output).to_contain_text("only the flask command runs here")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("shell -c 'print(1)")
+    page.keyboard.press("Enter")
+    expect(output).to_contain_text("a ' quote is not closed")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+
+    # ↑ and ↓ bring back the lines run before, then what was being typed.
+    page.keyboard.type("rou")
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_test_id("command-input")).to_have_value("no-such-command")
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_test_id("command-input")).to_have_value("""shell -c "print('two words', 6 * 7)\"""")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_test_id("command-input")).to_have_value("rou")
+    # The output reached the live log by itself.
+    expect(page.get_by_test_id("log-panel")).to_contain_text("$ flask shell -c")
+    expect(page.get_by_test_id("log-panel")).to_contain_text("two words 42")
+
+
+@pytest.fixture(scope="module")
+def one_command_a_minute():
+    proc, url = start_server(env={"PLAYGROUND_RATE_COMMAND_BURST": "1",
+                                  "PLAYGROUND_RATE_COMMANDS_PER_MINUTE": "1"})
+    yield url
+    stop_server(proc)
+
+
+def test_the_command_line_says_when_the_rate_is_hit(visitor, one_command_a_minute):
+    page = visitor(one_command_a_minute)
+    open_snippet(page, "hello")
+    run(page)
+    command(page, "routes")
+    output = page.get_by_test_id("command-output")
+    expect(output).to_contain_text("exit code 0")
+    command(page, "routes")
+    expect(output).to_contain_text(re.compile(r"Not run: Slow down: you may send 1 commands a minute"
+                                              r" \(and 1 at once\)\. Try again in [\d.]+ s\."))
+    expect(page.get_by_test_id("command-input")).to_have_value("routes")
