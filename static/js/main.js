@@ -62,6 +62,7 @@ const response = new ResponseView($("response-panel"), {
     markError(error, { reveal: !editor.touched && !editor.hasFocus }); // never away from typing
   },
   fetchFromApp,
+  appUrl,
 });
 const diffView = new DiffView($("response-status").closest(".status-line"));
 const watch = new Watch({ toggle: $("watch-toggle"), onRerun: rerun, onToggle: watchToggled });

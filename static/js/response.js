@@ -10,10 +10,16 @@
 // in the frame forbids every fetch: the preview never reaches the host or the
 // network (the child's /static URLs would otherwise resolve against the host);
 // instead the app's own stylesheets and images are fetched through the proxy, as
-// a browser would, and inlined.
+// a browser would, and inlined. The pages of an app in debug mode that need their own scripts
+// talking back to the app (Werkzeug's debugger, Flask-DebugToolbar) are loaded live from the
+// app's address instead (livepreview.js).
+//
+// A streamed body shows when each piece arrived, and one the app broke off after its head (a
+// stream whose generator raised) shows what came, a banner and the exception.
 import { escapeHtml, paintHighlighted } from "./api.js";
 import { el } from "./dom.js";
 import { SCALE_EVENT, pageScale } from "./layout.js";
+import { liveAddress, liveFrame } from "./livepreview.js";
 import { subtabs } from "./tabs.js";
 
 const MAX_SUBRESOURCES = 20;
@@ -85,11 +91,14 @@ export class ResponseView {
    * preview asked for;
    * showException(container, error) renders a traceback; fetchFromApp(path) GETs a
    * stylesheet or image from the app for the preview (without it, the page is shown as it came);
+   * appUrl() is the running app's address through the host, from which a debugger's page is
+   * loaded live (without it, or when it gives null, from the body);
    * cookies: the CookieJar view, if this view has one.
    */
-  constructor(root, { prefix, cookies = null, onFollow = null, onNavigate, showException, fetchFromApp = null }) {
+  constructor(root, { prefix, cookies = null, onFollow = null, onNavigate, showException, fetchFromApp = null, appUrl = () => null }) {
     this.root = root;
     this.fetchFromApp = fetchFromApp;
+    this.appUrl = appUrl;
     this.cookies = cookies;
     this.prefix = prefix;
     const $ = (part) => root.querySelector(`#${prefix}-${part}`);
@@ -101,6 +110,8 @@ export class ResponseView {
     this.followButton = $("follow");
     this.notFollowed = $("not-followed");
     this.exception = $("exception");
+    this.broken = $("stream-broken");
+    this.chunks = $("chunks");
     this.preview = $("preview");
     this.raw = $("raw");
     this.headers = $("headers");
@@ -112,7 +123,9 @@ export class ResponseView {
     this.tabs = subtabs(root.querySelector(".subtabs"), $("body"), (name) => { this.tab = name; });
     this.followButton.addEventListener("click", () => onFollow(this.request));
     document.addEventListener(SCALE_EVENT, () => {
-      this.preview.querySelector("iframe")?.contentWindow?.postMessage({ playground: "zoom", zoom: previewZoom() }, "*");
+      const frame = this.preview.querySelector("iframe");
+      if (frame?.src) frame.style.zoom = previewZoom(); // a live page: the frame zooms it
+      else frame?.contentWindow?.postMessage({ playground: "zoom", zoom: previewZoom() }, "*");
     });
     window.addEventListener("message", (event) => {
       const frame = this.preview.querySelector("iframe");
@@ -133,6 +146,8 @@ export class ResponseView {
     this.meta.textContent = "";
     this.redirect.hidden = true;
     this.exception.hidden = true;
+    this.broken.hidden = true;
+    this.chunks.hidden = true;
     this.preview.innerHTML = '<p class="empty">Send a request to see the app\'s answer.</p>';
     this.raw.textContent = "";
     this.headers.tBodies[0].replaceChildren();
@@ -186,6 +201,7 @@ export class ResponseView {
     this.followButton.hidden = !this.followable || request.follow_redirects;
     this.notFollowed.hidden = !request.follow_redirects;
 
+    this.showStream(response);
     const exceptions = (response.events ?? []).filter((e) => e.type === "exception");
     this.exception.hidden = !exceptions.length;
     if (exceptions.length) this.showException(this.exception, exceptions.at(-1).error);
@@ -197,6 +213,29 @@ export class ResponseView {
     const kind = this.renderBody(response, request);
     // The body's own page unless the visitor is looking at another part of the exchange.
     if (this.tab === "preview" || this.tab === "raw") this.tabs.select(kind === "text" ? "raw" : "preview");
+  }
+
+  /** When the pieces of a streamed body came (one sent without a Content-Length, as Flask sends
+   * a generator's, in more than one piece), and whether the app broke the stream off after its
+   * head. */
+  showStream(response) {
+    const error = response.error;
+    this.broken.hidden = error?.code !== "stream_broken";
+    if (!this.broken.hidden) {
+      this.broken.replaceChildren(el("strong", {}, "Stream broken"), " (", el("code", {}, "stream_broken"), `): ${error.message}`);
+    }
+    const chunks = response.chunks ?? [];
+    this.chunks.hidden = chunks.length < 2 || headerValue(response.headers, "content-length") !== null;
+    if (this.chunks.hidden) return;
+    const timed = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+    const rows = chunks.map((chunk, i) => el("tr", {}, el("td", {}, String(i + 1)), el("td", {}, humanMs(chunk.at_ms)),
+      el("td", {}, i ? `+${humanMs(chunk.at_ms - chunks[i - 1].at_ms)}` : ""), el("td", {}, humanSize(chunk.size))));
+    this.chunks.replaceChildren(
+      el("summary", {}, `Streamed in ${chunks.length} chunks: the first after ${humanMs(chunks[0].at_ms)}, `
+        + `the last after ${humanMs(chunks.at(-1).at_ms)}${timed < response.size ? ` (the first ${chunks.length} timed)` : ""}`),
+      el("table", { className: "chunks-table" },
+        el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "arrived after"), el("th", {}, "after the one before"), el("th", {}, "size"))),
+        el("tbody", {}, ...rows)));
   }
 
   /** Fills the preview and raw pages; returns what the body is: html, json, binary, empty or text. */
@@ -215,6 +254,12 @@ export class ResponseView {
     if (!body) {
       this.preview.innerHTML = '<p class="empty">(empty body)</p>';
       return "empty";
+    }
+    const live = type.startsWith("text/html") ? liveAddress(response, request, this.appUrl()) : null;
+    if (live) {
+      const { frame, note } = liveFrame(live, { testid: `${this.prefix}-preview`, zoom: previewZoom() });
+      this.preview.append(note, frame);
+      return "html";
     }
     if (type.startsWith("text/html") || type.startsWith("application/xhtml")) {
       const frame = el("iframe", { title: "Preview of the app's HTML (sandboxed)", "data-testid": `${this.prefix}-preview` });

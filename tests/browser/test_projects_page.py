@@ -8,11 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_editing import type_path
 from tests.browser.test_editor_page import RUNNING, open_snippet, run
 from tests.servers import start_server, stop_server
 
 FACTORY = ('from flask import Flask\n\ndef create_app(greeting):\napp = Flask(__name__)\n'
            'app.add_url_rule("/", "hi", lambda: greeting)\nreturn app')
+LIVE_SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"  # never allow-same-origin
 
 
 def command(page, line):
@@ -31,6 +33,27 @@ def new_file(page, name, text):
 
 def tab(page, path):
     return page.locator(f"[data-testid=file-tab][data-path='{path}']")
+
+
+def send_path(page, path):
+    """Types `path` into the request panel and sends it with Enter."""
+    type_path(page, path)
+    page.keyboard.press("Enter")
+
+
+def live_preview(page, src):
+    """The preview, once it frames a page live from the app's address (`src` matches it)."""
+    frame = page.get_by_test_id("response-preview")
+    expect(frame).to_have_attribute("sandbox", LIVE_SANDBOX)
+    expect(frame).to_have_attribute("src", src)
+    return page.frame_locator("[data-testid=response-preview]")
+
+
+def run_and_send(page, code, path):
+    """Runs `code` as app.py (in the hello snippet) and sends GET `path` to it."""
+    open_snippet(page, "hello").fill(code)
+    run(page)
+    send_path(page, path)
 
 
 def test_the_app_field_names_the_app_and_is_kept_with_the_edits(page):
@@ -192,3 +215,107 @@ def test_the_command_line_says_when_the_rate_is_hit(visitor, one_command_a_minut
     expect(output).to_contain_text(re.compile(r"Not run: Slow down: you may send 1 commands a minute"
                                               r" \(and 1 at once\)\. Try again in [\d.]+ s\."))
     expect(page.get_by_test_id("command-input")).to_have_value("routes")
+
+
+STREAMS = '''import time
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/slow")
+def slow():
+    def lines():
+        for n in range(3):
+            yield f"line {n}\\n"
+            time.sleep(0.15)
+    return app.response_class(lines(), mimetype="text/plain")
+
+@app.route("/broken")
+def broken():
+    def lines():
+        yield "first\\n"
+        time.sleep(0.2)
+        raise ValueError("the source ran dry")
+    return app.response_class(lines(), mimetype="text/plain")
+'''
+
+
+def test_a_streamed_answer_shows_its_chunks_and_a_broken_one_what_came(page):
+    run_and_send(page, STREAMS, "/slow")
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    chunks = page.get_by_test_id("response-chunks")
+    expect(chunks).to_contain_text(re.compile(r"Streamed in 3 chunks: the first after \d+ ms"))
+    expect(page.get_by_test_id("response-stream-broken")).to_be_hidden()
+    chunks.locator("summary").click()
+    rows = chunks.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    later = rows.nth(1).locator("td").nth(2).inner_text()
+    assert int(re.fullmatch(r"\+(\d+) ms", later).group(1)) >= 100  # when it came, not all at once
+
+    send_path(page, "/broken")
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    banner = page.get_by_test_id("response-stream-broken")
+    expect(banner).to_contain_text("Stream broken (stream_broken): the app's response ended before")
+    expect(page.locator("#response-exception")).to_contain_text("ValueError: the source ran dry")
+    expect(page.get_by_test_id("response-body")).to_contain_text("first")
+    expect(chunks).to_be_hidden()  # one chunk came: nothing to time
+    expect(page.get_by_test_id("response-status")).not_to_have_text("No response")
+
+
+DEBUGGER = '''from flask import Flask
+app = Flask(__name__)
+
+@app.route("/boom")
+def boom():
+    secret = 21
+    return 1 / 0
+
+app.run(debug=True)
+'''
+
+
+def test_werkzeugs_debugger_runs_live_in_the_preview_and_its_console_works(page):
+    run_and_send(page, DEBUGGER, "/boom")
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^500"))
+    debugger = live_preview(page, re.compile(r"^http://127\.0\.0\.1:\d+/apps/[\w-]+/boom$"))
+    expect(page.get_by_test_id("response-preview-live")).to_contain_text("Werkzeug's debugger, live")
+    expect(debugger.locator("h1")).to_have_text("ZeroDivisionError")
+
+    # The console of the view's frame runs code inside the app's sandbox, in that frame.
+    view = debugger.locator("div.traceback div.frame").last
+    view.hover()
+    view.locator("pre.current img").click()
+    console = debugger.locator("pre.console")
+    console.locator("input").click()
+    page.keyboard.type("1 + 1")
+    page.keyboard.press("Enter")
+    expect(console.locator(".output")).to_contain_text(">>> 1 + 1\n2")
+    page.keyboard.type("secret * 2")
+    page.keyboard.press("Enter")
+    expect(console.locator(".output")).to_contain_text(">>> secret * 2\n42")
+
+    # Anything else is previewed from the exchange's body, as before.
+    send_path(page, "/nowhere")
+    expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^404"))
+    frame = page.get_by_test_id("response-preview")
+    expect(frame).to_have_attribute("sandbox", "allow-scripts allow-forms")
+    expect(frame).not_to_have_attribute("src", re.compile("."))
+
+
+def test_flask_debugtoolbar_renders_its_panel_live_in_the_preview(page):
+    open_snippet(page, "debug-toolbar")
+    run(page)
+    page.get_by_test_id("suggested-request").filter(has_text="The page, with the toolbar injected").click()
+    expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
+    toolbar = live_preview(page, re.compile(r"/apps/[\w-]+/$"))
+    expect(toolbar.locator("#flDebugToolbar")).to_be_visible()
+    # Its script ran (it reads document.cookie, which the gateway gives the framed page): a click
+    # on a panel opens it, with the template and the context the view passed.
+    toolbar.locator("#flDebugToolbar a.flDebugTemplatePanel").click()
+    panel = toolbar.locator("#flDebugTemplatePanel-content")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("index.html")
+    expect(panel).to_contain_text("languages")
+    # Hiding it is remembered in the page's own in-memory cookie jar.
+    toolbar.locator("#flDebugHideToolBarButton").click()
+    expect(toolbar.locator("#flDebugToolbar")).to_be_hidden()
+    assert "fldt=hide" in page.frames[-1].evaluate("document.cookie")
