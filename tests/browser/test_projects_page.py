@@ -12,8 +12,10 @@ from tests.browser.test_editing import type_path
 from tests.browser.test_editor_page import RUNNING, open_snippet, run
 from tests.servers import start_server, stop_server
 
-FACTORY = ('from flask import Flask\n\ndef create_app(greeting):\napp = Flask(__name__)\n'
-           'app.add_url_rule("/", "hi", lambda: greeting)\nreturn app')
+FACTORY = (
+    "from flask import Flask\n\ndef create_app(greeting):\napp = Flask(__name__)\n"
+    'app.add_url_rule("/", "hi", lambda: greeting)\nreturn app'
+)
 LIVE_SANDBOX = "allow-scripts allow-forms allow-popups allow-modals"  # never allow-same-origin
 
 
@@ -82,7 +84,9 @@ def test_the_app_field_names_the_app_and_is_kept_with_the_edits(page):
     expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
     page.get_by_test_id("send-button").click()
     expect(page.get_by_test_id("response-body")).to_contain_text("Hello from a factory")
-    expect(page.locator("[data-testid=snippet-item][data-slug=hello]")).to_have_class(re.compile("is-modified"))
+    expect(page.locator("[data-testid=snippet-item][data-slug=hello]")).to_have_class(
+        re.compile("is-modified")
+    )
 
     # Kept in this browser with the snippet's edits.
     page.reload()
@@ -148,7 +152,8 @@ def test_data_stays_between_runs_until_reset_data(page):
     chips.filter(has_text=re.compile("^POST /auth/login · Log in$")).click()
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     expect(page.frame_locator("[data-testid=response-preview]").locator("body")).to_contain_text(
-        "Incorrect username or password.")
+        "Incorrect username or password."
+    )
 
 
 def test_the_flask_command_line_runs_flask_for_the_running_app(page):
@@ -187,7 +192,9 @@ def test_the_flask_command_line_runs_flask_for_the_running_app(page):
     page.keyboard.press("ArrowUp")
     expect(page.get_by_test_id("command-input")).to_have_value("no-such-command")
     page.keyboard.press("ArrowUp")
-    expect(page.get_by_test_id("command-input")).to_have_value("""shell -c "print('two words', 6 * 7)\"""")
+    expect(page.get_by_test_id("command-input")).to_have_value(
+        """shell -c "print('two words', 6 * 7)\""""
+    )
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     expect(page.get_by_test_id("command-input")).to_have_value("rou")
@@ -198,8 +205,9 @@ def test_the_flask_command_line_runs_flask_for_the_running_app(page):
 
 @pytest.fixture(scope="module")
 def one_command_a_minute():
-    proc, url = start_server(env={"PLAYGROUND_RATE_COMMAND_BURST": "1",
-                                  "PLAYGROUND_RATE_COMMANDS_PER_MINUTE": "1"})
+    proc, url = start_server(
+        env={"PLAYGROUND_RATE_COMMAND_BURST": "1", "PLAYGROUND_RATE_COMMANDS_PER_MINUTE": "1"}
+    )
     yield url
     stop_server(proc)
 
@@ -212,12 +220,16 @@ def test_the_command_line_says_when_the_rate_is_hit(visitor, one_command_a_minut
     output = page.get_by_test_id("command-output")
     expect(output).to_contain_text("exit code 0")
     command(page, "routes")
-    expect(output).to_contain_text(re.compile(r"Not run: Slow down: you may send 1 commands a minute"
-                                              r" \(and 1 at once\)\. Try again in [\d.]+ s\."))
+    expect(output).to_contain_text(
+        re.compile(
+            r"Not run: Slow down: you may send 1 commands a minute"
+            r" \(and 1 at once\)\. Try again in [\d.]+ s\."
+        )
+    )
     expect(page.get_by_test_id("command-input")).to_have_value("routes")
 
 
-STREAMS = '''import time
+STREAMS = """import time
 from flask import Flask
 app = Flask(__name__)
 
@@ -236,7 +248,7 @@ def broken():
         time.sleep(0.2)
         raise ValueError("the source ran dry")
     return app.response_class(lines(), mimetype="text/plain")
-'''
+"""
 
 
 def test_a_streamed_answer_shows_its_chunks_and_a_broken_one_what_came(page):
@@ -261,7 +273,7 @@ def test_a_streamed_answer_shows_its_chunks_and_a_broken_one_what_came(page):
     expect(page.get_by_test_id("response-status")).not_to_have_text("No response")
 
 
-DEBUGGER = '''from flask import Flask
+DEBUGGER = """from flask import Flask
 app = Flask(__name__)
 
 @app.route("/boom")
@@ -270,14 +282,16 @@ def boom():
     return 1 / 0
 
 app.run(debug=True)
-'''
+"""
 
 
 def test_werkzeugs_debugger_runs_live_in_the_preview_and_its_console_works(page):
     run_and_send(page, DEBUGGER, "/boom")
     expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^500"))
     debugger = live_preview(page, re.compile(r"^http://127\.0\.0\.1:\d+/apps/[\w-]+/boom$"))
-    expect(page.get_by_test_id("response-preview-live")).to_contain_text("Werkzeug's debugger, live")
+    expect(page.get_by_test_id("response-preview-live")).to_contain_text(
+        "Werkzeug's debugger, live"
+    )
     expect(debugger.locator("h1")).to_have_text("ZeroDivisionError")
 
     # The console of the view's frame runs code inside the app's sandbox, in that frame.
@@ -304,7 +318,9 @@ def test_werkzeugs_debugger_runs_live_in_the_preview_and_its_console_works(page)
 def test_flask_debugtoolbar_renders_its_panel_live_in_the_preview(page):
     open_snippet(page, "debug-toolbar")
     run(page)
-    page.get_by_test_id("suggested-request").filter(has_text="The page, with the toolbar injected").click()
+    page.get_by_test_id("suggested-request").filter(
+        has_text="The page, with the toolbar injected"
+    ).click()
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     toolbar = live_preview(page, re.compile(r"/apps/[\w-]+/$"))
     expect(toolbar.locator("#flDebugToolbar")).to_be_visible()
