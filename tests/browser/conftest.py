@@ -11,8 +11,14 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LAPTOP = {"width": 1366, "height": 768}
 
 # Sandboxes start in a fraction of a second, but the machine running the tests may be busy.
@@ -63,7 +69,9 @@ def page(browser, live_server, off_host):
     yield page
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
-    assert off_host.requests == [], f"the page asked for something not on the host: {off_host.requests}"
+    assert off_host.requests == [], (
+        f"the page asked for something not on the host: {off_host.requests}"
+    )
 
 
 @pytest.fixture

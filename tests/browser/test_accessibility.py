@@ -33,8 +33,11 @@ def axe_page(visitor, server):
 
 def serious_violations(page, where, context=None) -> list:
     results = Axe().run(page, context=context)
-    return [f"{where}: {v['id']} ({v['impact']}) at {[n['target'] for n in v['nodes']][:3]}: {v['help']}"
-            for v in results.response["violations"] if v["impact"] in SERIOUS]
+    return [
+        f"{where}: {v['id']} ({v['impact']}) at {[n['target'] for n in v['nodes']][:3]}: {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
 
 
 def test_axe_finds_nothing_serious_on_the_page_the_follower_view_and_the_help(axe_page):
@@ -108,8 +111,10 @@ def tab_until(page, predicate, limit=60) -> list:
     stops = []
     for _ in range(limit):
         page.keyboard.press("Tab")
-        stops.append(page.evaluate("""() => { const e = document.activeElement;
-            return e.dataset.testid || e.id || e.className || e.tagName; }"""))
+        stops.append(
+            page.evaluate("""() => { const e = document.activeElement;
+            return e.dataset.testid || e.id || e.className || e.tagName; }""")
+        )
         if page.evaluate(f"(e => {predicate})(document.activeElement)"):
             return stops
     pytest.fail(f"never reached it; the stops were {stops}")
@@ -153,7 +158,9 @@ def test_the_keyboard_reaches_the_editor_quickly_and_leaves_it(page):
     page.locator("[data-testid=snippet-item][aria-current=true]").focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    expect(page.locator("[data-testid=snippet-item][aria-current=true]")).not_to_have_attribute("data-slug", "hello")
+    expect(page.locator("[data-testid=snippet-item][aria-current=true]")).not_to_have_attribute(
+        "data-slug", "hello"
+    )
 
 
 def test_tab_strips_answer_arrow_keys_home_and_end(page):
@@ -191,6 +198,8 @@ def test_tab_strips_answer_arrow_keys_home_and_end(page):
     inside = page.get_by_test_id("inspector").get_by_role("tab", name="Route")
     inside.focus()
     page.keyboard.press("ArrowLeft")  # round to the last: TLS
-    expect(page.get_by_test_id("inspector").get_by_role("tab", name="TLS")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("inspector").get_by_role("tab", name="TLS")).to_have_attribute(
+        "aria-selected", "true"
+    )
     expect(page.locator("#inspector-tls")).to_be_visible()
     expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)

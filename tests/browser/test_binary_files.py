@@ -29,7 +29,9 @@ def test_a_binary_file_shows_what_it_is_and_is_served_byte_for_byte(page):
     shown = page.get_by_test_id("binary-file")
     expect(shown).to_be_visible()
     expect(shown).to_contain_text("favicon.ico: 70 B, image/vnd.microsoft.icon")
-    expect(shown.locator("img")).to_have_attribute("src", re.compile("^data:image/vnd.microsoft.icon;base64,"))
+    expect(shown.locator("img")).to_have_attribute(
+        "src", re.compile("^data:image/vnd.microsoft.icon;base64,")
+    )
     expect(page.get_by_test_id("editor")).to_have_count(0)  # no text editor for it
     run(page)
     page.get_by_test_id("suggested-request").filter(has_text="The favicon").click()
@@ -44,22 +46,27 @@ def test_a_binary_file_shows_what_it_is_and_is_served_byte_for_byte(page):
 def test_a_file_from_disk_is_added_as_binary_and_survives_a_reload(page):
     open_snippet(page, "hello")
     page.get_by_test_id("upload-input").set_input_files(
-        {"name": "pixel.png", "mimeType": "image/png", "buffer": PNG})
+        {"name": "pixel.png", "mimeType": "image/png", "buffer": PNG}
+    )
     name = page.get_by_test_id("file-name")
     expect(name).to_have_value("static/pixel.png")  # where a Flask app keeps its images
     name.press("Enter")
     expect(page.get_by_test_id("binary-file")).to_contain_text("pixel.png: 15 B, image/png")
     expect(page.locator("[data-testid=file-tab][data-path='static/pixel.png']")).to_have_class(
-        re.compile("is-modified"))
+        re.compile("is-modified")
+    )
     run(page)
     send(page, "GET", "/static/pixel.png")
-    expect(page.locator("#response-panel .binary")).to_contain_text("Binary body: 15 B of image/png")
+    expect(page.locator("#response-panel .binary")).to_contain_text(
+        "Binary body: 15 B of image/png"
+    )
     page.reload()
     page.locator("[data-testid=file-tab][data-path='static/pixel.png']").click()
     expect(page.get_by_test_id("binary-file")).to_contain_text("pixel.png: 15 B")
     # A text file from disk stays text, in the text editor.
     page.get_by_test_id("upload-input").set_input_files(
-        {"name": "page.html", "mimeType": "text/html", "buffer": "<p>é</p>\n".encode()})
+        {"name": "page.html", "mimeType": "text/html", "buffer": "<p>é</p>\n".encode()}
+    )
     expect(page.get_by_test_id("file-name")).to_have_value("templates/page.html")
     page.get_by_test_id("file-name").press("Enter")
     expect(page.get_by_test_id("editor")).to_have_value("<p>é</p>\n")
@@ -72,13 +79,16 @@ def test_a_file_picked_from_disk_is_uploaded_in_a_multipart_form(page):
     page.get_by_role("radio", name="form").check()
     page.get_by_test_id("request-file-field").fill("picture")
     page.get_by_test_id("request-file").set_input_files(
-        {"name": "pixel.png", "mimeType": "image/png", "buffer": PNG})
+        {"name": "pixel.png", "mimeType": "image/png", "buffer": PNG}
+    )
     expect(page.locator("#request-file-info")).to_have_text("pixel.png, 15 B")
     send(page, "POST", "/upload")
     expect(page.get_by_test_id("response-status")).to_have_text(re.compile("^302"))
     expect(page.locator("#response-location")).to_contain_text("/uploads/pixel.png")
     send(page, "GET", "/uploads/pixel.png")
-    expect(page.locator("#response-panel .binary")).to_contain_text("Binary body: 15 B of image/png")
+    expect(page.locator("#response-panel .binary")).to_contain_text(
+        "Binary body: 15 B of image/png"
+    )
     image = page.locator("#response-panel .binary img").get_attribute("src")
     assert base64.b64decode(image.split(",", 1)[1]) == PNG
 
@@ -86,15 +96,18 @@ def test_a_file_picked_from_disk_is_uploaded_in_a_multipart_form(page):
 def test_a_file_picked_from_disk_is_sent_as_the_whole_body(page):
     open_snippet(page, "hello")
     editor = page.get_by_test_id("editor")
-    editor.fill("import hashlib\nfrom flask import Flask, request\napp = Flask(__name__)\n\n"
-                "@app.post('/raw')\ndef raw():\n    data = request.get_data()\n"
-                "    return {'size': len(data), 'type': request.content_type,\n"
-                "            'sha256': hashlib.sha256(data).hexdigest()}\n")
+    editor.fill(
+        "import hashlib\nfrom flask import Flask, request\napp = Flask(__name__)\n\n"
+        "@app.post('/raw')\ndef raw():\n    data = request.get_data()\n"
+        "    return {'size': len(data), 'type': request.content_type,\n"
+        "            'sha256': hashlib.sha256(data).hexdigest()}\n"
+    )
     run(page)
     body_tab(page)
     page.get_by_role("radio", name="file").check()
     page.get_by_test_id("request-file").set_input_files(
-        {"name": "favicon.ico", "mimeType": "image/x-icon", "buffer": FAVICON})
+        {"name": "favicon.ico", "mimeType": "image/x-icon", "buffer": FAVICON}
+    )
     send(page, "POST", "/raw")
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     answer = json.loads(page.locator("#response-panel [data-page=raw]").inner_text())

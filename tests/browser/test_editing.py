@@ -11,11 +11,14 @@ from tests.browser.test_editor_page import RUNNING, open_snippet, run
 
 def type_after(page, editor, anchor, text):
     """Puts the caret at the end of the line holding `anchor`, then types Enter and `text`."""
-    editor.evaluate("""(ta, anchor) => {
+    editor.evaluate(
+        """(ta, anchor) => {
         const at = ta.value.indexOf("\\n", ta.value.indexOf(anchor));
         ta.focus();
         ta.setSelectionRange(at, at);
-    }""", anchor)
+    }""",
+        anchor,
+    )
     page.keyboard.press("Enter")
     page.keyboard.type(text)
 
@@ -79,12 +82,15 @@ def test_sending_a_request_keeps_the_file_being_edited(page):
     # The view that answered is marked on app.py's tab; the template stays in front, and what
     # is typed next goes into it.
     expect(page.locator("[data-testid=file-tab][data-path='app.py']")).to_have_attribute(
-        "data-view", re.compile("for_template"))
+        "data-view", re.compile("for_template")
+    )
     expect(active_tab(page)).to_have_attribute("data-path", re.compile(r"for_example\.html$"))
     editor.click()
     page.keyboard.press("Control+End")
     page.keyboard.type("<p>still here</p>")
-    expect(page.get_by_test_id("editor")).to_have_value(re.compile(r"<p>more</p><p>still here</p>$"))
+    expect(page.get_by_test_id("editor")).to_have_value(
+        re.compile(r"<p>more</p><p>still here</p>$")
+    )
 
 
 def test_new_rename_and_delete_files_then_run(page):
@@ -128,13 +134,19 @@ def test_new_rename_and_delete_files_then_run(page):
     expect(page.locator("[data-testid=file-tab][data-path='notes.txt']")).to_have_count(0)
 
     page.locator("[data-testid=file-tab][data-path='app.py']").click()
-    type_after(page, page.get_by_test_id("editor"), "return \"I'm a home page\"",
-               '@app.route("/hi/<name>")\ndef hi(name):\nreturn render_template("hi.html", name=name)\n')
+    type_after(
+        page,
+        page.get_by_test_id("editor"),
+        'return "I\'m a home page"',
+        '@app.route("/hi/<name>")\ndef hi(name):\nreturn render_template("hi.html", name=name)\n',
+    )
     run(page)
     type_path(page, "/hi/Ada")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
-    expect(page.frame_locator("[data-testid=response-preview]").locator("h1")).to_have_text("Hi Ada")
+    expect(page.frame_locator("[data-testid=response-preview]").locator("h1")).to_have_text(
+        "Hi Ada"
+    )
 
     # Kept in this browser: the added file, under its new name; the deleted one stays gone.
     page.reload()
@@ -145,8 +157,12 @@ def test_new_rename_and_delete_files_then_run(page):
 def test_json_body_round_trip(page):
     editor = open_snippet(page, "hello")
     type_after(page, editor, "from flask import Flask", "from flask import request")
-    type_after(page, editor, "return \"I'm a home page\"",
-               '@app.post("/echo")\ndef echo():\nreturn {"got": request.get_json()}\n')
+    type_after(
+        page,
+        editor,
+        'return "I\'m a home page"',
+        '@app.post("/echo")\ndef echo():\nreturn {"got": request.get_json()}\n',
+    )
     run(page)
     method = page.get_by_test_id("request-method")
     method.click()
@@ -194,12 +210,14 @@ def test_the_snippet_search_clears_on_esc_and_alt_down_skips_what_it_hides(page)
     shown = items.evaluate_all("items => items.map((i) => i.dataset.slug)")
     page.keyboard.press("Alt+ArrowDown")  # from hello (hidden now) to the next one shown
     expect(page.locator("[data-testid=snippet-item][aria-current=true]")).to_have_attribute(
-        "data-slug", shown[0])
+        "data-slug", shown[0]
+    )
     search.click()
     page.keyboard.press("Escape")
     expect(search).to_have_value("")
     expect(page.locator("[data-testid=snippet-item]:visible")).to_have_count(
-        page.locator("[data-testid=snippet-item]").count())
+        page.locator("[data-testid=snippet-item]").count()
+    )
 
 
 def test_format_lays_out_python_as_one_undo_step_and_names_a_line_it_cannot_read(page):

@@ -79,7 +79,7 @@ def test_session_counts_across_three_suggested_requests(page):
 
 def test_syntax_error_marks_its_line(page):
     editor = open_snippet(page, "hello")
-    editor.fill('from flask import Flask\napp = Flask(__name__)\ndef broken(:\n    pass\n')
+    editor.fill("from flask import Flask\napp = Flask(__name__)\ndef broken(:\n    pass\n")
     run(page, "failed")
     panel = page.get_by_test_id("error-panel")
     expect(panel).to_be_visible()
@@ -106,8 +106,12 @@ def test_html_renders_in_a_sandboxed_frame(page):
     page.get_by_test_id("suggested-request").filter(has_text="A for loop").click()
     expect(page.get_by_test_id("response-status")).to_have_text("200 OK")
     frame = page.get_by_test_id("response-preview")
-    expect(frame).to_have_attribute("sandbox", "allow-scripts allow-forms")  # never allow-same-origin
-    expect(page.frame_locator("[data-testid=response-preview]").locator("li").first).to_have_text("Nothing")
+    expect(frame).to_have_attribute(
+        "sandbox", "allow-scripts allow-forms"
+    )  # never allow-same-origin
+    expect(page.frame_locator("[data-testid=response-preview]").locator("li").first).to_have_text(
+        "Nothing"
+    )
     page.get_by_role("tab", name="Raw").click()
     expect(page.locator("#response-raw .nt").first).to_be_visible()  # highlighted HTML tags
 
@@ -231,8 +235,9 @@ def test_a_route_typed_after_a_return_leaves_the_function(page):
     page.keyboard.type("    ")
     page.keyboard.press("Backspace")  # the four spaces, in one go
     page.keyboard.type("x = 1")
-    expect(editor).to_have_value(re.compile(
-        r'page"\n@app.route\("/about"\)\ndef about\(\):\n    return "About us"\nx = 1\n'))
+    expect(editor).to_have_value(
+        re.compile(r'page"\n@app.route\("/about"\)\ndef about\(\):\n    return "About us"\nx = 1\n')
+    )
     run(page)
     page.get_by_test_id("request-path").fill("/about")
     page.get_by_test_id("send-button").click()

@@ -26,8 +26,9 @@ def one_app_each():
 @pytest.fixture(scope="module")
 def slow_runs():
     """One run at once, then one every 5 s."""
-    proc, url = start_server(env={"PLAYGROUND_RATE_RUN_BURST": "1",
-                                  "PLAYGROUND_RATE_RUNS_PER_MINUTE": "12"})
+    proc, url = start_server(
+        env={"PLAYGROUND_RATE_RUN_BURST": "1", "PLAYGROUND_RATE_RUNS_PER_MINUTE": "12"}
+    )
     try:
         yield url
     finally:
@@ -38,7 +39,9 @@ def ran(page, slug):
     return page.locator(f"[data-testid=snippet-item][data-slug='{slug}'].is-ran")
 
 
-def test_a_visitor_with_as_many_apps_as_allowed_is_told_which_and_can_stop_one(one_app_each, visitor):
+def test_a_visitor_with_as_many_apps_as_allowed_is_told_which_and_can_stop_one(
+    one_app_each, visitor
+):
     first = visitor(one_app_each, bypass_csp=True)  # for axe, as in test_accessibility
     open_snippet(first, "hello")
     first.keyboard.press("Control+s")  # run
@@ -82,7 +85,9 @@ def test_a_run_over_the_rate_waits_and_starts_by_itself(slow_runs, visitor):
     expect(ran(page, "hello")).to_have_count(1)
 
     page.keyboard.press("Alt+ArrowDown")  # the next snippet, run at once: over the rate
-    expect(page.locator("[data-testid=snippet-item][data-slug='ssl']")).to_have_attribute("aria-current", "true")
+    expect(page.locator("[data-testid=snippet-item][data-slug='ssl']")).to_have_attribute(
+        "aria-current", "true"
+    )
     page.get_by_test_id("run-button").click()
     state = page.get_by_test_id("sandbox-state")
     expect(state).to_have_text("waiting")

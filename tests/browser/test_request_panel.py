@@ -13,32 +13,41 @@ from playwright.sync_api import expect
 from tests.browser.test_editing import type_after, type_path
 from tests.browser.test_editor_page import open_snippet, run
 
-ECHO = ('@app.route("/echo", methods=["GET", "POST"])\ndef echo():\n'
-        'return {"args": request.args, "json": request.get_json(silent=True), '
-        '"token": request.headers.get("X-Token"), "auth": request.headers.get("Authorization"), '
-        '"user": request.authorization and request.authorization.username}\n')
+ECHO = (
+    '@app.route("/echo", methods=["GET", "POST"])\ndef echo():\n'
+    'return {"args": request.args, "json": request.get_json(silent=True), '
+    '"token": request.headers.get("X-Token"), "auth": request.headers.get("Authorization"), '
+    '"user": request.authorization and request.authorization.username}\n'
+)
 
 
 def echo_app(page):
     """The hello snippet with an /echo route that says what it got, running."""
     editor = open_snippet(page, "hello")
     type_after(page, editor, "from flask import Flask", "from flask import redirect, request")
-    type_after(page, editor, "return \"I'm a home page\"", ECHO)
+    type_after(page, editor, 'return "I\'m a home page"', ECHO)
     run(page)
     return editor
 
 
 def params(page):
     """The query rows with a name: [[name, value, ticked]...]."""
-    return page.get_by_test_id("query-params").locator(".kv-row").evaluate_all(
-        """rows => rows.map(r => [r.querySelector('.name').value, r.querySelector('.value').value,
-                                  r.querySelector('.enabled').checked]).filter(r => r[0])""")
+    return (
+        page.get_by_test_id("query-params")
+        .locator(".kv-row")
+        .evaluate_all(
+            """rows => rows.map(r => [r.querySelector('.name').value, r.querySelector('.value').value,
+                                  r.querySelector('.enabled').checked]).filter(r => r[0])"""
+        )
+    )
 
 
 def row(page, name):
     """The query row named `name`."""
     rows = page.get_by_test_id("query-params").locator(".kv-row")
-    index = rows.evaluate_all("(rows, name) => rows.findIndex(r => r.querySelector('.name').value === name)", name)
+    index = rows.evaluate_all(
+        "(rows, name) => rows.findIndex(r => r.querySelector('.name').value === name)", name
+    )
     assert index >= 0, f"no row {name}"
     return rows.nth(index)
 
@@ -98,9 +107,11 @@ def test_a_pasted_curl_fills_the_panel(page):
     # Typed into Import curl, as a browser's "Copy as cURL" writes it: $'...' and a pipe.
     page.get_by_test_id("curl-import-button").click()
     expect(page.get_by_test_id("curl-import")).to_be_focused()
-    page.keyboard.type("curl 'http://localhost:5000/echo?x=1' -sS -L \\\n"
-                      "  -H 'X-Token: abc' -H 'Content-Type: application/json' \\\n"
-                      "  --data-raw $'{\"a\": \"it\\'s\"}' | jq .")
+    page.keyboard.type(
+        "curl 'http://localhost:5000/echo?x=1' -sS -L \\\n"
+        "  -H 'X-Token: abc' -H 'Content-Type: application/json' \\\n"
+        '  --data-raw $\'{"a": "it\\\'s"}\' | jq .'
+    )
     page.keyboard.press("Control+Enter")
     expect(page.get_by_test_id("curl-import")).to_be_hidden()
     expect(page.get_by_test_id("request-method")).to_have_value("POST")
@@ -132,8 +143,10 @@ def test_a_pasted_curl_fills_the_panel(page):
 
     # Pasted over the path (Ctrl+V): -u writes Basic auth, -G puts -d in the query.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.evaluate("text => navigator.clipboard.writeText(text)",
-                  "curl -G -u ada:s3cret -d name=Ada http://localhost:5000/echo")
+    page.evaluate(
+        "text => navigator.clipboard.writeText(text)",
+        "curl -G -u ada:s3cret -d name=Ada http://localhost:5000/echo",
+    )
     page.get_by_test_id("request-path").click()
     page.keyboard.press("Control+a")
     page.keyboard.press("Control+v")
@@ -183,15 +196,25 @@ def test_basic_and_bearer_auth_write_a_header_the_visitor_sees(page):
 
 def test_redirects_are_followed_by_the_host_only_when_asked(page):
     editor = echo_app(page)
-    type_after(page, editor, "return \"I'm a home page\"",
-               '@app.route("/a")\ndef a():\nreturn redirect("/b")\n'
-               '@app.route("/b")\ndef b():\nreturn redirect("/c", 301)\n'
-               '@app.route("/c")\ndef c():\nreturn "the end"\n'
-               '@app.route("/away")\ndef away():\nreturn redirect("https://example.com/")\n')
+    type_after(
+        page,
+        editor,
+        'return "I\'m a home page"',
+        '@app.route("/a")\ndef a():\nreturn redirect("/b")\n'
+        '@app.route("/b")\ndef b():\nreturn redirect("/c", 301)\n'
+        '@app.route("/c")\ndef c():\nreturn "the end"\n'
+        '@app.route("/away")\ndef away():\nreturn redirect("https://example.com/")\n',
+    )
     run(page)
     asked = []
-    page.on("request", lambda r: asked.append(json.loads(r.post_data).get("follow_redirects"))
-            if r.url.endswith("/requests") else None)
+    page.on(
+        "request",
+        lambda r: (
+            asked.append(json.loads(r.post_data).get("follow_redirects"))
+            if r.url.endswith("/requests")
+            else None
+        ),
+    )
     status, body = page.get_by_test_id("response-status"), page.get_by_test_id("response-body")
 
     # Off (the default): the 302 itself, and a Follow button that asks the host to follow.
@@ -244,7 +267,9 @@ def test_copy_as_curl_targets_the_apps_address_through_the_host(page, live_serve
     url = shlex.split(command.replace("\\\n", " "))[-1]
     assert url.startswith(f"{live_server}/apps/") and url.endswith("/echo?q=it's"), command
     # The real curl, as an attendee's laptop would run it: it reaches the app through the host.
-    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=30, check=False
+    )
     assert done.returncode == 0, done.stderr
     head, _, reply = done.stdout.partition("\n\n")  # text mode reads \r\n as \n
     assert head.startswith("HTTP/1.1 200"), done.stdout

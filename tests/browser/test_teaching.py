@@ -15,8 +15,12 @@ RUNNING = re.compile(r"running on port \d+")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    proc, url = start_server(env={"PLAYGROUND_PRESENTER_TOKEN": TOKEN,
-                                  "PLAYGROUND_INSTANCE_PATH": str(tmp_path_factory.mktemp("i"))})
+    proc, url = start_server(
+        env={
+            "PLAYGROUND_PRESENTER_TOKEN": TOKEN,
+            "PLAYGROUND_INSTANCE_PATH": str(tmp_path_factory.mktemp("i")),
+        }
+    )
     try:
         yield url
     finally:
@@ -26,7 +30,8 @@ def server(tmp_path_factory):
 def open_snippet(page, slug):
     page.goto(f"/#{slug}")
     expect(page.locator(f"[data-testid=snippet-item][data-slug='{slug}']")).to_have_attribute(
-        "aria-current", "true")
+        "aria-current", "true"
+    )
     return page.get_by_test_id("editor")
 
 
@@ -61,7 +66,8 @@ def test_presenter_and_follower(server, visitor):
     type_at_end(presenter, editor, "\n# typed live for the room")
     expect(mirror).to_contain_text("# typed live for the room")
     caret_line = follower.locator("#follow-caret").evaluate(
-        "c => getComputedStyle(c).getPropertyValue('--line')")
+        "c => getComputedStyle(c).getPropertyValue('--line')"
+    )
     assert int(caret_line) == presenter.get_by_test_id("editor").input_value().count("\n")
 
     # The presenter runs and sends; the follower sees the run and the answer.
@@ -164,7 +170,9 @@ def test_followers_read_the_presenters_live_log(server, visitor):
     follower.get_by_test_id("follow-live-button").click()
     log = follower.get_by_test_id("follow-log")
     expect(log).to_contain_text("running on http port")
-    expect(follower.get_by_test_id("follow-log-runtime")).to_have_text(re.compile(r"^Python 3\.\d+\.\d+ · Flask \d"))
+    expect(follower.get_by_test_id("follow-log-runtime")).to_have_text(
+        re.compile(r"^Python 3\.\d+\.\d+ · Flask \d")
+    )
 
     # A traceback on the projector is one highlighted block on every laptop, as the presenter has it.
     presenter.get_by_test_id("suggested-request").first.click()

@@ -20,7 +20,9 @@ SETTLED = re.compile(r"running on port \d+|failed")
 @pytest.fixture(scope="module")
 def roomy_server():
     """A server whose run rate lets one visitor run every snippet in a row."""
-    proc, url = start_server(env={"PLAYGROUND_RATE_RUNS_PER_MINUTE": "600", "PLAYGROUND_RATE_RUN_BURST": "60"})
+    proc, url = start_server(
+        env={"PLAYGROUND_RATE_RUNS_PER_MINUTE": "600", "PLAYGROUND_RATE_RUN_BURST": "60"}
+    )
     try:
         yield url
     finally:
@@ -34,7 +36,9 @@ def test_a_walk_through_every_snippet_leaves_the_console_clean(browser, roomy_se
     try:
         page = context.new_page()
         logged = []
-        page.on("console", lambda m: logged.append(m.text) if m.type in ("error", "warning") else None)
+        page.on(
+            "console", lambda m: logged.append(m.text) if m.type in ("error", "warning") else None
+        )
         page.on("pageerror", lambda error: logged.append(str(error)))
         page.goto("/")
         items = page.locator("[data-testid=snippet-item]")
@@ -78,7 +82,9 @@ def test_one_text_size_scales_the_whole_page_for_a_4k_projector(page):
         page.locator("#font-up").click()
     bigger = sizes()
     assert bigger["root"] >= 2 * 28 and bigger["root"] > start["root"], (start, bigger)
-    assert bigger["editor"] / start["editor"] == pytest.approx(bigger["root"] / start["root"], rel=0.01)
+    assert bigger["editor"] / start["editor"] == pytest.approx(
+        bigger["root"] / start["root"], rel=0.01
+    )
     assert bigger["checkbox"] > 1.5 * start["checkbox"], (start, bigger)
     # The app's page in the preview grows with it, though it was drawn before.
     expect(frame.locator("html")).to_have_css("zoom", str(bigger["root"] / 16))
@@ -92,10 +98,14 @@ def test_a_binary_answer_downloads_and_never_runs_as_this_page(page):
     """An app answering b"\\x00<script>..." as text/html: the Download link is a download of
     application/octet-stream, and opened in a tab it downloads again, never running as us."""
     editor = open_snippet(page, "hello")
-    type_after(page, editor, "return \"I'm a home page\"",
-               '@app.route("/bin")\ndef binary():\n'
-               'return app.response_class(b"\\x00<script>localStorage.setItem(\'pwned\', 1)</script>", '
-               'mimetype="text/html")\n')
+    type_after(
+        page,
+        editor,
+        'return "I\'m a home page"',
+        '@app.route("/bin")\ndef binary():\n'
+        "return app.response_class(b\"\\x00<script>localStorage.setItem('pwned', 1)</script>\", "
+        'mimetype="text/html")\n',
+    )
     run(page)
     type_path(page, "/bin")
     page.keyboard.press("Enter")
