@@ -206,6 +206,7 @@ def test_a_factory_that_needs_arguments_says_how_to_call_it(visitor, client):
 @pytest.mark.parametrize(
     "files, words",
     [
+        ({"app.py": "x = 1\n"}, "app.py ran to its end without calling app.run()"),
         ({"README.md": "# nothing to run"}, "No Flask app found"),
         ({"a.py": HELLO, "b.py": HELLO}, "More than one module could be the app (a.py, b.py)"),
     ],

@@ -91,6 +91,13 @@ def found(module: types.ModuleType, name: str | None, filename: str | None) -> F
             raise NoAppFound(
                 message.replace("'__main__", "'app"), code.co_filename, code.co_firstlineno
             ) from None
+        if module.__name__ == "__main__" and message.startswith("Failed to find"):
+            message = (  # Flask's words would tell the visitor to use '__main__:name'
+                "app.py ran to its end without calling app.run(), and holds no Flask app (looked "
+                "for `app`, `application`, a single Flask object, `create_app()` and "
+                "`make_app()`). Create one there (app = Flask(__name__)), or name it in the App "
+                "field, like `hello:app`."
+            )
         raise NoAppFound(message.replace("'__main__", "'app"), filename) from None
 
 
