@@ -2,7 +2,8 @@
 sends it a request; the time from pressing Run to that first answer, and the errors.
 
 A real host (`python -m playground`, default settings but MAX_SANDBOXES), each visitor with a
-connection and cookie of its own, all released by one barrier. Also prints the CPU time the
+connection, cookie and presence socket of its own (a page open, for which the host parks a
+sandbox), all released by one barrier after `--settle` seconds. Also prints the CPU time the
 host and its children used per start (/proc), which on a shared machine is the steadier figure.
 
     python benchmarks/burst.py [--visitors 100] [--cold]
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from room import Visitor, figures  # noqa: E402
 
 from tests.servers import start_server, stop_server  # noqa: E402
+from tests.wsclient import Client  # noqa: E402
 
 HELLO = (Path(__file__).resolve().parent.parent / "snippets" / "01-hello" / "app.py").read_text()
 
@@ -65,6 +67,9 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=100)
     parser.add_argument("--cold", action="store_true", help="without the zygote (WARM_START)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the host")
+    parser.add_argument(
+        "--settle", type=float, default=8.0, help="seconds between the pages opening and the burst"
+    )
     args = parser.parse_args()
     env = {
         "PLAYGROUND_MAX_SANDBOXES": str(args.visitors + 10),
@@ -74,8 +79,16 @@ def main() -> None:
         env["PLAYGROUND_WARM_START"] = "false"
     proc, url = start_server(env=env)
     visitors = [Visitor(url) for _ in range(args.visitors)]
-    for visitor in visitors:
-        visitor.call("GET", "/api/snippets")  # the page is open: cookie and connection
+    pages = []
+    for visitor in visitors:  # the page is open: its cookie, its connection, its presence socket
+        visitor.call("GET", "/api/snippets")
+        pages.append(
+            Client.connect(
+                url.replace("http", "ws", 1) + "/ws/follow?presence=1",
+                headers={"Cookie": visitor.cookie},
+            )
+        )
+    time.sleep(args.settle)  # the host parks a sandbox for each page open (POOL_MAX)
     gate = threading.Barrier(args.visitors + 1)
     waits, errors, lock = [], [], threading.Lock()
 
@@ -111,6 +124,8 @@ def main() -> None:
         host_cpu = cpu_seconds(proc.pid) - host_before
         children_cpu = sandboxes_cpu(proc.pid) - children_before
     finally:
+        for page in pages:
+            page.close()
         stop_server(proc)
     print(
         f"burst: {args.visitors} visitors press Run at once on the talk's hello app "

@@ -69,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         preload=("playground.highlight", "playground.formatting"),
     )
     atexit.register(text_workers.shutdown)
+    slots = visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"])
+    sandboxes.demand = slots.visitors  # a page open may press Run: a sandbox parked for it
     services.init_app(
         app,
         services.Services(
@@ -82,7 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 settings["SHARE_KEEP_DAYS"] * 24 * 3600,
             ),
             limits=ratelimit.for_app(settings),
-            sockets=visitors.Slots(settings["MAX_SOCKETS"], settings["MAX_SOCKETS_PER_VISITOR"]),
+            sockets=slots,
             text_workers=text_workers,
         ),
     )

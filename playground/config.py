@@ -14,6 +14,16 @@ SETTINGS = {
         "Start children by forking a zygote that has imported Flask into a jail "
         "bubblewrap made (as root, with libseccomp); false: a fresh Python each time.",
     ),
+    "POOL_MIN": (
+        2,
+        "Parked sandboxes kept ready for the next Run (a warm run started before "
+        "its files), whatever the number of pages open.",
+    ),
+    "POOL_MAX": (
+        256,
+        "Parked sandboxes kept at most: one for each page open (each about 9 MB), "
+        "within MAX_SANDBOXES.",
+    ),
     "START_TIMEOUT": (
         10.0,
         "Seconds a child may take to start serving before it is failed, "

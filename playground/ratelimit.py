@@ -7,6 +7,7 @@ guess at a secret, a bucket of all visitors together (shares, presenter token tr
 limiting by address belongs to the reverse proxy (docs/security.md).
 """
 
+import math
 import threading
 import time
 
@@ -21,7 +22,10 @@ class Bucket:
         self.stamp = stamp
 
 
-EVERYONE = ""  # the key of a limit on all visitors together
+EVERYONE = ""
+# Added to when a bucket has a token again, rounded up to a tenth: a client that waits exactly
+# `retry_after` must find one, not a hair too few.
+RETRY_MARGIN = 0.05  # the key of a limit on all visitors together
 
 
 class RateLimit:
@@ -59,7 +63,7 @@ class RateLimit:
             if bucket.tokens >= cost:
                 bucket.tokens -= cost
                 return
-            wait = (cost - bucket.tokens) / self.rate
+            wait = math.ceil(((cost - bucket.tokens) / self.rate + RETRY_MARGIN) * 10) / 10
         per_unit = self.rate * (60 if self.per == "minute" else 1)
         if self.everyone:
             message = (
@@ -75,7 +79,7 @@ class RateLimit:
             429,
             "rate_limited",
             f"{message}. Try again in {wait:.1f} s.",
-            retry_after=round(wait, 1),
+            retry_after=wait,
         )
 
     def give_back(self, key: str, cost: float = 1) -> None:

@@ -78,6 +78,11 @@ class Slots:
         self._held: Counter[str] = Counter()
         self._lock = threading.Lock()
 
+    def visitors(self) -> int:
+        """Visitors holding a socket: the pages open, near enough."""
+        with self._lock:
+            return len(self._held)
+
     @contextmanager
     def hold(self, visitor: str) -> Iterator[None]:
         with self._lock:

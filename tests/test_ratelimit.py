@@ -23,7 +23,7 @@ def test_a_burst_passes_then_the_next_call_is_a_429_that_says_when():
         limit.take("alice")
     error = refusal(limit, "alice")
     assert (error.status, error.code) == (429, "rate_limited")
-    assert 59 <= error.details["retry_after"] <= 60
+    assert 59 <= error.details["retry_after"] <= 60.1  # rounded up, with RETRY_MARGIN
     assert error.message.startswith(
         "slow down: you may send 1 runs a minute (and 3 at once). Try again in "
     )
@@ -35,18 +35,18 @@ def test_a_burst_passes_then_the_next_call_is_a_429_that_says_when():
         (
             "minute",
             False,
-            "slow down: you may send 6 shares a minute (and 2 at once). Try again in 10.0 s.",
+            "slow down: you may send 6 shares a minute (and 2 at once). Try again in 10.1 s.",
         ),
         (
             "second",
             False,
-            "slow down: you may send 0.1 shares a second (and 2 at once). Try again in 10.0 s.",
+            "slow down: you may send 0.1 shares a second (and 2 at once). Try again in 10.1 s.",
         ),
         (
             "minute",
             True,
             "the playground takes 6 shares a minute from all visitors together (and 2 "
-            "at once), and that many came. Try again in 10.0 s.",
+            "at once), and that many came. Try again in 10.1 s.",
         ),
     ],
     ids=["per-visitor-a-minute", "per-visitor-a-second", "everyone"],
@@ -55,8 +55,9 @@ def test_the_refusal_says_the_rate_in_the_limits_own_terms(per, everyone, messag
     limit = RateLimit("shares", rate=0.1, burst=2, per=per, everyone=everyone)
     limit.take(EVERYONE if everyone else "alice", 2)
     error = refusal(limit, EVERYONE if everyone else "alice")
-    # The wait is counted from the refusal: a moment less than 10 s rounds back up.
-    assert error.message == message and error.details["retry_after"] == 10.0
+    # The wait is counted from the refusal, with RETRY_MARGIN, rounded up to a tenth: a client
+    # that waits exactly that long finds its token.
+    assert error.message == message and error.details["retry_after"] == 10.1
 
 
 def test_each_key_has_a_bucket_of_its_own():
@@ -71,7 +72,7 @@ def test_a_call_may_cost_more_than_one_and_is_refused_whole():
     limit = RateLimit("bytes", rate=0.01, burst=5, per="second")
     limit.take("alice", 3)
     error = refusal(limit, "alice", 3)  # 2 left: nothing is spent on a refusal
-    assert error.details["retry_after"] == pytest.approx(100, abs=0.1)
+    assert error.details["retry_after"] == pytest.approx(100.1, abs=0.1)
     limit.take("alice", 2)
     refusal(limit, "alice", 0.5)
 
@@ -145,3 +146,10 @@ def test_the_playgrounds_limits_count_what_their_settings_say():
             refusal(limit, EVERYONE if limit.everyone else "alice", max(1, limit.rate)).code
             == "rate_limited"
         ), name
+
+
+def test_waiting_exactly_retry_after_finds_a_token():
+    limit = RateLimit("runs", rate=5, burst=1, per="second")
+    for _ in range(20):  # a float a hair short would be a second refusal, now and then
+        limit.take("alice")
+        time.sleep(refusal(limit, "alice").details["retry_after"])

@@ -15,6 +15,7 @@ from playground import create_app
 from playground.sandbox.isolation import PACKAGE_DIR
 from playground.services import services_of
 from tests.conftest import Visitor
+from tests.servers import wait_until
 from tests.test_attacks import HELLO, SERVE, app, attacker, isolated, route  # noqa: F401
 
 PROPERTIES = (
@@ -198,3 +199,43 @@ def test_a_warm_childs_traceback_names_no_host_path(attacker, app):
     assert "Traceback" in text and "/opt/playground/" in text  # as a cold child sees it
     for host_path in (str(PACKAGE_DIR), sys.prefix, sys.base_prefix):
         assert host_path not in text
+
+
+def test_a_run_takes_a_parked_sandbox_and_the_pool_fills_again(attacker, app):
+    manager = services_of(app).sandboxes
+    wait_until(lambda: len(manager.pool()) >= app.config["POOL_MIN"], 30, "the pool to fill")
+    parked = {s.id for s in manager.pool()}
+    sandbox = attacker.start(HELLO)
+    assert sandbox["id"] in parked  # it only wrote its files and said go
+    assert attacker.exchange(sandbox)["body"] == "hi"
+    wait_until(lambda: len(manager.pool()) >= app.config["POOL_MIN"], 30, "the pool to refill")
+
+
+def test_a_parked_sandbox_that_died_is_never_handed_out(attacker, app):
+    manager = services_of(app).sandboxes
+    wait_until(lambda: len(manager.pool()) >= app.config["POOL_MIN"], 30, "the pool to fill")
+    for parked in manager.pool():
+        parked.stop()  # as if its child had died
+    sandbox = attacker.start(HELLO)
+    assert sandbox["state"] == "running" and attacker.exchange(sandbox)["body"] == "hi"
+
+
+def test_shutting_down_leaves_no_parked_sandbox_behind():
+    app = create_app({"TESTING": True, "POOL_MIN": 3})
+    manager = services_of(app).sandboxes
+    wait_until(lambda: len(manager.pool()) >= 3, 30, "the pool to fill")
+    folder = str(manager.basedir)
+    manager.shutdown()
+
+    def jails() -> list:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if folder.encode() in cmdline.read():
+                        found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    wait_until(lambda: not jails(), 10, "the parked jails to be gone")

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import isolation
@@ -25,6 +26,8 @@ from .zygote import Zygote
 
 log = logging.getLogger(__name__)
 WARM_STARTS_PER_CORE = 16
+POOL_CHECK_SECONDS = 0.5  # how often the pool looks whether it holds as many as are wanted
+POOL_QUIET_SECONDS = 0.5  # since the last start, before the pool parks another
 
 
 class SandboxManager:
@@ -57,7 +60,15 @@ class SandboxManager:
         )
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        # Parked sandboxes: warm runs started before their files, owned by nobody yet. A Run
+        # takes one, so that it only writes its files and says go (sandbox.py `park`).
+        self._pool: list[Sandbox] = []
+        self._pool_wanted = threading.Condition()
+        self._last_start = 0.0
+        self.demand: Callable[[], int] = lambda: 0  # pages open: set by the host
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
+        if self.zygote:
+            threading.Thread(target=self._keep_pool, name="sandbox-pool", daemon=True).start()
 
     def _next_uid(self) -> int | None:
         """A uid of its own for each live sandbox, so limits and kills apply to it alone."""
@@ -87,24 +98,15 @@ class SandboxManager:
                     f"you already have {len(mine)} apps running: stop one before starting another.",
                     sandboxes=[{"id": s.id, "label": s.label, "state": s.state} for s in mine],
                 )
-            if len(self._sandboxes) >= self.capacity:
-                raise PlaygroundFull(
-                    "the playground is full, try again in a minute.", retry_after=60
-                )
-            sandbox_id = secrets.token_urlsafe(12)
-            sandbox = Sandbox(
-                sandbox_id,
-                owner,
-                self.isolation,
-                self.settings,
-                self._next_uid(),
-                self.basedir / sandbox_id,
-                self.cgroups,
-                label,
-                self.zygote,
-            )
-            sandbox.app_spec = app_spec
-            self._sandboxes[sandbox_id] = sandbox
+            sandbox = self._parked()
+            if sandbox is None:
+                if len(self._sandboxes) + len(self._pool) >= self.capacity:
+                    raise PlaygroundFull(
+                        "the playground is full, try again in a minute.", retry_after=60
+                    )
+                sandbox = self._new()
+            sandbox.owner, sandbox.label, sandbox.app_spec = owner, label, app_spec
+            self._sandboxes[sandbox.id] = sandbox
             self._by_token[sandbox.token] = sandbox
         try:
             self.start(sandbox, files)
@@ -112,6 +114,72 @@ class SandboxManager:
             self._remove(sandbox)
             raise
         return sandbox
+
+    def _new(self) -> Sandbox:
+        """A sandbox of nobody's yet, with an id, a uid and a folder of its own (lock held)."""
+        sandbox_id = secrets.token_urlsafe(12)
+        return Sandbox(
+            sandbox_id,
+            "",
+            self.isolation,
+            self.settings,
+            self._next_uid(),
+            self.basedir / sandbox_id,
+            self.cgroups,
+            zygote=self.zygote,
+        )
+
+    def _parked(self) -> Sandbox | None:
+        """A parked sandbox still waiting for its files, taken out of the pool (lock held);
+        one whose child has died meanwhile is left for the pool's thread to discard."""
+        with self._pool_wanted:
+            for sandbox in reversed(self._pool):
+                if sandbox.parked:
+                    self._pool.remove(sandbox)
+                    self._pool_wanted.notify()
+                    return sandbox
+        return None
+
+    def _keep_pool(self) -> None:
+        """Keep as many parked sandboxes as pages are open (at least POOL_MIN, at most
+        POOL_MAX, within the capacity), parking one after another, but never while runs are
+        starting: a room pressing Run together takes them, and the pool fills again after."""
+        short = 0
+        while not self._closed.is_set():
+            quiet = time.monotonic() - self._last_start >= POOL_QUIET_SECONDS
+            if short <= 0 or not quiet:
+                with self._pool_wanted:
+                    self._pool_wanted.wait(POOL_CHECK_SECONDS)
+            with self._pool_wanted:
+                target = min(
+                    self.settings["POOL_MAX"], max(self.settings["POOL_MIN"], self.demand())
+                )
+                dead = [s for s in self._pool if not s.parked]
+                extra = [s for s in self._pool if s.parked][target:]  # pages were closed
+                self._pool = [s for s in self._pool if s.parked][:target]
+                room = self.capacity - len(self._sandboxes) - len(self._pool)
+                short = min(target - len(self._pool), room)
+            for sandbox in dead + extra:
+                self._discard(sandbox)
+            if short <= 0 or time.monotonic() - self._last_start < POOL_QUIET_SECONDS:
+                continue
+            with self._lock:
+                sandbox = self._new()
+            if sandbox.park() and not self._closed.is_set():
+                with self._pool_wanted:
+                    self._pool.append(sandbox)
+            else:
+                self._discard(sandbox)
+
+    def _discard(self, sandbox: Sandbox) -> None:
+        sandbox.stop()
+        with self._lock:
+            self._uids.discard(sandbox.uid)
+
+    def pool(self) -> list[Sandbox]:
+        """The parked sandboxes, waiting for a Run."""
+        with self._pool_wanted:
+            return list(self._pool)
 
     def start(self, sandbox: Sandbox, files: dict[str, bytes], reset_data: bool = False) -> dict:
         """(Re)start `sandbox` once it is its turn; PlaygroundBusy if the queue does not move in
@@ -121,10 +189,12 @@ class SandboxManager:
                 "the playground is busy starting other visitors' apps: try again in a few seconds.",
                 retry_after=5,
             )
+        self._last_start = time.monotonic()
         try:
             return sandbox.start(files, reset_data)
         finally:
             self._starting.release()
+            self._last_start = time.monotonic()
 
     def get(self, sandbox_id: str, owner: str) -> Sandbox:
         """The visitor's own sandbox; anyone else's looks exactly like a missing one."""
@@ -188,6 +258,11 @@ class SandboxManager:
     def shutdown(self) -> None:
         """Stop every child and remove every directory: nothing is left behind."""
         self._closed.set()
+        with self._pool_wanted:
+            parked, self._pool = self._pool, []
+            self._pool_wanted.notify_all()
+        for sandbox in parked:
+            self._discard(sandbox)
         for sandbox in list(self._sandboxes.values()):
             self._remove(sandbox)
         if self.zygote:

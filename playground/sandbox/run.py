@@ -17,6 +17,9 @@ class Run:
         self.pid1: int | None = None  # the sandbox's pid 1, whose death takes everything with it
         self.settled = threading.Event()  # ready, failed or exited
         self.stopping = False
+        # Parked: started before its files, waiting for the host's go (sandbox.py, the pool).
+        self.parked = False
+        self.waiting = threading.Event()  # a parked run's child is forked and waiting
         self.timed_out: float | None = None  # the start-up deadline it missed, in seconds
         self.stopped_for: str | None = None  # the limit the host stopped it for
         self.stopped_detail: str | None = None  # what ran into it (a route: "GET /")

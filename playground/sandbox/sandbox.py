@@ -149,25 +149,69 @@ class Sandbox:
                     "this sandbox was stopped while it waited for its turn to "
                     "start: press Run again."
                 )
-            self._stop_run()
-            if reset_data:
-                shutil.rmtree(data_dir(self.hostdir), ignore_errors=True)
-            self._write_files(files)
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.bind(("127.0.0.1", 0))
-            listener.listen(128)
-            run = self._run = Run(listener.getsockname()[1])
-            self.scheme, self.error, self.exit_status, self.routes = None, None, None, []
-            self.runtime = None
-            self.set_state(run, "starting")
-            run.thread = threading.Thread(
-                target=supervise, args=(self, run, listener), name=f"sandbox-{self.id}", daemon=True
-            )
-            run.thread.start()
+            run = self._go(files) if self.parked else None
+            if run is None:
+                self._stop_run()
+                if reset_data:
+                    shutil.rmtree(data_dir(self.hostdir), ignore_errors=True)
+                self._write_files(files)
+                run = self._launch(parked=False)
         if not self._started(run):
             self._give_up(run)
         self.touch()
         return self.snapshot()
+
+    @property
+    def parked(self) -> bool:
+        """Started before its files and waiting for them (the manager's pool)."""
+        run = self._run
+        return run is not None and run.parked and run.waiting.is_set() and not run.settled.is_set()
+
+    def park(self) -> bool:
+        """Start a warm run as far as it can go without its files: the jail built, the child
+        forked into it and waiting. `start` then only writes the files and says go. Whether it
+        got there (it may not: no zygote answered)."""
+        with self._lock:
+            self._write_files({})
+            run = self._launch(parked=True)
+        while not run.waiting.wait(0.1):
+            if run.settled.is_set():
+                return False
+        return True
+
+    def _launch(self, parked: bool) -> Run:
+        """A new run with its supervisor thread (lock held)."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        run = self._run = Run(listener.getsockname()[1])
+        run.parked = parked
+        self.scheme, self.error, self.exit_status, self.routes = None, None, None, []
+        self.runtime = None
+        if not parked:
+            self.set_state(run, "starting")
+        run.thread = threading.Thread(
+            target=supervise, args=(self, run, listener), name=f"sandbox-{self.id}", daemon=True
+        )
+        run.thread.start()
+        return run
+
+    def _go(self, files: dict[str, bytes]) -> Run | None:
+        """Give the parked run its files (into the folder its jail already binds) and its go;
+        None if it can no longer take them (lock held)."""
+        run = self._run
+        assert run is not None
+        self._fill(files)
+        with run.lock:
+            try:
+                if run.control is None:
+                    raise BrokenPipeError
+                os.write(run.control, protocol.go(self.app_spec))
+            except OSError:
+                return None
+        run.parked = False
+        self.set_state(run, "starting")
+        return run
 
     def _started(self, run: Run) -> bool:
         """Whether the child settled (served, failed, exited) in time: START_TIMEOUT, and on a
@@ -288,10 +332,20 @@ class Sandbox:
 
     def _write_files(self, files: dict[str, bytes]) -> None:
         shutil.rmtree(self.hostdir, ignore_errors=True)
-        self._snippet_files = set(files)
         try:
             self.hostdir.mkdir(parents=True)
             data_dir(self.hostdir).mkdir(exist_ok=True)
+        except OSError as error:
+            raise FilesNotWritten(
+                f"the playground could not write the snippet's files: {error.strerror}."
+            ) from None
+        self._fill(files)
+
+    def _fill(self, files: dict[str, bytes]) -> None:
+        """Write `files` into the sandbox's folder, which must exist (a parked run's jail binds
+        that very folder: it is filled, never made anew)."""
+        self._snippet_files = set(files)
+        try:
             for name, content in files.items():
                 path = self.hostdir / name
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,8 @@ def supervise(sandbox: "Sandbox", run: Run, listener: socket.socket) -> None:
             except ZygoteLost:
                 continue
         else:
-            started = cold(sandbox, run, listener)
+            if not run.parked:  # a parked run is warm or nothing: the pool tries again later
+                started = cold(sandbox, run, listener)
     except OSError as exc:
         sandbox.error = host_error("SandboxError", f"could not start the sandbox: {exc}")
     finally:
@@ -193,6 +194,7 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
             "args": isolation.warm_args(bootstrap_args(sandbox)),
             "env": isolation.warm_env(),
             "cgroups": run.group.procs() if run.group else [],
+            "park": run.parked,
         }
         # The jail's pid 1, alive now (its shell said "ready" and sleeps): a pidfd names that
         # process and no other, whatever happens to its pid later.
@@ -214,6 +216,7 @@ def warm(sandbox: "Sandbox", run: Run, listener: socket.socket) -> Started | Non
         os.close(fd)
     os.set_blocking(control_w, False)  # a child that reads no commands never blocks the host
     run.control = control_w
+    run.waiting.set()  # a parked run's child now waits for its files
     return Started(proc, reads)
 
 

@@ -53,6 +53,12 @@ def encode(kind: str, **fields: object) -> str:
     return json.dumps({"type": kind, **fields}, default=repr) + "\n"
 
 
+def go(app: str | None) -> bytes:
+    """The host's go to a parked child (one started before its files were written), on the
+    control pipe once they are in place, with what the Run says of the app (its --app)."""
+    return (json.dumps({"type": "go", "app": app}) + "\n").encode()
+
+
 def command(id: int, args: list[str], input: str, timeout: float) -> bytes:
     """A request for `flask <args>`, as the host writes it on the control pipe."""
     return (

@@ -15,9 +15,10 @@ host package) and never runs visitor code:
 The starter stays outside the jail's pid namespace (setns() of a pid namespace applies to the
 children made afterwards), waits for the child and writes how it ended on its status pipe:
 {"pid": N} once forked, then {"exit": status} (Popen's convention: -N for a signal), or
-{"error": message} when the jail could not be entered. The host talks to the zygote over a
-Unix socket: a JSON request with the run's file descriptors (SCM_RIGHTS), the starter's pid as
-the answer.
+{"error": message} when the jail could not be entered. A parked child (the host's pool of
+sandboxes ready for the next Run) waits for the host's go, its files, before the cold steps.
+The host talks to the zygote over a Unix socket: a JSON request with the run's file
+descriptors (SCM_RIGHTS), the starter's pid as the answer.
 """
 
 import ctypes
@@ -129,7 +130,22 @@ def child(request: dict, fds: dict, groups: list[int], seccomp: bytes) -> None:
     except BaseException as exc:  # noqa: BLE001 - no app without its cgroup
         os.write(2, f"playground: could not start the app: {exc}\n".encode())
         os._exit(1)
+    if request.get("park"):  # started before its files: they come with the host's go
+        args.app = wait_for_go(fds["control"]).get("app")
     bootstrap.start(args, seccomp)
+
+
+def wait_for_go(control: int) -> dict:
+    """Block until the host's go (protocol.go): the snippet's files are in place. Read a byte
+    at a time, so that nothing after the line is taken from the commands' pipe."""
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(control, 1)
+        if not byte:  # the host gave the sandbox up before using it
+            os._exit(0)
+        line += byte
+    said = json.loads(line)
+    return said if isinstance(said, dict) else {}
 
 
 def report(fd: int, **fields: object) -> None:
