@@ -69,22 +69,22 @@ def pool_against_pygments(n: int = 200) -> None:
     pool = services_of(app).text_workers
     pool.run("os:getpid", timeout=30)  # started, as on a server that has highlighted once
     print("Highlighting latency: through the text workers vs Pygments in this process")
-    with app.app_context():
-        for name, code, language in [
-            (f"request head ({len(HEAD)} B)", HEAD, "http"),
-            (f"template ({len(TEMPLATE)} B)", TEMPLATE, "jinja"),
-            (f"JSON body ({len(BODY)} B)", BODY, "json"),
-        ]:
-            direct, pooled = [], []
-            for _ in range(n):
-                started = time.perf_counter()
-                highlight.render(code, language)
-                direct.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                assert highlight.highlight_or_plain(code, language).fallback is None
-                pooled.append(time.perf_counter() - started)
-            summary(f"{name}, Pygments here", direct)
-            summary(f"{name}, text worker", pooled)
+    timeout = app.config["HIGHLIGHT_TIMEOUT"]
+    for name, code, language in [
+        (f"request head ({len(HEAD)} B)", HEAD, "http"),
+        (f"template ({len(TEMPLATE)} B)", TEMPLATE, "jinja"),
+        (f"JSON body ({len(BODY)} B)", BODY, "json"),
+    ]:
+        direct, pooled = [], []
+        for _ in range(n):
+            started = time.perf_counter()
+            highlight.render(code, language)
+            direct.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            assert highlight.highlight_or_plain(code, language, pool, timeout).fallback is None
+            pooled.append(time.perf_counter() - started)
+        summary(f"{name}, Pygments here", direct)
+        summary(f"{name}, text worker", pooled)
     pool.shutdown()
 
 

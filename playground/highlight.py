@@ -3,8 +3,9 @@
 Other modules pass plain text and a language; only this module knows lexers,
 formatters and styles (HTTPie keeps Pygments in one module the same way).
 
-Pygments can take minutes on hostile text, holding the GIL, so `highlight()` runs it in a text
-worker (workers.py) within HIGHLIGHT_TIMEOUT, and answers plain escaped text past that. Lexers
+Pygments can take minutes on hostile text, holding the GIL, so `highlight_or_plain()` runs it in
+a text worker (workers.py) within a deadline (HIGHLIGHT_TIMEOUT), and answers plain escaped text
+past that. Lexers
 found quadratic or looping on such text are repaired here; SLOW_LEXERS caps the rest.
 """
 
@@ -12,7 +13,6 @@ from functools import lru_cache
 from html import escape
 from typing import NamedTuple, cast
 
-from flask import current_app
 from pygments import highlight as _pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import DelegatingLexer, Lexer
@@ -176,7 +176,7 @@ def _lexer(name: str) -> Lexer:
 
 def render(code: str, language: str) -> str:
     """Highlighted HTML for `code`, here and now, however long it takes: for the workers (and
-    our own snippet notes). Anything else calls `highlight()`.
+    our own snippet notes). Anything else calls `highlight_or_plain()`.
 
     Spans only, one output line per input line: Pygments closes every span at the end of a
     line, so the caller may split the result on newlines and get balanced HTML for each line
@@ -201,29 +201,17 @@ def plain(code: str) -> str:
     return escape(code.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def highlight_or_plain(code: str, language: str) -> Highlighted:
-    """`code` highlighted within the app's budget (HIGHLIGHT_TIMEOUT, in a worker process), or
-    plain when the budget runs out or its lexer is known to be too slow for its size."""
+def highlight_or_plain(code: str, language: str, pool: workers.Pool, timeout: float) -> Highlighted:
+    """`code` highlighted within `timeout` seconds in one of `pool`'s worker processes, or plain
+    when the time runs out or its lexer is known to be too slow for its size."""
     limit = SLOW_LEXERS.get(get_lexer(language).name)
     if limit is not None and len(code) > limit:
         return Highlighted(plain(code), "too_large")
-    from .services import services  # not at the top: the snippet catalog imports this module
-
     try:
-        html = services().text_workers.run(
-            "playground.highlight:render",
-            code,
-            language,
-            timeout=current_app.config["HIGHLIGHT_TIMEOUT"],
-        )
+        html = pool.run("playground.highlight:render", code, language, timeout=timeout)
         return Highlighted(cast(str, html))  # what render() returns
     except workers.Unavailable as error:
         return Highlighted(plain(code), error.reason)
-
-
-def highlight(code: str, language: str) -> str:
-    """Highlighted HTML for `code` like `render()`, or plain escaped text past the budget."""
-    return highlight_or_plain(code, language).html
 
 
 def stylesheet() -> str:

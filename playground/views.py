@@ -53,7 +53,12 @@ def highlight_code() -> Response:
         raise PlaygroundError(
             413, "too_large", f"Only text up to {limit} characters is highlighted."
         )
-    result = highlight.highlight_or_plain(code, str(data.get("language") or "text"))
+    result = highlight.highlight_or_plain(
+        code,
+        str(data.get("language") or "text"),
+        services().text_workers,
+        current_app.config["HIGHLIGHT_TIMEOUT"],
+    )
     return jsonify(html=result.html, fallback=result.fallback)
 
 

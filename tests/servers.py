@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from playground.sandbox.kill import processes_of as sandbox_processes  # noqa: F401 (for tests)
 from playground.workers import MARKER
 
 T = TypeVar("T")
@@ -34,19 +35,6 @@ def wait_until(
             raise AssertionError(f"waited {timeout:g} s for {awaited}, in vain")
         time.sleep(interval)
     return found
-
-
-def sandbox_processes(uids: range) -> list:
-    """Pids running as one of `uids` (a host's block of sandbox uids)."""
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid in uids:
-                    pids.append(int(entry.name))
-            except FileNotFoundError:
-                pass
-    return pids
 
 
 def worker_processes(host_pid: int) -> list:

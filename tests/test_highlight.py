@@ -15,11 +15,10 @@ from playground.services import services_of
 from tests.servers import worker_processes
 
 
-@pytest.fixture(autouse=True)
-def app_context(app):
-    """highlight() runs in the app's text workers, with the app's deadline."""
-    with app.app_context():
-        yield
+def budgeted(app, code, language):
+    """`highlight_or_plain` as the app's /api/highlight calls it: its workers, its deadline."""
+    pool = services_of(app).text_workers
+    return highlight.highlight_or_plain(code, language, pool, app.config["HIGHLIGHT_TIMEOUT"])
 
 
 @pytest.mark.parametrize(
@@ -53,14 +52,14 @@ def test_lexer_choice(language, lexer):
     ],
 )
 def test_one_balanced_line_of_html_per_line_of_text(code):
-    lines = highlight.highlight(code, "python").split("\n")
+    lines = highlight.render(code, "python").split("\n")
     assert len(lines) == len(code.split("\n"))
     for line in lines:
         assert line.count("<span") == line.count("</span>")
 
 
 def test_html_is_escaped():
-    assert "&lt;script&gt;" in highlight.highlight("<script>alert(1)</script>", "text")
+    assert "&lt;script&gt;" in highlight.render("<script>alert(1)</script>", "text")
 
 
 def test_stylesheet_has_both_themes():
@@ -98,14 +97,14 @@ def deadline():
 
 
 @pytest.mark.parametrize("language", sorted(set(highlight.LANGUAGES)))
-def test_every_prefix_of_a_traceback_finishes(deadline, language):
+def test_every_prefix_of_a_traceback_finishes(app, deadline, language):
     """Pygments' own traceback lexer loops for ever on `  File "x", line 5,` (a line the live
     log shows half printed, or any visitor can print): each prefix must finish."""
     for cut in range(len(TRACEBACK) + 1):
         deadline()
         # In a worker, a loop would end in a plain fallback at the deadline: that fails too.
-        assert highlight.highlight_or_plain(TRACEBACK[:cut], language).fallback is None
-    assert '<span class="gt">Traceback' in highlight.highlight(TRACEBACK, "pytb")
+        assert budgeted(app, TRACEBACK[:cut], language).fallback is None
+    assert '<span class="gt">Traceback' in budgeted(app, TRACEBACK, "pytb").html
 
 
 # -- the budget ----------------------------------------------------------------------------------
@@ -135,25 +134,24 @@ def quick_app():
 def test_past_the_deadline_the_worker_is_replaced_and_the_text_is_plain(quick_app):
     pool = services_of(quick_app).text_workers
     first = pool.run("os:getpid", timeout=30)  # started: its start-up is no call's time
-    with quick_app.app_context():
-        assert highlight.highlight_or_plain("x = 1", "python").fallback is None
-        code = "a:<\n\r" * 200_000  # about 8 s of Pygments' Python lexer
-        started = time.monotonic()
-        result = highlight.highlight_or_plain(code, "python")
-        assert time.monotonic() - started < 2 * 0.3 + 1
-        assert result.fallback == "timeout"
-        assert result.html == "a:&lt;\n\n" * 200_000  # escaped, one line per line
-        assert first not in worker_processes(os.getpid()), "the worker past its deadline lives"
-        # Its replacement started at once; calls meanwhile are "busy", never killed.
-        for _ in range(100):
-            result = highlight.highlight_or_plain("x = 1", "python")
-            if result.fallback != "busy":
-                break
-        assert result == (
-            '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>',
-            None,
-        )
-        assert pool.pids() != [first]
+    assert budgeted(quick_app, "x = 1", "python").fallback is None
+    code = "a:<\n\r" * 200_000  # about 8 s of Pygments' Python lexer
+    started = time.monotonic()
+    result = budgeted(quick_app, code, "python")
+    assert time.monotonic() - started < 2 * 0.3 + 1
+    assert result.fallback == "timeout"
+    assert result.html == "a:&lt;\n\n" * 200_000  # escaped, one line per line
+    assert first not in worker_processes(os.getpid()), "the worker past its deadline lives"
+    # Its replacement started at once; calls meanwhile are "busy", never killed.
+    for _ in range(100):
+        result = budgeted(quick_app, "x = 1", "python")
+        if result.fallback != "busy":
+            break
+    assert result == (
+        '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>',
+        None,
+    )
+    assert pool.pids() != [first]
 
 
 @pytest.mark.parametrize("code", ["a\r\nb\rc\n", "<b>&amp;</b>\n\n'\"", "\n", ""])

@@ -28,8 +28,8 @@ def kill_uids(uids: Container[int]) -> None:
         time.sleep(0.01)
 
 
-def signal_uids(uids: Container[int], signum: int) -> int:
-    """Send `signum` to every process whose uid is in `uids`; how many there were."""
+def processes_of(uids: Container[int]) -> list[int]:
+    """The pids of every process whose uid is in `uids`."""
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -38,6 +38,12 @@ def signal_uids(uids: Container[int], signum: int) -> int:
                     pids.append(int(entry.name))
             except FileNotFoundError:
                 pass
+    return pids
+
+
+def signal_uids(uids: Container[int], signum: int) -> int:
+    """Send `signum` to every process whose uid is in `uids`; how many there were."""
+    pids = processes_of(uids)
     for pid in pids:
         try:
             os.kill(pid, signum)
