@@ -22,10 +22,10 @@ class Bucket:
         self.stamp = stamp
 
 
-EVERYONE = ""
+EVERYONE = ""  # the key of a limit on all visitors together
 # Added to when a bucket has a token again, rounded up to a tenth: a client that waits exactly
 # `retry_after` must find one, not a hair too few.
-RETRY_MARGIN = 0.05  # the key of a limit on all visitors together
+RETRY_MARGIN = 0.05
 
 
 class RateLimit:
@@ -56,7 +56,7 @@ class RateLimit:
             bucket = self._buckets.get(key)
             if bucket is None:
                 if len(self._buckets) >= self.max_keys:
-                    self._forget_full(now)
+                    self._make_room(now)
                 bucket = self._buckets[key] = Bucket(self.burst, now)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
             bucket.stamp = now
@@ -89,13 +89,21 @@ class RateLimit:
             if bucket is not None:
                 bucket.tokens = min(self.burst, bucket.tokens + cost)
 
-    def _forget_full(self, now: float) -> None:
-        """Drop the buckets that have refilled: they hold nothing a new bucket would not."""
-        self._buckets = {
-            k: b
-            for k, b in self._buckets.items()
-            if b.tokens + (now - b.stamp) * self.rate < self.burst
-        }
+    def _make_room(self, now: float) -> None:
+        """Forget the buckets that have refilled (a new bucket equals them) and, if that is not
+        enough, the longest unused, down to 3/4 of max_keys: memory stays bounded however many
+        keys a script makes up, and this scan is paid once per max_keys/4 new keys. A visitor's
+        bucket is lost only to a quarter of max_keys new keys between two of their calls."""
+        kept = [
+            (key, bucket)
+            for key, bucket in self._buckets.items()
+            if bucket.tokens + (now - bucket.stamp) * self.rate < self.burst
+        ]
+        room = self.max_keys * 3 // 4
+        if len(kept) > room:
+            kept.sort(key=lambda item: item[1].stamp)
+            kept = kept[len(kept) - room :]
+        self._buckets = dict(kept)
 
 
 def for_app(settings: dict) -> dict[str, RateLimit]:

@@ -100,14 +100,27 @@ def test_tokens_given_back_for_a_call_refused_otherwise_count_again_up_to_the_bu
     refusal(limit, "nobody")
 
 
-def test_a_flood_of_new_keys_frees_no_visitor_from_their_bucket():
-    """Past max_keys only buckets that have refilled are forgotten: one forgotten is one a new
-    bucket equals, so a script making up keys cannot reset a visitor it is not."""
-    limit = RateLimit("runs", rate=0.001, burst=1, per="second", max_keys=2)
+def test_new_keys_free_no_visitor_who_keeps_calling():
+    """Past max_keys refilled buckets go first, then the longest unused: a script making up
+    keys cannot reset a visitor who called within the last max_keys/4 new keys."""
+    limit = RateLimit("runs", rate=0.001, burst=1, per="second", max_keys=8)
     limit.take("alice")
-    for n in range(10):
+    for n in range(8):
         limit.take(f"made-up {n}")
+        if n == 3:
+            time.sleep(0.001)
+            refusal(limit, "alice")  # a call, refused, is a call: her bucket is in use
+            time.sleep(0.001)
     refusal(limit, "alice")
+
+
+def test_a_flood_of_new_keys_holds_at_most_max_keys_buckets():
+    limit = RateLimit("runs", rate=0.001, burst=1, per="second", max_keys=100)
+    sizes = set()
+    for n in range(1000):
+        limit.take(f"made-up {n}")
+        sizes.add(len(limit._buckets))
+    assert max(sizes) == 100 and min(sizes) == 1
 
 
 def test_the_playgrounds_limits_count_what_their_settings_say():
