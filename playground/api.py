@@ -1,7 +1,6 @@
 """The JSON API: snippets, sandboxes, requests through the proxy, the flask command, cookies,
 events (docs/api.md)."""
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,7 +17,6 @@ from .visitors import current
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 LABEL_MAX = 200  # characters of a sandbox's label
-APP_SPEC = re.compile(r"^[\w.\-/]{1,200}(:[^\x00-\x1f]{1,200})?$")
 MAX_COMMAND_ARGS = 32
 MAX_COMMAND_ARG = 1024  # characters of one argument
 
@@ -66,7 +64,7 @@ def create_sandbox() -> tuple[dict, int]:
     with counted_run():
         data = body()
         written = files.on_disk(files.checked(data))
-        sandbox = services().sandboxes.create(current(), written, label(data), app_spec(data))
+        sandbox = services().sandboxes.create(current(), written, label(data), files.app_spec(data))
     services().room.ran(sandbox)
     return shown(sandbox), 201
 
@@ -87,7 +85,7 @@ def rerun(sandbox_id: str, data: dict) -> dict:
     sandbox = mine(sandbox_id)
     sandbox.label = label(data) or sandbox.label
     if "app" in data:
-        sandbox.app_spec = app_spec(data)
+        sandbox.app_spec = files.app_spec(data)
     services().sandboxes.start(
         sandbox, files.on_disk(checked), reset_data=data.get("reset_data") is True
     )
@@ -109,23 +107,6 @@ def counted_run() -> Iterator[None]:
         if counted:
             services().limits["runs"].give_back(current())
         raise
-
-
-def app_spec(data: dict) -> str | None:
-    """Which app to run, as `flask --app` takes it ("flaskr:create_app('dev')"); None: look
-    for it as `flask run` does (child/discovery.py)."""
-    spec = data.get("app")
-    if spec is None or spec == "":
-        return None
-    if not isinstance(spec, str) or not APP_SPEC.match(spec):
-        raise PlaygroundError(
-            400,
-            "bad_app",
-            '"app" names the app as flask --app does: a module '
-            "or file, then optionally : and a name or a call, like "
-            "hello:app or flaskr:create_app('dev').",
-        )
-    return spec
 
 
 def label(data: dict) -> str | None:

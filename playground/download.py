@@ -8,13 +8,14 @@ from somewhere else than PyPI (an option such as --index-url, -i, --extra-index-
 
 import io
 import re
+import shlex
 import time
 import zipfile
 
 from flask import Blueprint, Response, send_file
 
 from .errors import PlaygroundError
-from .files import checked, data_of
+from .files import app_spec, checked, data_of
 from .security import body
 from .services import services
 
@@ -58,7 +59,7 @@ python app.py                   # serves on the host and port app.py asks for
 Or let Flask's own command line run it, with the reloader and debugger while you edit:
 
 ```sh
-flask --app app run --debug     # http://127.0.0.1:5000/
+flask --app {app} run --debug{pad}# http://127.0.0.1:5000/
 ```
 
 Under `flask run` a call to `app.run()` in the file is skipped: the command serves the app itself.
@@ -121,7 +122,14 @@ def logical_lines(text: str) -> list[tuple[list[str], str]]:
     return grouped
 
 
-def archive(files: dict, folder: str, title: str) -> io.BytesIO:
+def readme(title: str, app: str | None) -> str:
+    """How to run it at home; `app` as the visitor named it in the App field."""
+    named = shlex.quote(app or "app")
+    command = f"flask --app {named} run --debug"
+    return README.format(title=title, app=named, pad=" " * max(1, 32 - len(command)))
+
+
+def archive(files: dict, folder: str, title: str, app: str | None = None) -> io.BytesIO:
     """A zip of one folder holding the files (binary ones as their bytes), requirements.txt and
     a README."""
     theirs = files.get("requirements.txt")
@@ -129,7 +137,7 @@ def archive(files: dict, folder: str, title: str) -> io.BytesIO:
         theirs = data_of(theirs).decode("utf-8", "replace")
     extra = {"requirements.txt": requirements(theirs)}
     if "README.md" not in files:
-        extra["README.md"] = README.format(title=title)
+        extra["README.md"] = readme(title, app)
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -144,11 +152,11 @@ def archive(files: dict, folder: str, title: str) -> io.BytesIO:
     return buffer
 
 
-def zipped(files: dict, name: str, title: str) -> Response:
+def zipped(files: dict, name: str, title: str, app: str | None = None) -> Response:
     """The download response: `<name>.zip`, unpacking into a folder `<name>/`."""
     folder = FOLDER.sub("-", name)[:100].strip(".-") or "flask-app"  # zip names are short
     return send_file(
-        archive(files, folder, title),
+        archive(files, folder, title, app),
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"{folder}.zip",
@@ -158,10 +166,10 @@ def zipped(files: dict, name: str, title: str) -> Response:
 @bp.post("/download")
 def download_files() -> Response:
     data = body()
-    wanted = checked(data)
+    wanted, app = checked(data), app_spec(data)
     given = data.get("name")
     name = given[:200] if isinstance(given, str) else "flask-app"
-    return zipped(wanted, name, name)
+    return zipped(wanted, name, name, app)
 
 
 @bp.get("/snippets/<slug>/download")

@@ -1,4 +1,5 @@
-"""A snippet's files as the API takes them: checked once, refused with a message that says why.
+"""A snippet's files as the API takes them, and which app of them to run: checked once, refused
+with a message that says why.
 
 Every way files reach the host (a run, a share, a download, the presenter's broadcast) goes
 through `checked`, so a name or size that one path refuses no other path lets through.
@@ -19,6 +20,9 @@ from .errors import PlaygroundError
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NAME_MAX = 255  # bytes in one file or folder name, the filesystem's own limit
 PATH_MAX = 1024  # bytes in a whole path: well within the system's 4096 with our folders added
+# Which app to run, as `flask --app` names it: a module or file, then optionally ":" and a name
+# or a call.
+APP_SPEC = re.compile(r"^[\w.\-/]{1,200}(:[^\x00-\x1f]{1,200})?$")
 
 
 def checked(data: dict) -> dict:
@@ -156,3 +160,20 @@ def is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def app_spec(data: dict) -> str | None:
+    """Which app to run, as `flask --app` takes it ("flaskr:create_app('dev')"); None: look
+    for it as `flask run` does (child/discovery.py)."""
+    spec = data.get("app")
+    if spec is None or spec == "":
+        return None
+    if not isinstance(spec, str) or not APP_SPEC.match(spec):
+        raise PlaygroundError(
+            400,
+            "bad_app",
+            '"app" names the app as flask --app does: a module '
+            "or file, then optionally : and a name or a call, like "
+            "hello:app or flaskr:create_app('dev').",
+        )
+    return spec

@@ -27,18 +27,20 @@ SCHEMA = (
     "created REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS used (bytes INTEGER NOT NULL)",
 )
-# Added with the budget (databases made before it get them): when each share was last opened,
-# and the bytes of its files' JSON.
-COLUMNS = {"opened": "REAL", "size": "INTEGER"}
+# Added since (databases made before get them): when each share was last opened, the bytes of
+# its files' JSON (both with the budget), and which app to run, as `flask --app` names it.
+COLUMNS = {"opened": "REAL", "size": "INTEGER", "app": "TEXT"}
 
 
 class SharesFull(Exception):
     """No room for another share: every one kept was opened within the keep time."""
 
 
-def key_for(files: dict) -> str:
-    """The short key of some files: the same files (in any order) always give the same key."""
-    canonical = json.dumps(files, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def key_for(files: dict, app: str | None = None) -> str:
+    """The short key of some files (and the app to run of them): the same files, in any order,
+    always give the same key; shares made before the App field keep theirs."""
+    shared = {"files": files, "app": app} if app else files
+    canonical = json.dumps(shared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:KEY_LENGTH]
 
@@ -90,9 +92,9 @@ class ShareStore:
             if db.execute("SELECT count(*) FROM used").fetchone()[0] == 0:
                 db.execute("INSERT INTO used SELECT coalesce(sum(size), 0) FROM shares")
 
-    def put(self, files: dict, slug: str | None) -> str:
+    def put(self, files: dict, slug: str | None, app: str | None = None) -> str:
         """Keep `files` under their key, within the budget (SharesFull when there is no room)."""
-        key = key_for(files)
+        key = key_for(files, app)
         text = json.dumps(files, ensure_ascii=False)
         size = len(text.encode("utf-8"))
         now = time.time()
@@ -101,9 +103,9 @@ class ShareStore:
                 return key  # shared again: the same link, in use
             self._make_room(db, size, now)
             db.execute(
-                "INSERT INTO shares (key, files, slug, created, opened, size) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (key, text, slug, now, now, size),
+                "INSERT INTO shares (key, files, slug, created, opened, size, app) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, text, slug, now, now, size, app),
             )
             db.execute("UPDATE used SET bytes = bytes + ?", (size,))
         return key
@@ -132,10 +134,16 @@ class ShareStore:
         now = time.time()
         with self._connect() as db:
             row = db.execute(
-                "SELECT files, slug, created, opened FROM shares WHERE key = ?", (key,)
+                "SELECT files, slug, created, opened, app FROM shares WHERE key = ?", (key,)
             ).fetchone()
             if row and row[3] < now - self.keep_seconds / 100:
                 db.execute("UPDATE shares SET opened = ? WHERE key = ?", (now, key))
         if row is None:
             return None
-        return {"key": key, "files": json.loads(row[0]), "slug": row[1], "created": row[2]}
+        return {
+            "key": key,
+            "files": json.loads(row[0]),
+            "slug": row[1],
+            "created": row[2],
+            "app": row[4],
+        }

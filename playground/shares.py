@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, redirect, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .errors import PlaygroundError
-from .files import checked, data_of
+from .files import app_spec, checked, data_of
 from .ratelimit import EVERYONE
 from .security import body
 from .services import services
@@ -29,7 +29,7 @@ def create_share() -> tuple[dict, int]:
     # fill it (a global rate, and the store's budget).
     services().limits["shares"].take(current())
     data = body()
-    shared = checked(data)
+    shared, app = checked(data), app_spec(data)
     size = sum(len(data_of(value)) for value in shared.values())
     limit = current_app.config["MAX_SHARE_BYTES"]
     if size > limit:
@@ -44,7 +44,7 @@ def create_share() -> tuple[dict, int]:
         slug = None  # only a snippet of the catalog is worth remembering as the origin
     services().limits["all_shares"].take(EVERYONE)
     try:
-        return described(store().put(shared, slug)), 201
+        return described(store().put(shared, slug, app)), 201
     except SharesFull:
         days = current_app.config["SHARE_KEEP_DAYS"]
         raise PlaygroundError(
@@ -67,6 +67,7 @@ def get_share(key: str) -> dict:
         **described(key),
         "files": share["files"],
         "slug": share["slug"],
+        "app": share["app"],
         "created": share["created"],
     }
 

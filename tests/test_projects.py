@@ -192,6 +192,7 @@ def test_apps_are_found_as_flask_finds_them(visitor, client, files, spec):
     )
     sandbox = response.json
     assert sandbox["state"] == "running", sandbox["error"]
+    assert sandbox["app"] == spec  # the App field it runs with, for the page and followers
     assert visitor.exchange(sandbox)["body"] == "Hello, World!"
 
 

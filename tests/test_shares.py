@@ -4,6 +4,7 @@ import io
 import json
 import math
 import os
+import shlex
 import shutil
 import socket
 import sqlite3
@@ -64,12 +65,22 @@ def test_a_share_opens_in_the_editor(shares_client):
     assert page.status_code == 302 and page.headers["Location"] == f"/?share={key}"
 
 
+def test_the_app_field_travels_with_a_share(shares_client):
+    files = {"app.py": HELLO}
+    plain = shares_client.post("/api/shares", json={"files": files}).json["key"]
+    named = shares_client.post("/api/shares", json={"files": files, "app": "app:app"}).json["key"]
+    assert plain == key_for(files) != named  # links made before the App field still open
+    assert shares_client.get(f"/api/shares/{named}").json["app"] == "app:app"
+    assert shares_client.get(f"/api/shares/{plain}").json["app"] is None
+
+
 @pytest.mark.parametrize(
     "payload, status, code",
     [
         ({"files": {"app.py": "x" * 1001}}, 413, "share_too_large"),
         ({"files": {"app.py": HELLO, "../up.py": ""}}, 400, "bad_path"),
         ({"files": "app.py"}, 400, "bad_files"),
+        ({"files": {"app.py": HELLO}, "app": "app:\n"}, 400, "bad_app"),
     ],
 )
 def test_shares_are_checked_and_capped(shares_client, payload, status, code):
@@ -179,7 +190,8 @@ def test_a_database_from_before_the_budget_keeps_its_shares(make_shares_app, tmp
             (key_for(files), json.dumps(files), time.time()),
         )
     app = make_shares_app(INSTANCE_PATH=str(folder))
-    assert app.test_client().get(f"/api/shares/{key_for(files)}").json["files"] == files
+    share = app.test_client().get(f"/api/shares/{key_for(files)}").json
+    assert share["files"] == files and share["app"] is None
     assert stored_bytes(app) == (len(json.dumps(files)),) * 2
 
 
@@ -232,6 +244,26 @@ def test_edited_files_download_and_run_with_flask_run(shares_client, tmp_path):
         port = s.getsockname()[1]
     flask = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
     assert serves(flask, tmp_path / "my-app", port) == "hi"
+
+
+def test_the_readme_runs_the_app_the_app_field_names(shares_client, tmp_path):
+    factory = (
+        "from flask import Flask\n\ndef make(greeting):\n    app = Flask(__name__)\n"
+        '    app.add_url_rule("/", "home", lambda: greeting)\n    return app\n'
+    )
+    response = shares_client.post(
+        "/api/download",
+        json={"files": {"shop.py": factory}, "name": "shop", "app": "shop:make('hi')"},
+    )
+    readme = unzip(response, tmp_path)["shop/README.md"]
+    command = next(line for line in readme.splitlines() if line.startswith("flask --app"))
+    argv = shlex.split(command, comments=True)
+    assert argv == ["flask", "--app", "shop:make('hi')", "run", "--debug"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    flask = [sys.executable, "-m", *argv[:-1], "--port", str(port)]  # no reloader to outlive it
+    assert serves(flask, tmp_path / "shop", port) == "hi"
 
 
 HOSTILE_REQUIREMENTS = """requests>=2.0  # theirs, kept

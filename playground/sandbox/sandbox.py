@@ -92,6 +92,7 @@ class Sandbox:
             "exit_status": self.exit_status,
             "runtime": self.runtime,
             "label": self.label,
+            "app": self.app_spec,
         }
 
     def touch(self) -> None:

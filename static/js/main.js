@@ -81,7 +81,8 @@ const follow = new FollowMode({
 });
 new Sharing({
   shareButton: $("share-button"), downloadButton: $("download-button"), dialog: $("share-dialog"),
-  files: () => editor.files, current: () => ({ slug: snippet?.slug, title: snippet?.title }),
+  files: () => editor.files,
+  current: () => ({ slug: snippet?.slug, title: snippet?.title, app: $("app-spec").value.trim() }),
 });
 
 window.addEventListener("pagehide", () => sandbox.release());
@@ -103,7 +104,8 @@ function markChanged() {
 }
 
 function appSpecChanged() {
-  saveAppSpec(snippet.key, $("app-spec").value.trim());
+  const spec = $("app-spec").value.trim();
+  saveAppSpec(snippet.key, spec === (snippet.app ?? "") ? null : spec);
   $("app-spec").removeAttribute("aria-invalid");
   markChanged();
 }
@@ -172,7 +174,7 @@ async function openShare(share) {
   const base = share.slug ? await fetchSnippet(share.slug) : null;
   show({
     requests: [], notes_html: "", ...base, slug: share.slug, key: `share:${share.key}`,
-    title: `Shared code${base ? ` (from “${base.title}”)` : ""}`, files: share.files,
+    title: `Shared code${base ? ` (from “${base.title}”)` : ""}`, files: share.files, app: share.app,
   });
 }
 
@@ -191,7 +193,7 @@ function show(data) {
     else files[path] = text;
   }
   editor.open(files, data.files);
-  $("app-spec").value = loadAppSpec(data.key);
+  $("app-spec").value = loadAppSpec(data.key) ?? data.app ?? "";
   $("app-spec").removeAttribute("aria-invalid");
   $("reset-button").hidden = !hasEdits(data.key);
   $("snippet-title").textContent = data.title;
@@ -233,8 +235,8 @@ function resetSnippet() {
   const original = snippet.key.startsWith("share:") ? "the shared version" : "the talk's version";
   if (!confirm(`Throw away your changes to “${snippet.title}” and restore ${original}?`)) return;
   saveEdits(snippet.key, {});
-  saveAppSpec(snippet.key, "");
-  $("app-spec").value = "";
+  saveAppSpec(snippet.key, null);
+  $("app-spec").value = snippet.app ?? "";
   markChanged();
   editor.open(snippet.files, snippet.files);
   presenter.opened();

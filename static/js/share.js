@@ -4,7 +4,8 @@
 import { api } from "./api.js";
 
 export class Sharing {
-  /** files(): the editor's files; current(): {slug, title} of what is open. */
+  /** files(): the editor's files; current(): {slug, title, app} of what is open (app: the App
+   * field, "" to let Flask look for the app). */
   constructor({ shareButton, downloadButton, dialog, files, current }) {
     this.dialog = dialog;
     this.files = files;
@@ -22,7 +23,8 @@ export class Sharing {
     this.link.value = "…";
     this.dialog.showModal();
     try {
-      const { url } = await api("POST", "/api/shares", { files: this.files(), slug: this.current().slug });
+      const { slug, app } = this.current();
+      const { url } = await api("POST", "/api/shares", { files: this.files(), slug, app });
       this.link.value = url;
       this.link.select();
     } catch (error) {
@@ -46,7 +48,7 @@ export class Sharing {
     const response = await fetch("/api/download", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ files: this.files(), name }),
+      body: JSON.stringify({ files: this.files(), name, app: this.current().app }),
     }).catch(() => null);
     if (!response?.ok) {
       const message = (await response?.json().catch(() => null))?.error?.message;

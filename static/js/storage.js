@@ -31,16 +31,17 @@ export function saveEdits(slug, edits) {
   save(`edits:${slug}`, Object.keys(edits).length ? edits : null);
 }
 
-/** Which app the visitor runs for a snippet, as `flask --app` takes it; "" to look for it. */
+/** Which app the visitor runs for a snippet, as `flask --app` takes it ("" to look for it), or
+ * null when they kept the snippet's own (a share's App field, or none). */
 export function loadAppSpec(slug) {
-  return load(`app:${slug}`, "");
+  return load(`app:${slug}`, null);
 }
 
 export function saveAppSpec(slug, spec) {
-  save(`app:${slug}`, spec || null);
+  save(`app:${slug}`, spec);
 }
 
 /** Whether the visitor changed the snippet: its files or its App field. */
 export function hasEdits(slug) {
-  return Object.keys(loadEdits(slug)).length > 0 || loadAppSpec(slug) !== "";
+  return Object.keys(loadEdits(slug)).length > 0 || loadAppSpec(slug) !== null;
 }

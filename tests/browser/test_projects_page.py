@@ -126,6 +126,37 @@ def test_the_app_field_names_the_app_and_is_kept_with_the_edits(page):
     expect(page.locator("#help-app")).to_contain_text("flask --app")
 
 
+def test_the_app_field_travels_with_a_share(page, visitor, live_server):
+    open_snippet(page, "hello")
+    new_file(page, "shop.py", FACTORY)
+    field = page.get_by_test_id("app-spec")
+    field.click()
+    page.keyboard.type("shop:create_app('Hello from a share')")
+    page.get_by_test_id("share-button").click()
+    link = page.get_by_test_id("share-link")
+    expect(link).to_have_value(re.compile(r"/s/[a-z2-7]{10}$"))
+
+    # A friend opens the link: the files and the App field, which is the share's, not an edit.
+    friend = visitor(live_server)
+    friend.goto(link.input_value())
+    theirs = friend.get_by_test_id("app-spec")
+    expect(theirs).to_have_value("shop:create_app('Hello from a share')")
+    expect(friend.locator("#reset-button")).to_be_hidden()
+    run(friend)
+    friend.get_by_test_id("send-button").click()
+    expect(friend.get_by_test_id("response-body")).to_contain_text("Hello from a share")
+
+    # Their own change of it is an edit, kept; Reset gives the share's back.
+    theirs.fill("shop:create_app('mine')")
+    expect(friend.locator("#reset-button")).to_be_visible()
+    friend.reload()
+    expect(theirs).to_have_value("shop:create_app('mine')")
+    friend.once("dialog", lambda dialog: dialog.accept())
+    friend.locator("#reset-button").click()
+    expect(theirs).to_have_value("shop:create_app('Hello from a share')")
+    expect(friend.locator("#reset-button")).to_be_hidden()
+
+
 def test_data_stays_between_runs_until_reset_data(page):
     open_snippet(page, "blog")
     expect(page.get_by_test_id("reset-data")).to_be_disabled()  # no app yet: nothing to reset
