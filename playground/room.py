@@ -18,7 +18,7 @@ import time
 
 from .cookies import Jar, Jars
 from .errors import PlaygroundError
-from .files import checked
+from .files import app_spec, checked
 from .ratelimit import RateLimit
 from .sandbox.events import EventLog, Frame
 from .sandbox.sandbox import Sandbox
@@ -146,9 +146,14 @@ class Room:
         files = checked(message)
         title, slug, path = message.get("title"), message.get("slug"), message.get("path")
         path = path if isinstance(path, str) and path in files else "app.py"
+        try:
+            app = app_spec(message)
+        except PlaygroundError:
+            app = None  # an App field half typed: the files still go out, as a Run would fail
         return {
             "slug": slug if isinstance(slug, str) else None,
             "files": files,
+            "app": app,
             "path": path,
             "title": title[:200] if isinstance(title, str) else None,
             "cursor": [0, 0],

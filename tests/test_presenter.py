@@ -182,6 +182,24 @@ def test_presenter_messages_are_checked(presenter):
         up.close()
 
 
+def test_the_app_field_goes_out_with_the_files_and_never_holds_them_back(presenter, server):
+    follower = Api(server)
+    follower.call("GET", "/api/snippets")
+    ws = follower.websocket("/ws/follow")
+    up = presenter.websocket("/ws/present")
+    try:
+        json.loads(ws.receive(timeout=10))  # the snapshot
+        for app in ("app:app", "half typed("):
+            files = {"app.py": SESSIONS + f"# {app}"}
+            up.send(json.dumps({"type": "open", "slug": "sessions", "files": files, "app": app}))
+            opened = receive_until(ws, lambda e: e["type"] == "open")[-1]
+            assert opened["files"] == files
+            assert opened["app"] == (app if app == "app:app" else None)
+    finally:
+        for socket in (ws, up):
+            socket.close()
+
+
 def test_each_follower_has_their_own_cookie_jar_and_a_rate_limit(presenter, server):
     sandbox = presenter.call("POST", "/api/sandboxes", {"files": {"app.py": SESSIONS}})
     ask = {"method": "GET", "path": "/"}

@@ -18,7 +18,7 @@ import { DiffView } from "./watch.js";
 const FOLLOWING = "playground:following"; // sessionStorage: this tab follows, across reloads
 
 export class FollowMode {
-  /** onFork(files, {slug, title}) opens the presenter's code in the visitor's own editor (false
+  /** onFork(files, {slug, title, app}) opens the presenter's code in the visitor's own editor (false
    * if the visitor said no); onFollow() when the mirror opens. */
   constructor({ root, button, onFork, onFollow }) {
     this.root = root;
@@ -254,9 +254,9 @@ export class FollowMode {
 
   /** The presenter's code, now the visitor's own: their editor, their sandbox. */
   async fork() {
-    const { files, slug, title } = this.state;
+    const { files, slug, title, app } = this.state;
     if (!files) return;
-    if (!(await this.onFork({ ...files }, { slug, title }))) return; // they kept their own edits
+    if (!(await this.onFork({ ...files }, { slug, title, app }))) return; // they kept their own edits
     this.forked = true;
     this.unfollow();
   }

@@ -68,7 +68,7 @@ const diffView = new DiffView($("response-status").closest(".status-line"));
 const watch = new Watch({ toggle: $("watch-toggle"), onRerun: rerun, onToggle: watchToggled });
 const presenter = new PresenterMode({
   button: $("present-button"), dialog: $("present-dialog"), editor,
-  current: () => ({ slug: snippet?.slug ?? snippet?.key, title: snippet?.title }),
+  current: () => ({ slug: snippet?.slug ?? snippet?.key, title: snippet?.title, app: $("app-spec").value.trim() }),
   watching: () => watch.on,
   onChange: presentingChanged,
 });
@@ -212,20 +212,26 @@ function show(data) {
   presenter.opened();
 }
 
-/** The presenter's code becomes the visitor's own edits of that snippet, and runs; false when
- * the visitor would rather keep their own edits of it. */
-async function fork(files, { slug, title }) {
+/** The presenter's code (and App field) becomes the visitor's own edits of that snippet, or of
+ * "fork" when it is no snippet of the catalog, and runs; false when the visitor would rather keep
+ * their own edits of it. */
+async function fork(files, { slug, title, app }) {
   const base = slug && !slug.startsWith("share:") ? await fetchSnippet(slug) : null;
-  if (!base) {
-    show({ key: "fork", title: `Forked: ${title ?? "the presenter's code"}`, files, notes_html: "", requests: [] });
-  } else {
-    const edits = editsBetween(files, base.files);
-    const mine = loadEdits(slug);
-    const replacing = Object.keys(mine).length && JSON.stringify(mine) !== JSON.stringify(edits);
-    if (replacing && !confirm(`Replace your own changes to “${base.title}” with the presenter's code?`)) return false;
-    saveEdits(slug, edits);
+  const key = base ? slug : "fork";
+  const edits = base ? editsBetween(files, base.files) : {};
+  const spec = (app ?? "") === (base?.app ?? "") ? null : app;
+  const mine = loadEdits(key);
+  const replacing =
+    hasEdits(key) && (JSON.stringify(mine) !== JSON.stringify(edits) || loadAppSpec(key) !== spec);
+  const name = base?.title ?? "the code you forked before";
+  if (replacing && !confirm(`Replace your own changes to “${name}” with the presenter's code?`)) return false;
+  saveEdits(key, edits);
+  saveAppSpec(key, spec);
+  if (base) {
     picker.markModified(slug, hasEdits(slug));
     await open(slug, { force: true });
+  } else {
+    show({ key, title: `Forked: ${title ?? "the presenter's code"}`, files, app, notes_html: "", requests: [] });
   }
   run(); // the follow view closes while it starts
   return true;
@@ -408,6 +414,7 @@ $("tour-again").addEventListener("click", () => {
 $("run-button").addEventListener("click", () => run());
 $("reset-data").addEventListener("click", resetData);
 $("app-spec").addEventListener("input", appSpecChanged);
+$("app-spec").addEventListener("change", () => presenter.opened()); // followers' fork runs it too
 $("app-spec").addEventListener("keydown", (event) => {
   if (event.key === "Enter") {
     event.preventDefault();

@@ -113,8 +113,8 @@ export class PresenterMode {
   /** A snippet (or other files) was opened: followers get all of its files. */
   opened() {
     if (!this.presenting || !this.editor.active) return;
-    const { slug, title } = this.current();
-    this.send({ type: "open", slug, title, files: this.editor.files, ...this.view() });
+    const { slug, title, app } = this.current();
+    this.send({ type: "open", slug, title, app, files: this.editor.files, ...this.view() });
   }
 
   sendWatch() {

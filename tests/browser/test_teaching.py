@@ -192,6 +192,27 @@ def test_followers_read_the_presenters_live_log(server, visitor):
     presenter.get_by_test_id("present-button").click()
 
 
+def test_a_fork_runs_with_the_presenters_app_field(server, visitor):
+    presenter, follower = visitor(server), visitor(server)
+    open_snippet(presenter, "hello")
+    presenter.get_by_test_id("present-button").click()
+    presenter.get_by_test_id("present-token").fill(TOKEN)
+    presenter.get_by_test_id("present-submit").click()
+    expect(presenter.get_by_test_id("present-button")).to_have_attribute("data-presenting", "true")
+    presenter.get_by_test_id("app-spec").fill("app:app")
+    presenter.keyboard.press("Tab")  # the field is left: followers hear of it
+    run(presenter)
+
+    follower.goto("/")
+    follower.get_by_test_id("follow-live-button").click()
+    expect(follower.get_by_test_id("follow-run")).to_contain_text("running")
+    follower.get_by_test_id("fork-button").click()
+    expect(follower.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
+    expect(follower.get_by_test_id("app-spec")).to_have_value("app:app")
+    expect(follower.locator("#reset-button")).to_be_visible()  # an edit of hello, their own now
+    presenter.get_by_test_id("present-button").click()
+
+
 def test_watch_mode_reruns_and_shows_what_changed(server, visitor):
     page = visitor(server)
     editor = open_snippet(page, "hello")
