@@ -40,6 +40,14 @@ def run(page):
     expect(page.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
 
 
+def present(page):
+    """Presents with the token, once the page says so."""
+    page.get_by_test_id("present-button").click()
+    page.get_by_test_id("present-token").fill(TOKEN)
+    page.get_by_test_id("present-submit").click()
+    expect(page.get_by_test_id("present-button")).to_have_attribute("data-presenting", "true")
+
+
 def type_at_end(page, editor, text):
     editor.click()
     page.keyboard.press("Control+End")
@@ -116,9 +124,7 @@ def test_followers_keep_in_step_through_reloads_switches_and_restarts(server, vi
     # The follower has edits of their own in the snippet the presenter will show.
     type_at_end(follower, open_snippet(follower, "sessions"), "\n# my own note")
     open_snippet(presenter, "sessions")
-    presenter.get_by_test_id("present-button").click()
-    presenter.get_by_test_id("present-token").fill(TOKEN)
-    presenter.get_by_test_id("present-submit").click()
+    present(presenter)
     run(presenter)
     expect(follower.get_by_test_id("tour")).to_be_visible()  # a first visit
     follower.get_by_test_id("follow-live-button").click()
@@ -145,9 +151,7 @@ def test_followers_keep_in_step_through_reloads_switches_and_restarts(server, vi
     expect(ran).to_contain_text("stopped")
     presenter.get_by_test_id("present-button").click()  # stop presenting...
     expect(status).to_have_text("the presenter stopped")
-    presenter.get_by_test_id("present-button").click()  # ...and start again
-    presenter.get_by_test_id("present-token").fill(TOKEN)
-    presenter.get_by_test_id("present-submit").click()
+    present(presenter)  # ...and start again
     expect(status).to_have_text("live")
 
     # A reloaded page gives its app back, so reloading never uses up the visitor's places.
@@ -162,9 +166,7 @@ def test_followers_keep_in_step_through_reloads_switches_and_restarts(server, vi
 def test_followers_read_the_presenters_live_log(server, visitor):
     presenter, follower = visitor(server), visitor(server)
     open_snippet(presenter, "missing-endif")
-    presenter.get_by_test_id("present-button").click()
-    presenter.get_by_test_id("present-token").fill(TOKEN)
-    presenter.get_by_test_id("present-submit").click()
+    present(presenter)
     run(presenter)
     follower.goto("/")
     follower.get_by_test_id("follow-live-button").click()
@@ -195,10 +197,7 @@ def test_followers_read_the_presenters_live_log(server, visitor):
 def test_a_fork_runs_with_the_presenters_app_field(server, visitor):
     presenter, follower = visitor(server), visitor(server)
     open_snippet(presenter, "hello")
-    presenter.get_by_test_id("present-button").click()
-    presenter.get_by_test_id("present-token").fill(TOKEN)
-    presenter.get_by_test_id("present-submit").click()
-    expect(presenter.get_by_test_id("present-button")).to_have_attribute("data-presenting", "true")
+    present(presenter)
     presenter.get_by_test_id("app-spec").fill("app:app")
     presenter.keyboard.press("Tab")  # the field is left: followers hear of it
     run(presenter)
