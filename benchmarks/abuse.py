@@ -83,11 +83,21 @@ def call(url: str, method: str, path: str, payload=None, cookie: str | None = No
         conn.close()
 
 
+def attempt(url: str, method: str, path: str, payload: dict) -> None:
+    """One call of a flood. A host that refuses before reading the body (a rate limit, 413)
+    may cut the connection while the script still sends: that is a refusal too, and the
+    script goes on, as a hostile one would."""
+    try:
+        call(url, method, path, payload)
+    except OSError:
+        pass
+
+
 def highlights(url: str, stop: threading.Event) -> int:
     """1 MB of colon-less HTTP to the highlighter, the quadratic lexer's worst case."""
     code, n = "a" * (1 << 20), 0
     while not stop.is_set():
-        call(url, "POST", "/api/highlight", {"code": code, "language": "http"})
+        attempt(url, "POST", "/api/highlight", {"code": code, "language": "http"})
         n += 1
     return n
 
@@ -97,7 +107,7 @@ def shares(url: str, stop: threading.Event) -> int:
     n = 0
     while not stop.is_set():
         text = os.urandom(100_000).hex()
-        call(url, "POST", "/api/shares", {"files": {"app.py": f"# {text}\n"}})
+        attempt(url, "POST", "/api/shares", {"files": {"app.py": f"# {text}\n"}})
         n += 1
     return n
 
@@ -105,7 +115,7 @@ def shares(url: str, stop: threading.Event) -> int:
 def presenter_tokens(url: str, stop: threading.Event) -> int:
     n = 0
     while not stop.is_set():
-        call(url, "POST", "/api/presenter", {"token": os.urandom(8).hex()})
+        attempt(url, "POST", "/api/presenter", {"token": os.urandom(8).hex()})
         n += 1
     return n
 
