@@ -5,7 +5,7 @@ import logging
 import signal
 import sys
 
-from . import create_app, hosts
+from . import create_app, hosts, sockets
 from .services import services_of
 from .serving import BoundedServer
 
@@ -36,7 +36,12 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app({"SANDBOX_MODE": args.sandbox} if args.sandbox else None)
     server = BoundedServer(
-        args.host, args.port, app, app.config["HOST_THREADS"], app.config["HEADER_TIMEOUT"]
+        args.host,
+        args.port,
+        app,
+        app.config["HOST_THREADS"],
+        app.config["HEADER_TIMEOUT"],
+        turn_away=lambda headers: sockets.cookieless(headers, app.config),
     )
     if app.config["ALLOWED_HOSTS"] is None:  # now that the port is known (--port 0 picks one)
         app.config["ALLOWED_HOSTS"] = hosts.served(args.host, server.port)

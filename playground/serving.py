@@ -6,11 +6,16 @@ connections are served at once (a WebSocket holds one for its whole life: socket
 take only a share); the next ones wait in the kernel's listen queue, so a flood slows the host
 down instead of exhausting it. A client must send a request's head within `header_timeout`
 (idle keep-alive connections included), so slow clients cannot hold the threads either; the
-body's deadline is the guard's (security.py).
+body's deadline is the guard's (security.py). A request the server may answer by its head alone
+(`turn_away`: python -m playground closes a WebSocket without the visitor cookie, see
+sockets.cookieless) is answered before any WSGI work: a flood of them is the cheapest thing a
+script can send.
 """
 
 import socket
 import threading
+from collections.abc import Callable
+from email.message import Message
 from typing import TYPE_CHECKING
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -34,9 +39,19 @@ class Handler(WSGIRequestHandler):
             WATCHDOG.cancel(self._cutoff)
 
     def parse_request(self) -> bool:
-        """Read the rest of the head; once it is in, the deadline is met."""
+        """Read the rest of the head; once it is in, the deadline is met, and a request the
+        server may answer by its head alone (`turn_away`) is answered so."""
         parsed = super().parse_request()
         WATCHDOG.cancel(self._cutoff)
+        answer = parsed and self.server.turn_away(self.headers)
+        if answer:
+            self.close_connection = True
+            try:
+                self.connection.sendall(answer)
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the client has gone already
+                pass
+            return False
         return parsed
 
     def _cut(self) -> None:
@@ -54,9 +69,11 @@ class BoundedServer(ThreadedWSGIServer):
         app: "WSGIApplication",
         threads: int,
         header_timeout: float = 10.0,
+        turn_away: Callable[[Message], bytes | None] = lambda headers: None,
     ):
         super().__init__(host, port, app, handler=Handler)
         self.header_timeout = header_timeout
+        self.turn_away = turn_away
         self._slots = threading.BoundedSemaphore(threads)
 
     def process_request(self, request: Request, client_address: tuple[str, int]) -> None:

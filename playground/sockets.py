@@ -12,18 +12,23 @@ the connection after the close frame, so Chrome logged "Invalid frame header" fo
 that ended (flask-sock #20, #77).
 """
 
+import base64
 import functools
+import hashlib
 import json
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from email.message import Message
+from typing import Any
 
 from flask import Blueprint, Response, request
 from flask_sock import Sock
 from simple_websocket import Server
+from werkzeug.http import parse_cookie
 from wsproto.frame_protocol import CloseReason
 
-from . import errors, security, visitors
+from . import errors, hosts, security, visitors
 from .errors import PlaygroundError
 from .sandbox.errors import SandboxError
 from .sandbox.events import EventLog, Frame
@@ -67,33 +72,63 @@ def route(rule: str, bp: Blueprint) -> Callable[[Handler], Handler]:
 CLOSE_REPLY_SECONDS = 1.0  # how long a socket we close waits for the client's close frame
 
 
-class _Unread:
-    """The reader thread of a socket closed as it opens: never started, nothing to read."""
-
-    name = "unread"
-
-    def __init__(self, target: Callable[[], object]) -> None:
-        pass
-
-    def start(self) -> None:
-        pass
-
-
 def turn_away() -> Response | None:
     """before_request: a WebSocket from another site or from a visitor the host has not met is
     closed (1008) as it opens, before Flask routes it: no reader thread, no wait for the close
-    reply, so a script opening hundreds costs the host little."""
+    reply, no cookie made for it, so a script opening hundreds costs the host little."""
     if request.headers.get("Upgrade", "").lower() != "websocket":
         return None
     try:
         security.check_socket()
         visitors.known()
     except PlaygroundError as error:
-        ws = Server(request.environ, thread_class=_Unread)
-        ws.close(reason=CloseReason.POLICY_VIOLATION, message=error.code)
-        end_cleanly(ws, wait=0.0)
-        return Response(status=403)
+        answer = closing_handshake(request.headers.get("Sec-WebSocket-Key", ""), error.code)
+        refuse(request.environ["werkzeug.socket"], answer)
+        return Response(status=403)  # written after the close: Werkzeug meets a closed pipe
     return None
+
+
+HANDSHAKE_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, 1.3
+
+
+def cookieless(headers: Message, settings: Mapping[str, Any]) -> bytes | None:
+    """For the server, as soon as a request's head is in (serving.py): a WebSocket without the
+    visitor cookie is answered with a close, and nothing else of the host runs for it (a third
+    of what the same refusal costs through Flask). Everything else goes on to Flask: a socket
+    with a cookie (turn_away checks it), a Host the app does not serve (hosts.py answers 400,
+    first) and all of them behind TRUSTED_PROXIES (the forwarded Host decides there)."""
+    if headers.get("Upgrade", "").lower() != "websocket" or settings["TRUSTED_PROXIES"]:
+        return None
+    if not hosts.allowed(headers.get("Host", ""), hosts.entries(settings["ALLOWED_HOSTS"])):
+        return None
+    if visitors.COOKIE in parse_cookie(headers.get("Cookie", "")):
+        return None
+    return closing_handshake(headers.get("Sec-WebSocket-Key", ""), "unknown_visitor")
+
+
+def closing_handshake(key: str, code: str) -> bytes:
+    """A socket accepted and closed in one write (RFC 6455): the handshake's answer, then a close
+    frame with 1008 and `code`. Written here, not by simple_websocket and wsproto, which cost
+    more than the rest of the refusal: this is what a flood of sockets costs the host."""
+    digest = hashlib.sha1(key.encode("latin-1", "replace") + HANDSHAKE_GUID).digest()
+    reason = CloseReason.POLICY_VIOLATION.to_bytes(2, "big") + code.encode()[:123]
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: "
+        + base64.b64encode(digest)
+        + b"\r\n\r\n"
+        + bytes([0x88, len(reason)])  # FIN + close, unmasked: a server's frame
+        + reason
+    )
+
+
+def refuse(connection: socket.socket, answer: bytes) -> None:
+    """Write `answer` and shut the connection down (the client may have gone already)."""
+    try:
+        connection.sendall(answer)
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def end_cleanly(ws: Server, wait: float = CLOSE_REPLY_SECONDS) -> None:
@@ -105,7 +140,7 @@ def end_cleanly(ws: Server, wait: float = CLOSE_REPLY_SECONDS) -> None:
             ws.close()
         except OSError:  # the client went without a close frame
             pass
-    if isinstance(ws.thread, threading.Thread):  # not _Unread
+    if isinstance(ws.thread, threading.Thread):  # its type says only "has start()"
         ws.thread.join(wait)  # the client's close frame ends the reader
     if ws.sock is not None:  # a Server always has one
         try:

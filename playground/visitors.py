@@ -49,7 +49,10 @@ def known() -> str:
 
 def remember(response: Response) -> Response:
     """after_request: give a new visitor their cookie with whatever they asked for first (the
-    page, an API call), so that the sockets their page opens next come from a known visitor."""
+    page, an API call), so that the sockets their page opens next come from a known visitor.
+    A WebSocket's answer is written before this one (which meets a closed pipe): none is made."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return response
     if request.blueprint != "gateway" and request.endpoint != "static":
         current()
     if g.get("new_visitor"):

@@ -5,6 +5,7 @@ isolated (the `attacker` fixture)."""
 
 import json
 import socket
+from email.message import Message
 import threading
 import time
 import urllib.request
@@ -15,6 +16,8 @@ from simple_websocket import ConnectionClosed
 from playground import cookies
 from playground.services import services_of
 from playground.serving import BoundedServer
+from playground.sockets import cookieless
+from playground.visitors import COOKIE
 from tests.servers import start_server, stop_server
 from tests.test_attacks import app, attacker, isolated, route  # noqa: F401 - fixtures
 from tests.test_cookies import compressed
@@ -104,6 +107,32 @@ def test_a_socket_needs_a_visitor_the_page_has_met(small_server):
     with pytest.raises(ConnectionClosed):
         ws.receive(timeout=10)
     assert ws.close_reason == 1008
+
+
+def head(fields: dict) -> Message:
+    message = Message()
+    for name, value in fields.items():
+        message[name] = value
+    return message
+
+
+def test_a_cookieless_socket_is_answered_by_its_head_alone():
+    """sockets.cookieless, which python -m playground's server asks before any WSGI work; what
+    it leaves goes on to Flask, which refuses it the slower way or lets it in."""
+    settings = {"TRUSTED_PROXIES": 0, "ALLOWED_HOSTS": ["127.0.0.1:5000"]}
+    opening = {
+        "Host": "127.0.0.1:5000",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    answer = cookieless(head(opening), settings)
+    assert answer.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in answer  # RFC 6455's
+    assert answer.endswith(b"\r\n\r\n\x88\x11\x03\xf0unknown_visitor")  # close, 1008
+    assert cookieless(head({**opening, "Cookie": f"{COOKIE}=forged"}), settings) is None
+    assert cookieless(head({**opening, "Host": "evil.example:5000"}), settings) is None  # 400
+    assert cookieless(head({**opening, "Upgrade": "h2c"}), settings) is None
+    assert cookieless(head(opening), {**settings, "TRUSTED_PROXIES": 1}) is None
 
 
 def test_sockets_take_only_their_share_of_the_host_threads(small_server):
