@@ -5,10 +5,10 @@ isolated (the `attacker` fixture)."""
 
 import json
 import socket
-from email.message import Message
 import threading
 import time
 import urllib.request
+from email.message import Message
 
 import pytest
 from simple_websocket import ConnectionClosed
@@ -133,6 +133,21 @@ def test_a_cookieless_socket_is_answered_by_its_head_alone():
     assert cookieless(head({**opening, "Host": "evil.example:5000"}), settings) is None  # 400
     assert cookieless(head({**opening, "Upgrade": "h2c"}), settings) is None
     assert cookieless(head(opening), {**settings, "TRUSTED_PROXIES": 1}) is None
+
+
+def test_a_refused_socket_without_a_connection_to_close_is_a_plain_403(client):
+    """Under a server that hands the app no connection (here Flask's test client), the refusal
+    is an ordinary answer, not a 500."""
+    response = client.get(
+        "/ws/follow?presence=1",
+        headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        },
+    )
+    assert response.status_code == 403 and response.json["error"]["code"] == "unknown_visitor"
 
 
 def test_sockets_take_only_their_share_of_the_host_threads(small_server):
