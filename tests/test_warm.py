@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from playground import create_app
+from playground.sandbox.errors import FilesNotWritten
 from playground.sandbox.isolation import PACKAGE_DIR, python_roots
+from playground.sandbox.sandbox import Sandbox
 from playground.services import services_of
 from tests.conftest import Visitor
 from tests.servers import wait_until
@@ -242,3 +244,26 @@ def test_shutting_down_leaves_no_parked_sandbox_behind():
         return found
 
     wait_until(lambda: not jails(), 10, "the parked jails to be gone")
+
+
+def test_a_sandbox_the_pool_cannot_park_costs_that_one_not_the_pool(monkeypatch):
+    """A parked sandbox whose folder cannot be written (a full disk: here a stand-in, once, as
+    filling the host's own disk is no test) is given up; the pool goes on parking others."""
+    refused = []
+    write = Sandbox._write_files
+
+    def full_disk_once(sandbox: Sandbox, files: dict) -> None:
+        if not refused:
+            refused.append(sandbox.id)
+            raise FilesNotWritten("the playground could not write the snippet's files.")
+        write(sandbox, files)
+
+    monkeypatch.setattr(Sandbox, "_write_files", full_disk_once)
+    app = create_app({"TESTING": True, "POOL_MIN": 2})
+    manager = services_of(app).sandboxes
+    try:
+        wait_until(lambda: len(manager.pool()) >= 2, 30, "the pool to fill after a failure")
+        assert refused and refused[0] not in {s.id for s in manager.pool()}
+    finally:
+        manager.shutdown()
+        services_of(app).text_workers.shutdown()

@@ -17,7 +17,14 @@ from pathlib import Path
 
 from . import isolation
 from .cgroups import Cgroups, all_sandboxes_memory
-from .errors import NoSuchSandbox, PlaygroundBusy, PlaygroundFull, ShuttingDown, TooManySandboxes
+from .errors import (
+    NoSuchSandbox,
+    PlaygroundBusy,
+    PlaygroundFull,
+    SandboxError,
+    ShuttingDown,
+    TooManySandboxes,
+)
 from .hostblock import UIDS_PER_HOST, HostBlock
 from .isolation import Bubblewrap
 from .kill import kill_uids
@@ -68,7 +75,10 @@ class SandboxManager:
         self.demand: Callable[[], int] = lambda: 0  # pages open: set by the host
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
         if self.zygote:
-            threading.Thread(target=self._keep_pool, name="sandbox-pool", daemon=True).start()
+            self._pooling = threading.Thread(
+                target=self._keep_pool, name="sandbox-pool", daemon=True
+            )
+            self._pooling.start()
 
     def _next_uid(self) -> int | None:
         """A uid of its own for each live sandbox, so limits and kills apply to it alone."""
@@ -163,9 +173,17 @@ class SandboxManager:
                 self._discard(sandbox)
             if short <= 0 or time.monotonic() - self._last_start < POOL_QUIET_SECONDS:
                 continue
+            if self._closed.is_set():  # woken by shutdown
+                return
             with self._lock:
                 sandbox = self._new()
-            if sandbox.park() and not self._closed.is_set():
+            try:
+                parked = sandbox.park()
+            except SandboxError as error:  # its files could not be written (a full disk)
+                log.warning("could not park a sandbox: %s", error)
+                parked = False
+                self._closed.wait(POOL_CHECK_SECONDS)  # and not again at once
+            if parked and not self._closed.is_set():
                 with self._pool_wanted:
                     self._pool.append(sandbox)
             else:
@@ -259,8 +277,11 @@ class SandboxManager:
         """Stop every child and remove every directory: nothing is left behind."""
         self._closed.set()
         with self._pool_wanted:
-            parked, self._pool = self._pool, []
             self._pool_wanted.notify_all()
+        if self.zygote:  # the sandbox it may be parking is its to stop: let it
+            self._pooling.join(self.settings["START_TIMEOUT"])
+        with self._pool_wanted:
+            parked, self._pool = self._pool, []
         for sandbox in parked:
             self._discard(sandbox)
         for sandbox in list(self._sandboxes.values()):
