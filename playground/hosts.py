@@ -50,7 +50,9 @@ def is_address(name: str) -> bool:
 def allowed(host: str, entries: Iterable[str]) -> bool:
     """Does the Host header `host` name one of `entries`?"""
     name, port = split(host)
-    if not name or not (port.isdigit() or port == ""):
+    # A port is at most 5 ASCII digits ("²" is a digit to str.isdigit, and int() of thousands
+    # of digits raises).
+    if not name or not (port == "" or (port.isascii() and port.isdigit() and len(port) <= 5)):
         return False
     for entry in entries:
         allowed_name, allowed_port = split(entry)

@@ -43,7 +43,12 @@ class Handler(WSGIRequestHandler):
         server may answer by its head alone (`turn_away`) is answered so."""
         parsed = super().parse_request()
         WATCHDOG.cancel(self._cutoff)
-        answer = parsed and self.server.turn_away(self.headers)
+        if not parsed or not self.path.startswith("/"):  # an absolute URL names its own host
+            return parsed
+        try:
+            answer = self.server.turn_away(self.headers)
+        except Exception:  # a shortcut only: what it cannot judge goes on to the app
+            answer = None
         if answer:
             self.close_connection = True
             try:

@@ -82,9 +82,14 @@ def turn_away() -> Response | None:
         security.check_socket()
         visitors.known()
     except PlaygroundError as error:
+        # The connection, as Werkzeug's server and gunicorn's hand it to simple-websocket.
+        environ = request.environ
+        connection = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+        if connection is None:  # a server that gives none: a plain refusal
+            raise
         answer = closing_handshake(request.headers.get("Sec-WebSocket-Key", ""), error.code)
-        refuse(request.environ["werkzeug.socket"], answer)
-        return Response(status=403)  # written after the close: Werkzeug meets a closed pipe
+        refuse(connection, answer)
+        return Response(status=403)  # written after the close: the server meets a closed pipe
     return None
 
 

@@ -376,6 +376,8 @@ def test_allowed_hosts_by_setting_and_by_default(make_app):
                 "localhost:5001",
                 "127.0.0.1:x",
                 "evil.example",
+                "localhost:\xb2",  # a digit to str.isdigit, no number to int()
+                "localhost:" + "5" * 5000,  # int() refuses that many digits
             ],
         ),
         (

@@ -219,7 +219,8 @@ async function fork(files, { slug, title, app }) {
   const base = slug && !slug.startsWith("share:") ? await fetchSnippet(slug) : null;
   const key = base ? slug : "fork";
   const edits = base ? editsBetween(files, base.files) : {};
-  const spec = (app ?? "") === (base?.app ?? "") ? null : app;
+  // The presenter's App field: the forked code's own, or an edit of the snippet when it differs.
+  const spec = !base || (app ?? "") === (base.app ?? "") ? null : app;
   const mine = loadEdits(key);
   const replacing =
     hasEdits(key) && (JSON.stringify(mine) !== JSON.stringify(edits) || loadAppSpec(key) !== spec);
@@ -414,10 +415,11 @@ $("tour-again").addEventListener("click", () => {
 $("run-button").addEventListener("click", () => run());
 $("reset-data").addEventListener("click", resetData);
 $("app-spec").addEventListener("input", appSpecChanged);
-$("app-spec").addEventListener("change", () => presenter.opened()); // followers' fork runs it too
+$("app-spec").addEventListener("change", () => presenter.appCommitted()); // a fork runs with it
 $("app-spec").addEventListener("keydown", (event) => {
   if (event.key === "Enter") {
     event.preventDefault();
+    presenter.appCommitted();
     run();
   }
 });

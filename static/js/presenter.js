@@ -23,6 +23,7 @@ export class PresenterMode {
     this.presenting = false;
     this.pending = null; // "edit" or "view": what the next debounced message is
     this.timer = null;
+    this.sentApp = null; // the App field followers last heard of
     const $ = (id) => dialog.querySelector(`#${id}`);
     this.token = $("present-token");
     this.error = $("present-error");
@@ -114,7 +115,14 @@ export class PresenterMode {
   opened() {
     if (!this.presenting || !this.editor.active) return;
     const { slug, title, app } = this.current();
+    this.sentApp = app;
     this.send({ type: "open", slug, title, app, files: this.editor.files, ...this.view() });
+  }
+
+  /** The App field was left or Enter pressed in it: followers hear of a new value (with the
+   * files, as an "open": their fork runs with it). */
+  appCommitted() {
+    if (this.presenting && this.current().app !== this.sentApp) this.opened();
   }
 
   sendWatch() {

@@ -199,8 +199,8 @@ def test_a_fork_runs_with_the_presenters_app_field(server, visitor):
     open_snippet(presenter, "hello")
     present(presenter)
     presenter.get_by_test_id("app-spec").fill("app:app")
-    presenter.keyboard.press("Tab")  # the field is left: followers hear of it
-    run(presenter)
+    presenter.get_by_test_id("app-spec").press("Enter")  # runs it; followers hear of it first
+    expect(presenter.get_by_test_id("sandbox-state")).to_have_text(RUNNING)
 
     follower.goto("/")
     follower.get_by_test_id("follow-live-button").click()
