@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from burst import descendants  # noqa: E402
 
 from playground import create_app  # noqa: E402
+from playground.sandbox.manager import capacity  # noqa: E402
 from playground.services import services_of  # noqa: E402
 
 HELLO = (Path(__file__).resolve().parent.parent / "snippets" / "01-hello" / "app.py").read_text()
@@ -72,7 +73,8 @@ def main() -> None:
             f"  children's RSS    {rss:8.0f} MB in all, {rss / args.sandboxes:5.1f} MB an app "
             "(shared pages counted again in every process)"
         )
-        print(f"  MAX_SANDBOXES on this machine: {manager.capacity}")
+        derived = capacity({**app.config, "MAX_SANDBOXES": None})  # this run set its own
+        print(f"  MAX_SANDBOXES by default on this machine: {derived}")
     finally:
         manager.shutdown()
 
