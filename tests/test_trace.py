@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.serving import make_server
 
+from tests.test_sandbox import certificate  # noqa: F401 - a fixture
+
 
 @pytest.fixture
 def talk(visitor, client):
@@ -433,29 +435,9 @@ def test_the_tls_panel_describes_the_ssl_snippets_certificate(visitor, talk):
     assert visitor.exchange(talk("hello"))["tls"] is None
 
 
-def test_the_talks_1024_bit_certificate_is_refused_and_explained(visitor, client, tmp_path):
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:1024",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            tmp_path / "ssl.key",
-            "-out",
-            tmp_path / "ssl.cert",
-        ],
-        check=True,
-        capture_output=True,
-    )
+def test_the_talks_1024_bit_certificate_is_refused_and_explained(visitor, client, certificate):
     files = client.get("/api/snippets/ssl").json["files"]
-    files.update({name: (tmp_path / name).read_text() for name in ("ssl.cert", "ssl.key")})
+    files.update(certificate[1024])
     sandbox = visitor.start(files.pop("app.py"), files=files)
     error = sandbox["error"]
     assert error["type"] == "SSLError"
