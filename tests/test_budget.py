@@ -133,6 +133,11 @@ def test_a_cookieless_socket_is_answered_by_its_head_alone():
     assert cookieless(head({**opening, "Host": "evil.example:5000"}), settings) is None  # 400
     assert cookieless(head({**opening, "Upgrade": "h2c"}), settings) is None
     assert cookieless(head(opening), {**settings, "TRUSTED_PROXIES": 1}) is None
+    # The worst a head can bring (http.server reads lines of at most 64 KB): one pass each.
+    crumbs = "; ".join(f"c{n}=v" for n in range(6000))
+    assert cookieless(head({**opening, "Cookie": crumbs}), settings) == answer
+    assert cookieless(head({**opening, "Host": "h" * 65_000}), settings) is None
+    assert cookieless(head({**opening, "Sec-WebSocket-Key": "k" * 65_000}), settings)
 
 
 def test_a_refused_socket_without_a_connection_to_close_is_a_plain_403(client):

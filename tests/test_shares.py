@@ -81,6 +81,7 @@ def test_the_app_field_travels_with_a_share(shares_client):
         ({"files": {"app.py": HELLO, "../up.py": ""}}, 400, "bad_path"),
         ({"files": "app.py"}, 400, "bad_files"),
         ({"files": {"app.py": HELLO}, "app": "app:\n"}, 400, "bad_app"),
+        ({"files": {"app.py": HELLO}, "app": "app:" + "x" * 1_000_000}, 400, "bad_app"),
     ],
 )
 def test_shares_are_checked_and_capped(shares_client, payload, status, code):
@@ -244,6 +245,12 @@ def test_edited_files_download_and_run_with_flask_run(shares_client, tmp_path):
         port = s.getsockname()[1]
     flask = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
     assert serves(flask, tmp_path / "my-app", port) == "hi"
+
+
+def test_a_download_refuses_an_app_field_flask_could_not_read(shares_client):
+    for app in ("two words", "app:" + "x" * 1_000_000):  # one regex match, at most 401 read
+        response = shares_client.post("/api/download", json={"files": {"a.py": HELLO}, "app": app})
+        assert response.status_code == 400 and response.json["error"]["code"] == "bad_app"
 
 
 def test_the_readme_runs_the_app_the_app_field_names(shares_client, tmp_path):
